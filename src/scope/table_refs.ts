@@ -1,0 +1,163 @@
+/**
+ * The tables a FROM clause reads, with their aliases, so that a scope
+ * condition names the table the way the query does (`FROM bots AS b` -> `"b"`).
+ *
+ * @module
+ */
+import { quoteIdentifier } from "../routing/identifier.ts";
+import { closingParen, isWindowClause, quote } from "./statement.ts";
+import type { ParsedSelect } from "./statement.ts";
+import { keywordOf, nameOf } from "./tokenizer.ts";
+import type { Token } from "./tokenizer.ts";
+
+/** One table named in a FROM clause (subqueries and table-valued functions are not tables). */
+export interface TableRef {
+  /** The table name, without quotes or schema. */
+  readonly table: string;
+  /** The schema name when written as `schema.table`. */
+  readonly schema: string | undefined;
+  /** The alias, without quotes, if any. */
+  readonly alias: string | undefined;
+  /** `true` on the optional side of an outer join (`LEFT`, `RIGHT`, `FULL`). */
+  readonly nullable: boolean;
+}
+
+const JOIN_WORDS = new Set(["NATURAL", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "OUTER", "JOIN"]);
+const NOT_ALIAS = new Set([
+  ...JOIN_WORDS,
+  ...["ON", "USING", "INDEXED", "NOT", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT"],
+  ...["UNION", "INTERSECT", "EXCEPT", "RETURNING"],
+]);
+const SUBQUERY = new Set(["SELECT", "WITH", "VALUES"]);
+
+/**
+ * The tables read by the FROM clause held in `tokens[start..end)`, including
+ * those of parenthesised joins, but not those of subqueries.
+ *
+ * @example
+ * ```ts
+ * import { tokenize } from "./tokenizer.ts";
+ * import { tableRefs } from "./table_refs.ts";
+ * const tokens = tokenize("bots b LEFT JOIN code c ON c.id = b.id");
+ * tableRefs(tokens, 0, tokens.length).map((r) => [r.alias, r.nullable]);
+ * // [["b", false], ["c", true]]
+ * ```
+ */
+export function tableRefs(tokens: readonly Token[], start: number, end: number): TableRef[] {
+  const refs: TableRef[] = [];
+  const depth = tokens[start]?.depth ?? 0;
+  let join = "";
+  let i = start;
+  while (i < end) {
+    let found: TableRef[] = [];
+    let group = false;
+    if (tokens[i].kind === "open") {
+      const close = closingParen(tokens, i);
+      group = !SUBQUERY.has(keywordOf(tokens[i + 1]) ?? "");
+      if (group) found = tableRefs(tokens, i + 1, close);
+      i = close + 1;
+    } else {
+      const first = nameOf(tokens[i]);
+      if (first === undefined) {
+        throw new TypeError(`Cannot read FROM clause: unexpected "${tokens[i].text}"`);
+      }
+      let schema: string | undefined;
+      let table = first;
+      i++;
+      if (tokens[i]?.kind === "dot" && nameOf(tokens[i + 1]) !== undefined) {
+        [schema, table] = [first, nameOf(tokens[i + 1])!];
+        i += 2;
+      }
+      if (tokens[i]?.kind === "open") i = closingParen(tokens, i) + 1; // table-valued function
+      else found = [{ table, schema, alias: undefined, nullable: false }];
+    }
+    const [alias, next] = aliasAt(tokens, i, end);
+    i = next;
+    const optional = /\b(LEFT|FULL)\b/.test(join);
+    // The tables of a join group keep their own names, even when the group has an alias.
+    for (const ref of found) {
+      refs.push({ ...ref, alias: group ? ref.alias : alias, nullable: ref.nullable || optional });
+    }
+    if (/\b(RIGHT|FULL)\b/.test(join)) {
+      const before = refs.length - found.length;
+      for (let k = 0; k < before; k++) refs[k] = { ...refs[k], nullable: true };
+    }
+    // Skip ON, USING and INDEXED BY up to the next item.
+    while (i < end && !(tokens[i].depth === depth && isSeparator(tokens[i]))) i++;
+    join = "";
+    if (tokens[i]?.kind === "comma") i++;
+    while (i < end && JOIN_WORDS.has(keywordOf(tokens[i]) ?? "")) {
+      join += ` ${keywordOf(tokens[i++])}`;
+    }
+  }
+  return refs;
+}
+
+/**
+ * For each SELECT core of `parsed`, the references to `table` in its FROM
+ * clause (compared without regard to ASCII case). Throws a `TypeError` when
+ * no core reads the table, or when a WITH clause defines a table of that name
+ * that an unqualified reference would mean.
+ *
+ * @example
+ * ```ts
+ * import { parseSelect } from "./statement.ts";
+ * import { refsToScope } from "./table_refs.ts";
+ * const sql = "SELECT * FROM bots b";
+ * refsToScope(sql, parseSelect(sql), "bots")[0][0].alias; // "b"
+ * ```
+ */
+export function refsToScope(sql: string, parsed: ParsedSelect, table: string): TableRef[][] {
+  const lower = table.toLowerCase();
+  const refs = parsed.cores.map((core) =>
+    core.from === undefined ? [] : tableRefs(parsed.tokens, core.from + 1, core.where ?? core.tail)
+      .filter((ref) => ref.table.toLowerCase() === lower)
+  );
+  const all = refs.flat();
+  if (all.length === 0) {
+    throw new TypeError(
+      `Cannot scope table "${table}" in ${
+        quote(sql)
+      }: the main SELECT does not read it in its FROM clause`,
+    );
+  }
+  if (parsed.cteNames.includes(lower) && all.some((ref) => ref.schema === undefined)) {
+    throw new TypeError(
+      `Cannot scope table "${table}" in ${
+        quote(sql)
+      }: its WITH clause defines a table of that name`,
+    );
+  }
+  return refs;
+}
+
+/**
+ * How a condition names the table of `ref`: its alias if it has one, else the
+ * validated `table`, quoted.
+ *
+ * @example
+ * ```ts
+ * import { qualifierOf } from "./table_refs.ts";
+ * qualifierOf({ table: "bots", schema: undefined, alias: "b", nullable: false }, "bots"); // '"b"'
+ * ```
+ */
+export function qualifierOf(ref: TableRef, table: string): string {
+  if (ref.alias === undefined) return quoteIdentifier(table, "table name");
+  return `"${ref.alias.replaceAll('"', '""')}"`;
+}
+
+function isSeparator(token: Token): boolean {
+  return token.kind === "comma" || JOIN_WORDS.has(keywordOf(token) ?? "");
+}
+
+/** The alias at `i`, if there is one, and the index after it. */
+function aliasAt(tokens: readonly Token[], i: number, end: number): [string | undefined, number] {
+  if (i >= end) return [undefined, i];
+  const token = tokens[i];
+  if (keywordOf(token) === "AS") return [nameOf(tokens[i + 1]), i + 2];
+  if (token.kind === "quoted" || token.kind === "string") return [nameOf(token), i + 1];
+  const word = keywordOf(token);
+  if (word === undefined || NOT_ALIAS.has(word)) return [undefined, i];
+  if (word === "WINDOW" && isWindowClause(tokens, i)) return [undefined, i];
+  return [token.text, i + 1];
+}
