@@ -1,0 +1,129 @@
+/**
+ * Memory storage: databases and records that live as long as the adapter.
+ * Useful for tests, for short-lived tools, and as the fallback where no
+ * durable storage exists. Routers that share one adapter instance share its
+ * databases, like routers that share a file.
+ *
+ * @module
+ */
+import { Mutex } from "async-mutex";
+import type {
+  LoadedImage,
+  PageCommit,
+  Release,
+  StorageAdapter,
+  StorageStats,
+  StoredDatabase,
+} from "./types.ts";
+
+/** The adapter's name, as reported in messages. */
+export const MEMORY_STORAGE_NAME = "memory";
+
+/** Options of {@linkcode memoryStorage}. */
+export interface MemoryStorageOptions {
+  /**
+   * Images to start with, by key; each is copied.
+   * @default {}
+   */
+  initial?: Record<string, Uint8Array>;
+}
+
+/**
+ * Creates an isolated in-memory store.
+ *
+ * @example
+ * ```ts
+ * import { memoryStorage } from "./memory.ts";
+ * const storage = memoryStorage();
+ * const db = await storage.open(storage.resolve("shared/global.db"));
+ * (await db.load()).image; // null: nothing stored yet
+ * ```
+ */
+export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapter {
+  const images = new Map<string, { image: Uint8Array; version: number }>();
+  const locks = new Map<string, Mutex>();
+  const logs = new Map<string, string[]>();
+  for (const [key, image] of Object.entries(options.initial ?? {})) {
+    images.set(normalizeKey(key), { image: image.slice(), version: 1 });
+  }
+  return {
+    name: MEMORY_STORAGE_NAME,
+    capabilities: { durable: false, sharedAcrossProcesses: false, incremental: false },
+    resolve: normalizeKey,
+    open(key) {
+      let mutex = locks.get(key);
+      if (!mutex) locks.set(key, mutex = new Mutex());
+      return Promise.resolve(openMemoryDatabase(key, images, mutex));
+    },
+    records: {
+      append(name, lines) {
+        let log = logs.get(name);
+        if (!log) logs.set(name, log = []);
+        log.push(...lines);
+        return Promise.resolve();
+      },
+      async *read(name) {
+        yield* logs.get(name) ?? [];
+      },
+    },
+  };
+}
+
+function openMemoryDatabase(
+  key: string,
+  images: Map<string, { image: Uint8Array; version: number }>,
+  mutex: Mutex,
+): StoredDatabase {
+  const stats: StorageStats = {
+    commits: 0,
+    bytesWritten: 0,
+    lastCommitBytes: 0,
+    lastCommitMs: 0,
+    compactions: 0,
+  };
+  const current = (): LoadedImage => {
+    const entry = images.get(key);
+    return entry
+      ? { image: entry.image.slice(), version: String(entry.version) }
+      : { image: null, version: "0" };
+  };
+  return {
+    key,
+    load: () => Promise.resolve(current()),
+    version: () => Promise.resolve(String(images.get(key)?.version ?? 0)),
+    commit(commit: PageCommit) {
+      const started = performance.now();
+      const version = (images.get(key)?.version ?? 0) + 1;
+      images.set(key, { image: commit.image.slice(), version });
+      const bytes = commit.pages.reduce((sum, [, page]) => sum + page.length, 0);
+      stats.commits++;
+      stats.bytesWritten += bytes;
+      stats.lastCommitBytes = bytes;
+      stats.lastCommitMs = performance.now() - started;
+      return Promise.resolve(String(version));
+    },
+    async lock(): Promise<Release> {
+      const release = await mutex.acquire();
+      let released = false;
+      return () => {
+        if (!released) {
+          released = true;
+          release();
+        }
+        return Promise.resolve();
+      };
+    },
+    compact: () => Promise.resolve(),
+    stats: () => ({ ...stats }),
+    close: () => Promise.resolve(),
+  };
+}
+
+function normalizeKey(location: string): string {
+  if (typeof location !== "string" || location.length === 0) {
+    throw new TypeError(
+      `Invalid database location ${JSON.stringify(location)}: expected a non-empty string`,
+    );
+  }
+  return location.replace(/\\/g, "/").replace(/\/{2,}/g, "/").replace(/^\.\//, "");
+}

@@ -1,0 +1,126 @@
+/**
+ * The contract between the engine and a storage adapter. Every method is
+ * asynchronous so that file systems, IndexedDB and remote stores fit alike.
+ *
+ * A database lives in memory (sql.js); an adapter keeps its durable image. The
+ * engine reads the image once, then sends each commit as the set of pages that
+ * changed. An adapter may store those pages incrementally (a page log) or write
+ * the whole image, but a commit is atomic either way: after a crash, a reader
+ * sees the image before it or after it, never a mix.
+ *
+ * @module
+ */
+
+/** What an adapter can promise; the engine decides from these, never from the runtime's name. */
+export interface StorageCapabilities {
+  /** Data survives the process (false for memory). */
+  readonly durable: boolean;
+  /**
+   * Other processes, workers or tabs may commit to the same database, so
+   * readers must check the version stamp and writers must hold the lock.
+   */
+  readonly sharedAcrossProcesses: boolean;
+  /** A commit writes only the changed pages plus framing, not the whole image. */
+  readonly incremental: boolean;
+}
+
+/** A page number as SQLite counts them: the first page of the file is page 1. */
+export type PageNumber = number;
+
+/** One commit: the pages that changed since the version the engine last saw. */
+export interface PageCommit {
+  /** Page size in bytes (512 to 65536, a power of two). */
+  readonly pageSize: number;
+  /** Pages in the database after the commit; pages past it are truncated. */
+  readonly pageCount: number;
+  /** Changed pages, each exactly `pageSize` bytes, in ascending page order. */
+  readonly pages: ReadonlyArray<readonly [PageNumber, Uint8Array]>;
+  /** The whole image after the commit (`pageSize * pageCount` bytes), for adapters that need it. */
+  readonly image: Uint8Array;
+}
+
+/** A durable image and the version it was read at. */
+export interface LoadedImage {
+  /** The standard SQLite file image, or `null` when the database does not exist yet. */
+  readonly image: Uint8Array | null;
+  /** Opaque stamp; equal stamps mean equal images. */
+  readonly version: string;
+}
+
+/** Size and cost figures of one database, for monitoring and benchmarks. */
+export interface StorageStats {
+  /** Commits made through this handle. */
+  commits: number;
+  /** Bytes written by those commits, framing and compaction included. */
+  bytesWritten: number;
+  /** Bytes written by the last commit. */
+  lastCommitBytes: number;
+  /** Milliseconds the last commit took. */
+  lastCommitMs: number;
+  /** Times the log was folded into the base image. */
+  compactions: number;
+}
+
+/** Releases a lock; calling it twice is harmless. */
+export type Release = () => Promise<void>;
+
+/** One persisted database as an adapter exposes it. */
+export interface StoredDatabase {
+  /** The adapter's canonical key for this database (an absolute path for files). */
+  readonly key: string;
+  /**
+   * Reads the current image. With `since`, the adapter may start from that
+   * earlier image (which it may modify in place or replace) and apply only
+   * what was committed after `since.version`; the result is the same either way.
+   */
+  load(since?: LoadedImage): Promise<LoadedImage>;
+  /** The current version stamp, cheaply (one small read or stat at most). */
+  version(): Promise<string>;
+  /**
+   * Makes `commit` durable and atomic and returns the new version stamp. The
+   * caller holds the lock when `capabilities.sharedAcrossProcesses` is true.
+   */
+  commit(commit: PageCommit): Promise<string>;
+  /**
+   * Takes the exclusive write lock for this database: across processes (or
+   * tabs) when the adapter is shared, within the process otherwise. A holder
+   * that died is recovered from within the adapter's documented bound.
+   */
+  lock(): Promise<Release>;
+  /** Folds any log into a standard SQLite file; the caller holds the lock. */
+  compact(): Promise<void>;
+  /** Figures for this handle since it was opened. */
+  stats(): StorageStats;
+  /** Releases resources; with `compact`, folds the log first (under the lock). */
+  close(options?: { compact?: boolean }): Promise<void>;
+}
+
+/** Append-only line records: buffered write queues and audit logs. */
+export interface RecordLog {
+  /**
+   * Appends whole lines (each without a newline) atomically with respect to
+   * other appenders of the same log, in this and other processes: no line is
+   * lost, torn or interleaved with another.
+   */
+  append(name: string, lines: readonly string[]): Promise<void>;
+  /** Reads every complete line of `name`, oldest first; a missing log is empty. */
+  read(name: string): AsyncIterable<string>;
+}
+
+/** A storage adapter: where database images and records are kept. */
+export interface StorageAdapter {
+  /** A short name for messages, such as `"node-fs"` or `"memory"`. */
+  readonly name: string;
+  /** What this adapter promises. */
+  readonly capabilities: StorageCapabilities;
+  /**
+   * Turns a user-given location (a path, relative or absolute) into the
+   * canonical key under which routers in one process share a database.
+   * Synchronous: routers resolve their paths when they are constructed.
+   */
+  resolve(location: string): string;
+  /** Opens (without creating anything yet) the database stored under `key`. */
+  open(key: string): Promise<StoredDatabase>;
+  /** Line records, when the adapter keeps them. */
+  readonly records?: RecordLog;
+}
