@@ -1,0 +1,197 @@
+/**
+ * File storage through Deno's own file API (`Deno.open`, `Deno.rename`, ...).
+ * Needs `--allow-read` and `--allow-write` for the database folders.
+ *
+ * @module
+ */
+import { fileStorage, type FileStorageOptions } from "../file/adapter.ts";
+import type { FileHandle, FileInfo, FileSystem, OpenMode } from "../file/file_system.ts";
+import type { StorageAdapter } from "../types.ts";
+
+/** The adapter's name, as reported in messages. */
+export const DENO_FILE_STORAGE_NAME = "deno-fs";
+
+/** Options of {@linkcode denoFileStorage}; see {@linkcode FileStorageOptions} for the defaults. */
+export type DenoFileStorageOptions = FileStorageOptions;
+
+/**
+ * Creates file storage on Deno's file API. Relative locations resolve against
+ * the working directory; opening a database creates its parent folders.
+ *
+ * @example
+ * ```ts ignore
+ * import { denoFileStorage } from "./fs.ts";
+ * const storage = denoFileStorage();
+ * const db = await storage.open(storage.resolve("shared/global.db"));
+ * const { image } = await db.load();
+ * ```
+ */
+export function denoFileStorage(options: DenoFileStorageOptions = {}): StorageAdapter {
+  return fileStorage(denoFileSystem(), DENO_FILE_STORAGE_NAME, options);
+}
+
+/**
+ * The {@linkcode FileSystem} of Deno's file API.
+ *
+ * @example
+ * ```ts ignore
+ * import { denoFileSystem } from "./fs.ts";
+ * const bytes = await denoFileSystem().readFile("/etc/hostname");
+ * ```
+ */
+export function denoFileSystem(): FileSystem {
+  // One per process: it holds no state, and lock exit hooks are registered per file system.
+  return cachedDenoFileSystem ??= createDenoFileSystem();
+}
+
+let cachedDenoFileSystem: FileSystem | undefined;
+
+function createDenoFileSystem(): FileSystem {
+  const deno = denoApi();
+  return {
+    cwd: () => deno.cwd(),
+    open: async (path, mode) => wrapFile(await deno.open(path, OPTIONS[mode]), mode),
+    readFile: (path) => deno.readFile(path),
+    readChunks: (path) => readChunks(deno, path),
+    stat: async (path) => info(await deno.stat(path)),
+    rename: (from, to) => deno.rename(from, to),
+    unlink: (path) => deno.remove(path),
+    mkdir: (path) => deno.mkdir(path, { recursive: true }),
+    readDir: async (path) => {
+      const names: string[] = [];
+      for await (const entry of deno.readDir(path)) names.push(entry.name);
+      return names;
+    },
+    setModified: (path, time) => deno.utime(path, time, time),
+    setModifiedSync: (path, time) => deno.utimeSync(path, time, time),
+    syncDirectory: async (path) => {
+      let file: DenoFsFile | undefined;
+      try {
+        file = await deno.open(path, { read: true });
+        await file.sync();
+      } catch {
+        // Windows cannot open a directory as a file: nothing to do there.
+      } finally {
+        file?.close();
+      }
+    },
+    onExit: (callback) => globalThis.addEventListener("unload", callback),
+    repeat: (intervalMs, callback) => {
+      // Deno's timers are numbers (Node's types, if loaded, say otherwise).
+      const timer = setInterval(callback, intervalMs) as unknown as number;
+      deno.unrefTimer(timer);
+      return () => clearInterval(timer);
+    },
+    processLabel: () => `deno pid ${deno.pid}`,
+  };
+}
+
+const OPTIONS: Record<OpenMode, DenoOpenOptions> = {
+  read: { read: true },
+  readWrite: { read: true, write: true },
+  createNew: { read: true, write: true, createNew: true },
+  append: { read: true, append: true, create: true },
+};
+
+/** Deno files read and write at a cursor: each positional call seeks first, one at a time. */
+function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => {});
+    return next;
+  };
+  return {
+    stat: () => serial(async () => info(await file.stat())),
+    read: (buffer, position) =>
+      serial(async () => {
+        await file.seek(position, SEEK_START);
+        return (await file.read(buffer)) ?? 0;
+      }),
+    write: (buffer, position) =>
+      serial(async () => {
+        // In append mode every write goes to the end; seeking would be ignored.
+        if (mode !== "append") await file.seek(position, SEEK_START);
+        return await file.write(buffer);
+      }),
+    datasync: () => serial(() => file.syncData()),
+    sync: () => serial(() => file.sync()),
+    close: () => serial(() => Promise.resolve(file.close())),
+  };
+}
+
+async function* readChunks(deno: DenoApi, path: string): AsyncGenerator<Uint8Array> {
+  const file = await deno.open(path, { read: true });
+  const reader = file.readable.getReader();
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      yield chunk.value;
+    }
+  } finally {
+    // Cancelling the stream closes the file.
+    await reader.cancel();
+  }
+}
+
+function info(stat: DenoFileInfo): FileInfo {
+  return {
+    size: stat.size,
+    ino: stat.ino ?? 0,
+    // A missing time must not make a lock look abandoned: treat it as now.
+    mtimeMs: stat.mtime?.getTime() ?? Date.now(),
+    isDirectory: stat.isDirectory,
+  };
+}
+
+function denoApi(): DenoApi {
+  const deno = (globalThis as { Deno?: DenoApi }).Deno;
+  if (typeof deno?.open !== "function") {
+    throw new Error("Cannot use deno file storage: the Deno namespace is missing");
+  }
+  return deno;
+}
+
+const SEEK_START = 0;
+
+// The part of Deno's API used here, declared so that tsc checks this file too.
+
+interface DenoOpenOptions {
+  read?: boolean;
+  write?: boolean;
+  append?: boolean;
+  create?: boolean;
+  createNew?: boolean;
+}
+
+interface DenoFileInfo {
+  readonly size: number;
+  readonly ino: number | null;
+  readonly mtime: Date | null;
+  readonly isDirectory: boolean;
+}
+
+interface DenoFsFile {
+  readonly readable: ReadableStream<Uint8Array>;
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(buffer: Uint8Array): Promise<number>;
+  seek(offset: number, whence: number): Promise<number>;
+  stat(): Promise<DenoFileInfo>;
+  syncData(): Promise<void>;
+  sync(): Promise<void>;
+  close(): void;
+}
+
+interface DenoApi {
+  readonly pid: number;
+  cwd(): string;
+  open(path: string, options: DenoOpenOptions): Promise<DenoFsFile>;
+  readFile(path: string): Promise<Uint8Array>;
+  stat(path: string): Promise<DenoFileInfo>;
+  rename(from: string, to: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  mkdir(path: string, options: { recursive: boolean }): Promise<void>;
+  readDir(path: string): AsyncIterable<{ readonly name: string }>;
+  utime(path: string, atime: Date, mtime: Date): Promise<void>;
+  utimeSync(path: string, atime: Date, mtime: Date): void;
+  unrefTimer(id: number): void;
+}

@@ -1,0 +1,166 @@
+/**
+ * The small file-system interface that the file storage adapter is written
+ * against. Each runtime implements it in its own folder (`../node/fs.ts`,
+ * `../deno/fs.ts`, `../bun/fs.ts`), so this folder stays free of runtime
+ * globals.
+ *
+ * Errors keep the operating system's `code` (`"ENOENT"`, `"EEXIST"`, ...):
+ * Node and Bun set it, and Deno's error classes carry it too.
+ *
+ * @module
+ */
+
+/** What a `stat` reports that the adapter uses. */
+export interface FileInfo {
+  /** Size in bytes. */
+  readonly size: number;
+  /** Inode number (0 where the runtime has none, such as Deno on Windows). */
+  readonly ino: number;
+  /** Last modification, in milliseconds since the epoch. */
+  readonly mtimeMs: number;
+  /** Whether this is a directory. */
+  readonly isDirectory: boolean;
+}
+
+/**
+ * How to open a file:
+ * - `"read"`: read only; the file must exist.
+ * - `"readWrite"`: read and positional writes; the file must exist.
+ * - `"createNew"`: read and write a new file; fails with `EEXIST` if it exists.
+ * - `"append"`: read anywhere, and every write goes to the end (`O_APPEND`);
+ *   created when missing.
+ */
+export type OpenMode = "read" | "readWrite" | "createNew" | "append";
+
+/** An open file. One caller uses a handle at a time. */
+export interface FileHandle {
+  /** Information about the open file (`fstat`), even if its path was renamed away. */
+  stat(): Promise<FileInfo>;
+  /** Reads into `buffer` from byte `position`; returns the bytes read, 0 at the end. */
+  read(buffer: Uint8Array, position: number): Promise<number>;
+  /**
+   * Writes `buffer` at byte `position` (ignored in `"append"` mode, where the
+   * write goes to the end) with one system call where possible; returns the
+   * bytes written.
+   */
+  write(buffer: Uint8Array, position: number): Promise<number>;
+  /** Flushes the file's data and the metadata needed to read it (`fdatasync`). */
+  datasync(): Promise<void>;
+  /** Flushes the file's data and all its metadata (`fsync`). */
+  sync(): Promise<void>;
+  /** Closes the handle. */
+  close(): Promise<void>;
+}
+
+/** The operations the file storage adapter needs from a runtime. */
+export interface FileSystem {
+  /** The working directory, against which relative locations resolve. */
+  cwd(): string;
+  /** Opens `path` in `mode`. */
+  open(path: string, mode: OpenMode): Promise<FileHandle>;
+  /** Reads a whole (small) file. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Streams a file's bytes from the start; rejects with `ENOENT` when it is missing. */
+  readChunks(path: string): AsyncIterable<Uint8Array>;
+  /** Information about `path`, following symbolic links. */
+  stat(path: string): Promise<FileInfo>;
+  /** Atomically renames `from` to `to`, replacing `to`. */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file. */
+  unlink(path: string): Promise<void>;
+  /** Creates a directory and its parents; succeeds when it exists already. */
+  mkdir(path: string): Promise<void>;
+  /** The names of a directory's entries. */
+  readDir(path: string): Promise<string[]>;
+  /** Sets a file's modification (and access) time. */
+  setModified(path: string, time: Date): Promise<void>;
+  /** Sets a file's modification time synchronously, for exit hooks. */
+  setModifiedSync(path: string, time: Date): void;
+  /** Makes renames and creations in a directory durable (`fsync` on it); a no-op where impossible. */
+  syncDirectory(path: string): Promise<void>;
+  /** Runs `callback` synchronously when the process exits normally. */
+  onExit(callback: () => void): void;
+  /**
+   * Calls `callback` every `intervalMs` milliseconds without keeping the
+   * process alive; returns a function that stops it.
+   */
+  repeat(intervalMs: number, callback: () => void): () => void;
+  /** Names this process in lock files and messages, such as `"node pid 4242"`. */
+  processLabel(): string;
+}
+
+/**
+ * Whether `error` says that a file does not exist.
+ *
+ * @example
+ * ```ts
+ * import { isNotFound } from "./file_system.ts";
+ * isNotFound(Object.assign(new Error("gone"), { code: "ENOENT" })); // true
+ * ```
+ */
+export function isNotFound(error: unknown): boolean {
+  return errorCode(error) === "ENOENT";
+}
+
+/**
+ * Whether `error` says that a file exists already.
+ *
+ * @example
+ * ```ts
+ * import { isAlreadyExists } from "./file_system.ts";
+ * isAlreadyExists(Object.assign(new Error("there"), { code: "EEXIST" })); // true
+ * ```
+ */
+export function isAlreadyExists(error: unknown): boolean {
+  return errorCode(error) === "EEXIST";
+}
+
+/**
+ * Reads from `position` until `buffer` is full or the file ends; returns the bytes read.
+ *
+ * @example
+ * ```ts ignore
+ * const header = new Uint8Array(64);
+ * const got = await readFully(handle, header, 0);
+ * ```
+ */
+export async function readFully(
+  handle: FileHandle,
+  buffer: Uint8Array,
+  position: number,
+): Promise<number> {
+  let done = 0;
+  while (done < buffer.length) {
+    const read = await handle.read(buffer.subarray(done), position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return done;
+}
+
+/**
+ * Writes all of `buffer` at `position`, looping over short writes.
+ *
+ * @example
+ * ```ts ignore
+ * await writeFully(handle, new Uint8Array([1, 2, 3]), 0);
+ * ```
+ */
+export async function writeFully(
+  handle: FileHandle,
+  buffer: Uint8Array,
+  position: number,
+): Promise<void> {
+  let done = 0;
+  while (done < buffer.length) {
+    const wrote = await handle.write(buffer.subarray(done), position + done);
+    if (wrote <= 0) throw new Error(`short write (${done} of ${buffer.length} bytes)`);
+    done += wrote;
+  }
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === "object" && error !== null
+    ? (error as { code?: unknown }).code
+    : undefined;
+}

@@ -1,0 +1,233 @@
+/**
+ * The on-disk format of a file-stored database. For a database at `PATH`:
+ *
+ * - `PATH`: the base, always a complete standard SQLite file. It is only ever
+ *   replaced whole, by an atomic rename, never written in place.
+ * - `PATH-dbrlog`: the page log, commits since the base was written. A 64-byte
+ *   header, then frames: a 24-byte frame header and one page each.
+ * - `PATH-dbrlog-next`, `PATH-dbrtmp`: the next log and next base while a fold
+ *   runs (see `fold.ts`); `PATH-dbrlock/`: the write lock (see `lock.ts`).
+ *
+ * Log header, little-endian: magic `"DBRL"`, format version (1), page size,
+ * generation (folds so far), salt 1, salt 2 (random per generation), the base
+ * this log belongs to (size and inode as float64, checksum of its bytes as two
+ * uint32), 8 reserved bytes, and a checksum of the 56 bytes before it.
+ *
+ * Frame header, little-endian uint32: page number; the page count of the
+ * database after the commit on a commit's last frame, else 0; salt 1; salt 2;
+ * and the two checksum sums over the frame header's first 8 bytes and the page,
+ * continuing from the previous frame (the first frame continues from the log
+ * header's checksum). A frame counts only if its salts match the header and its
+ * checksum is right; frames after the last valid commit frame are ignored, so
+ * a torn or partial commit is never applied.
+ *
+ * @module
+ */
+import { type Checksum, checksum, sameChecksum } from "./checksum.ts";
+
+/** Bytes of the log header; the first frame starts here. */
+export const LOG_HEADER_BYTES = 64;
+/** Bytes of a frame header, before its page. */
+export const FRAME_HEADER_BYTES = 24;
+const MAGIC = 0x4c524244; // "DBRL" read as a little-endian uint32
+const FORMAT_VERSION = 1;
+
+/** The files that make up one database. */
+export interface DatabaseFiles {
+  /** The base: a standard SQLite file. */
+  readonly base: string;
+  /** The page log. */
+  readonly log: string;
+  /** The next log, written before a fold renames it into place. */
+  readonly nextLog: string;
+  /** The next base, written before a fold renames it into place. */
+  readonly nextBase: string;
+  /** The lock directory. */
+  readonly lockDir: string;
+}
+
+/**
+ * Names the files of the database whose base is `path`.
+ *
+ * @example
+ * ```ts
+ * import { databaseFiles } from "./log_format.ts";
+ * databaseFiles("/data/global.db").log; // "/data/global.db-dbrlog"
+ * ```
+ */
+export function databaseFiles(path: string): DatabaseFiles {
+  return {
+    base: path,
+    log: `${path}-dbrlog`,
+    nextLog: `${path}-dbrlog-next`,
+    nextBase: `${path}-dbrtmp`,
+    lockDir: `${path}-dbrlock`,
+  };
+}
+
+/** A decoded log header. */
+export interface LogHeader {
+  readonly pageSize: number;
+  readonly generation: number;
+  readonly salt1: number;
+  readonly salt2: number;
+  /** Size in bytes of the base this log belongs to. */
+  readonly baseSize: number;
+  /** Inode of that base when the log was written. */
+  readonly baseIno: number;
+  /** Checksum of that base's bytes. */
+  readonly baseChecksum: Checksum;
+  /** Checksum of the header: where the first frame's checksum continues from. */
+  readonly checksum: Checksum;
+}
+
+/**
+ * Encodes a log header, computing its checksum.
+ *
+ * @example
+ * ```ts
+ * import { decodeLogHeader, encodeLogHeader } from "./log_format.ts";
+ * const bytes = encodeLogHeader({
+ *   pageSize: 4096, generation: 1, salt1: 7, salt2: 9,
+ *   baseSize: 8192, baseIno: 12, baseChecksum: [1, 2],
+ * });
+ * decodeLogHeader(bytes)?.pageSize; // 4096
+ * ```
+ */
+export function encodeLogHeader(header: Omit<LogHeader, "checksum">): Uint8Array {
+  const bytes = new Uint8Array(LOG_HEADER_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, FORMAT_VERSION, true);
+  view.setUint32(8, header.pageSize, true);
+  view.setUint32(12, header.generation >>> 0, true);
+  view.setUint32(16, header.salt1, true);
+  view.setUint32(20, header.salt2, true);
+  view.setFloat64(24, header.baseSize, true);
+  view.setFloat64(32, header.baseIno, true);
+  view.setUint32(40, header.baseChecksum[0], true);
+  view.setUint32(44, header.baseChecksum[1], true);
+  const sums = checksum(bytes.subarray(0, 56));
+  view.setUint32(56, sums[0], true);
+  view.setUint32(60, sums[1], true);
+  return bytes;
+}
+
+/**
+ * Decodes a log header; `undefined` when it is short, foreign or damaged.
+ *
+ * @example
+ * ```ts
+ * import { decodeLogHeader } from "./log_format.ts";
+ * decodeLogHeader(new Uint8Array(64)); // undefined
+ * ```
+ */
+export function decodeLogHeader(bytes: Uint8Array): LogHeader | undefined {
+  if (bytes.length < LOG_HEADER_BYTES) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, LOG_HEADER_BYTES);
+  if (view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== FORMAT_VERSION) {
+    return undefined;
+  }
+  const sums = checksum(bytes.subarray(0, 56));
+  if (!sameChecksum(sums, [view.getUint32(56, true), view.getUint32(60, true)])) return undefined;
+  const pageSize = view.getUint32(8, true);
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
+  return {
+    pageSize,
+    generation: view.getUint32(12, true),
+    salt1: view.getUint32(16, true),
+    salt2: view.getUint32(20, true),
+    baseSize: view.getFloat64(24, true),
+    baseIno: view.getFloat64(32, true),
+    baseChecksum: [view.getUint32(40, true), view.getUint32(44, true)],
+    checksum: sums,
+  };
+}
+
+/** One frame read back from a log. */
+export interface Frame {
+  readonly page: number;
+  /** The database's page count after the commit, on a commit's last frame; else 0. */
+  readonly commitPageCount: number;
+  /** The page bytes (a view into the bytes scanned). */
+  readonly data: Uint8Array;
+}
+
+/**
+ * Encodes one commit as frames continuing the checksum chain from `seed`.
+ * `pages` must be non-empty; the last frame carries `pageCount`.
+ *
+ * @example
+ * ```ts ignore
+ * const { bytes, sums } = encodeCommit(header, seed, [[1, page]], 1);
+ * ```
+ */
+export function encodeCommit(
+  header: LogHeader,
+  seed: Checksum,
+  pages: ReadonlyArray<readonly [number, Uint8Array]>,
+  pageCount: number,
+): { bytes: Uint8Array; sums: Checksum } {
+  const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
+  const bytes = new Uint8Array(frameBytes * pages.length);
+  const view = new DataView(bytes.buffer);
+  let sums = seed;
+  pages.forEach(([page, data], index) => {
+    const at = index * frameBytes;
+    view.setUint32(at, page, true);
+    view.setUint32(at + 4, index === pages.length - 1 ? pageCount : 0, true);
+    view.setUint32(at + 8, header.salt1, true);
+    view.setUint32(at + 12, header.salt2, true);
+    bytes.set(data, at + FRAME_HEADER_BYTES);
+    sums = checksum(bytes.subarray(at, at + 8), sums);
+    sums = checksum(bytes.subarray(at + FRAME_HEADER_BYTES, at + frameBytes), sums);
+    view.setUint32(at + 16, sums[0], true);
+    view.setUint32(at + 20, sums[1], true);
+  });
+  return { bytes, sums };
+}
+
+/** What a scan of log bytes found: the frames of every complete, valid commit. */
+export interface ScanResult {
+  readonly frames: Frame[];
+  /** Bytes of `bytes` taken by those commits; anything after is torn or foreign. */
+  readonly length: number;
+  /** The checksum chain after the last commit. */
+  readonly sums: Checksum;
+  /** The page count after the last commit, or `undefined` when there was none. */
+  readonly pageCount: number | undefined;
+}
+
+/**
+ * Reads frames from `bytes` (log bytes that start at a commit boundary whose
+ * chain value is `seed`) up to the last commit that is whole and valid.
+ *
+ * @example
+ * ```ts ignore
+ * const { frames, length } = scanCommits(tail, header, state.sums);
+ * ```
+ */
+export function scanCommits(bytes: Uint8Array, header: LogHeader, seed: Checksum): ScanResult {
+  const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const frames: Frame[] = [];
+  let pending: Frame[] = [];
+  let sums = seed;
+  let result: ScanResult = { frames, length: 0, sums, pageCount: undefined };
+  for (let at = 0; at + frameBytes <= bytes.length; at += frameBytes) {
+    const page = view.getUint32(at, true);
+    const commitPageCount = view.getUint32(at + 4, true);
+    if (page === 0 || view.getUint32(at + 8, true) !== header.salt1) break;
+    if (view.getUint32(at + 12, true) !== header.salt2) break;
+    const data = bytes.subarray(at + FRAME_HEADER_BYTES, at + frameBytes);
+    sums = checksum(data, checksum(bytes.subarray(at, at + 8), sums));
+    if (!sameChecksum(sums, [view.getUint32(at + 16, true), view.getUint32(at + 20, true)])) break;
+    pending.push({ page, commitPageCount, data });
+    if (commitPageCount !== 0) {
+      for (const frame of pending) frames.push(frame);
+      pending = [];
+      result = { frames, length: at + frameBytes, sums, pageCount: commitPageCount };
+    }
+  }
+  return result;
+}

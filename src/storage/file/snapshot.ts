@@ -1,0 +1,291 @@
+/**
+ * Reading a file-stored database: its version stamp, its whole image (base
+ * plus log), or only what was committed after a version this process saw.
+ *
+ * The version stamp comes from the log alone, one open, `fstat` and 64-byte
+ * read: `g<generation>-<salts>-<log size>`. Within one generation the log only
+ * grows, and every fold draws new random salts, so a stamp never comes back
+ * for another state, even across folds by other processes. Without a log, the
+ * stamp is the base's inode, size and time (`b...`); with neither, `"none"`.
+ *
+ * The log's header names its base (size and inode, and a checksum of its
+ * bytes). A reader holds the base open while it reads the log, so the inode
+ * cannot be reused meanwhile: a matching inode and size prove the pair. On a
+ * mismatch, a checksum of the base settles it (a copied pair of files still
+ * matches); otherwise the log is not applied (see `fold.ts` for the crash case).
+ *
+ * @module
+ */
+import { type Checksum, checksum, sameChecksum } from "./checksum.ts";
+import {
+  type FileHandle,
+  type FileInfo,
+  type FileSystem,
+  isNotFound,
+  readFully,
+} from "./file_system.ts";
+import {
+  type DatabaseFiles,
+  decodeLogHeader,
+  LOG_HEADER_BYTES,
+  type LogHeader,
+  scanCommits,
+} from "./log_format.ts";
+import { applyFrames } from "./replay.ts";
+
+/**
+ * What a handle knows about the files at one version stamp:
+ * - `"empty"`: no base (there may be an orphaned log);
+ * - `"base"`: a base and no log;
+ * - `"log"`: a base and its log, which commits may extend;
+ * - `"detached"`: a base and a log that does not belong to it (an interrupted
+ *   fold, a damaged or foreign log); the base alone is the image, and the next
+ *   commit must fold.
+ */
+export interface LogState {
+  readonly stamp: string;
+  readonly mode: "empty" | "base" | "log" | "detached";
+  /** The log's header, in mode `"log"`. */
+  readonly header?: LogHeader;
+  /** The log's size in bytes when it was read. */
+  readonly size: number;
+  /** Where the last valid commit of the log ends. */
+  readonly validEnd: number;
+  /** The checksum chain value at `validEnd`. */
+  readonly sums: Checksum;
+  /** Bytes of the image at this state. */
+  readonly imageLength: number;
+}
+
+/** An image and the state it was read at. */
+export interface Snapshot {
+  readonly image: Uint8Array | null;
+  readonly state: LogState;
+}
+
+const ATTEMPTS = 5;
+
+/**
+ * Reads the version stamp of the database in `files`.
+ *
+ * @example
+ * ```ts ignore
+ * const stamp = await readStamp(fs, databaseFiles("/data/global.db"));
+ * ```
+ */
+export async function readStamp(fs: FileSystem, files: DatabaseFiles): Promise<string> {
+  let handle;
+  try {
+    handle = await fs.open(files.log, "read");
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    return stampOf(undefined, null, await statIfPresent(fs, files.base));
+  }
+  try {
+    const info = await handle.stat();
+    const bytes = new Uint8Array(LOG_HEADER_BYTES);
+    const got = await readFully(handle, bytes, 0);
+    return stampOf(decodeLogHeader(bytes.subarray(0, got)), info, null);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads the whole current image: the base with the log's valid commits applied.
+ *
+ * @example
+ * ```ts ignore
+ * const { image, state } = await readSnapshot(fs, databaseFiles("/data/global.db"));
+ * ```
+ */
+export async function readSnapshot(fs: FileSystem, files: DatabaseFiles): Promise<Snapshot> {
+  for (let attempt = 1;; attempt++) {
+    // The base stays open until the log is read and the path checked again, so
+    // its inode cannot pass to another file meanwhile.
+    const base = await openWhole(fs, files.base);
+    try {
+      const log = await openWhole(fs, files.log);
+      await log?.handle.close();
+      const current = base || log ? await statIfPresent(fs, files.base) : null;
+      const moved = base
+        ? current?.ino !== base.info.ino || current?.size !== base.info.size
+        : current !== null;
+      if (moved) {
+        // A fold replaced (or first wrote) the base after we read it: the log may be newer.
+        if (attempt < ATTEMPTS) continue;
+        throw new Error(`the base kept changing while it was read (${ATTEMPTS} attempts)`);
+      }
+      return settle(base, log);
+    } finally {
+      await base?.handle.close();
+    }
+  }
+}
+
+function settle(base: OpenedFile | null, log: OpenedFile | null): Snapshot {
+  const header = log ? decodeLogHeader(log.bytes) : undefined;
+  const stamp = stampOf(header, log?.info ?? null, base?.info ?? null);
+  const size = log?.info.size ?? 0;
+  if (!base) return { image: null, state: detachedState(stamp, "empty", size, 0) };
+  if (!log) return { image: base.bytes, state: detachedState(stamp, "base", 0, base.bytes.length) };
+  if (header && header.baseIno === base.info.ino && header.baseSize === base.info.size) {
+    return applyLog(base.bytes, log.bytes, header, stamp);
+  }
+  const sums = checksum(base.bytes);
+  if (header && header.baseSize === base.bytes.length && sameChecksum(header.baseChecksum, sums)) {
+    return applyLog(base.bytes, log.bytes, header, stamp);
+  }
+  // Not this base's log: a fold stopped between its renames (the next log then
+  // names this base), or the log is damaged or foreign. The base alone is the
+  // image either way; the stamp stays the log's, so that it changes when the
+  // next commit or fold replaces the log.
+  return { image: base.bytes, state: detachedState(stamp, "detached", size, base.bytes.length) };
+}
+
+/**
+ * Catches `image`, read at `state`, up with what was committed since, reading
+ * only the new part of the log. Returns `undefined` when that is impossible (a
+ * fold happened, or the state has no log), and the caller reads a snapshot.
+ *
+ * @example
+ * ```ts ignore
+ * const next = await readSince(fs, files, state, image) ?? await readSnapshot(fs, files);
+ * ```
+ */
+export async function readSince(
+  fs: FileSystem,
+  files: DatabaseFiles,
+  state: LogState,
+  image: Uint8Array,
+): Promise<Snapshot | undefined> {
+  const known = state.header;
+  if (state.mode !== "log" || !known || image.length !== state.imageLength) return undefined;
+  let handle;
+  try {
+    handle = await fs.open(files.log, "read");
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    const head = new Uint8Array(LOG_HEADER_BYTES);
+    const header = decodeLogHeader(head.subarray(0, await readFully(handle, head, 0)));
+    if (!header || header.salt1 !== known.salt1 || header.salt2 !== known.salt2) return undefined;
+    if (header.generation !== known.generation || info.size < state.validEnd) return undefined;
+    if (info.size === state.size) return { image, state };
+    const tail = new Uint8Array(info.size - state.validEnd);
+    const got = await readFully(handle, tail, state.validEnd);
+    const scan = scanCommits(tail.subarray(0, got), header, state.sums);
+    const next = applyFrames(image, header.pageSize, scan.frames);
+    return {
+      image: next,
+      state: {
+        ...state,
+        stamp: stampOf(header, info, null),
+        size: info.size,
+        validEnd: state.validEnd + scan.length,
+        sums: scan.sums,
+        imageLength: next.length,
+      },
+    };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The stamp of a state: from the log when there is one, else from the base.
+ *
+ * @example
+ * ```ts
+ * import { stampOf } from "./snapshot.ts";
+ * stampOf(undefined, null, null); // "none"
+ * ```
+ */
+export function stampOf(
+  header: LogHeader | undefined,
+  log: FileInfo | null,
+  base: FileInfo | null,
+): string {
+  if (log && header) return logStamp(header, log.size);
+  if (log) return `x${log.ino}-${log.size}-${log.mtimeMs}`;
+  if (base) return `b${base.ino}-${base.size}-${base.mtimeMs}`;
+  return "none";
+}
+
+/**
+ * The stamp of a log with `header` that is `size` bytes long.
+ *
+ * @example
+ * ```ts ignore
+ * logStamp(header, 64); // "g1-0000000700000009-64"
+ * ```
+ */
+export function logStamp(header: LogHeader, size: number): string {
+  return `g${header.generation}-${hex(header.salt1)}${hex(header.salt2)}-${size}`;
+}
+
+function applyLog(base: Uint8Array, log: Uint8Array, header: LogHeader, stamp: string): Snapshot {
+  const scan = scanCommits(log.subarray(LOG_HEADER_BYTES), header, header.checksum);
+  const image = applyFrames(base, header.pageSize, scan.frames);
+  const state: LogState = {
+    stamp,
+    mode: "log",
+    header,
+    size: log.length,
+    validEnd: LOG_HEADER_BYTES + scan.length,
+    sums: scan.sums,
+    imageLength: image.length,
+  };
+  return { image, state };
+}
+
+function detachedState(
+  stamp: string,
+  mode: "empty" | "base" | "detached",
+  size: number,
+  imageLength: number,
+): LogState {
+  return { stamp, mode, size, validEnd: 0, sums: [0, 0], imageLength };
+}
+
+interface OpenedFile {
+  readonly handle: FileHandle;
+  readonly bytes: Uint8Array;
+  readonly info: FileInfo;
+}
+
+/** Opens and reads a whole file, leaving it open; `null` when it is missing. */
+async function openWhole(fs: FileSystem, path: string): Promise<OpenedFile | null> {
+  let handle;
+  try {
+    handle = await fs.open(path, "read");
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    const bytes = new Uint8Array(info.size);
+    const got = await readFully(handle, bytes, 0);
+    return { handle, bytes: got === bytes.length ? bytes : bytes.subarray(0, got), info };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function statIfPresent(fs: FileSystem, path: string): Promise<FileInfo | null> {
+  try {
+    return await fs.stat(path);
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+function hex(value: number): string {
+  return value.toString(16).padStart(8, "0");
+}

@@ -1,0 +1,237 @@
+/**
+ * One database kept in files: a base SQLite file plus a page log (the format
+ * is in `log_format.ts`). A commit appends the changed pages as checksummed
+ * frames and `fdatasync`s them; when the log grows past the threshold, or the
+ * files are not in a state that a commit can extend, the commit folds instead
+ * (`fold.ts`), writing its whole image as the new base.
+ *
+ * @module
+ */
+import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
+import type { FileSystem } from "./file_system.ts";
+import { fold, needsFold } from "./fold.ts";
+import { acquireFileLock, type FileLock, type FileLockOptions } from "./lock.ts";
+import { databaseFiles, encodeCommit, FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from "./log_format.ts";
+import { logStamp, type LogState, readSince, readSnapshot, readStamp } from "./snapshot.ts";
+
+/** How a {@linkcode FileDatabase} behaves. */
+export interface FileDatabaseOptions extends FileLockOptions {
+  /**
+   * Log bytes (frames, past the header) beyond which a commit folds; `undefined`
+   * means the larger of 4 MiB and the base's size.
+   */
+  readonly compactThresholdBytes: number | undefined;
+}
+
+const MIN_FOLD_THRESHOLD = 4 * 1024 * 1024;
+const REMEMBERED_STATES = 8;
+
+/**
+ * A database stored as a base file and a page log.
+ *
+ * @example
+ * ```ts ignore
+ * const db = new FileDatabase(fs, "/data/global.db", options);
+ * const release = await db.lock();
+ * const loaded = await db.load();
+ * ```
+ */
+export class FileDatabase implements StoredDatabase {
+  /** The absolute path of the base file. */
+  readonly key: string;
+  readonly #fs: FileSystem;
+  readonly #files;
+  readonly #options: FileDatabaseOptions;
+  /** States this handle read or wrote, by stamp, for incremental loads. */
+  readonly #states = new Map<string, LogState>();
+  #current: LogState | undefined;
+  #lock: FileLock | undefined;
+  readonly #stats: StorageStats = {
+    commits: 0,
+    bytesWritten: 0,
+    lastCommitBytes: 0,
+    lastCommitMs: 0,
+    compactions: 0,
+  };
+
+  /** Binds the database at `key`; nothing is read until a call needs it. */
+  constructor(fs: FileSystem, key: string, options: FileDatabaseOptions) {
+    this.#fs = fs;
+    this.key = key;
+    this.#files = databaseFiles(key);
+    this.#options = options;
+  }
+
+  /** Reads the image, only the new part of the log when `since` is a state this handle saw. */
+  async load(since?: LoadedImage): Promise<LoadedImage> {
+    const state = since && this.#states.get(since.version);
+    const snapshot = (state && since.image &&
+      await readSince(this.#fs, this.#files, state, since.image)) ||
+      await readSnapshot(this.#fs, this.#files);
+    this.#remember(snapshot.state);
+    return { image: snapshot.image, version: snapshot.state.stamp };
+  }
+
+  /** The version stamp: one small read of the log's header. */
+  version(): Promise<string> {
+    return readStamp(this.#fs, this.#files);
+  }
+
+  /** Appends the commit's pages to the log, or folds; durable when it resolves. */
+  async commit(commit: PageCommit): Promise<string> {
+    checkCommit(this.key, commit);
+    const started = performance.now();
+    await this.#lock?.assertHeld();
+    const current = this.#current;
+    if (current && (await this.version()) !== current.stamp) {
+      throw new Error("another process committed since this one read it");
+    }
+    const header = current?.mode === "log" ? current.header : undefined;
+    const pages = commit.pages.length > 0
+      ? commit.pages
+      : [[1, commit.image.subarray(0, commit.pageSize)] as const];
+    const appended = pages.length * (FRAME_HEADER_BYTES + commit.pageSize);
+    const threshold = this.#options.compactThresholdBytes ??
+      Math.max(MIN_FOLD_THRESHOLD, header?.baseSize ?? 0);
+    let written: number;
+    if (
+      !current || !header || header.pageSize !== commit.pageSize ||
+      current.size !== current.validEnd ||
+      current.size - LOG_HEADER_BYTES + appended > threshold
+    ) {
+      written = await this.#fold(commit.image, commit.pageSize);
+    } else {
+      const { bytes, sums } = encodeCommit(header, current.sums, pages, commit.pageCount);
+      const size = current.size + bytes.length;
+      await this.#append(bytes, size);
+      this.#remember({
+        ...current,
+        stamp: logStamp(header, size),
+        size,
+        validEnd: size,
+        sums,
+        imageLength: commit.image.length,
+      });
+      written = bytes.length;
+    }
+    this.#stats.commits++;
+    this.#stats.bytesWritten += written;
+    this.#stats.lastCommitBytes = written;
+    this.#stats.lastCommitMs = performance.now() - started;
+    return this.#current!.stamp;
+  }
+
+  /** Takes the cross-process write lock (see `lock.ts` for the recovery bound). */
+  async lock(): Promise<Release> {
+    const lock = await acquireFileLock(this.#fs, this.#files.lockDir, this.key, this.#options);
+    this.#lock = lock;
+    return async () => {
+      if (this.#lock === lock) this.#lock = undefined;
+      await lock.release();
+    };
+  }
+
+  /** Folds the log into the base, when it has anything to fold. The caller holds the lock. */
+  async compact(): Promise<void> {
+    await this.#lock?.assertHeld();
+    if (!await needsFold(this.#fs, this.#files)) return;
+    const snapshot = await readSnapshot(this.#fs, this.#files);
+    this.#remember(snapshot.state);
+    const { image, state } = snapshot;
+    if (!image || image.length === 0 || state.mode === "base") return;
+    if (state.mode === "log" && state.size === LOG_HEADER_BYTES) return;
+    const pageSize = state.header?.pageSize ?? sqlitePageSize(image);
+    this.#stats.bytesWritten += await this.#fold(image, pageSize);
+  }
+
+  /** A copy of this handle's figures. */
+  stats(): StorageStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * With `compact`, folds under the lock (taking it unless this handle holds
+   * it); a database whose log is already empty costs a few `stat`s and no lock.
+   */
+  async close(options?: { compact?: boolean }): Promise<void> {
+    if (!options?.compact || !await needsFold(this.#fs, this.#files)) return;
+    if (this.#lock) return await this.compact();
+    const release = await this.lock();
+    try {
+      await this.compact();
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Appends one commit's frames with one `O_APPEND` write, then checks that the
+   * log ends where this commit should. A holder that lost the lock while it was
+   * paused can then only add frames after the new holder's, where their
+   * checksum chain is broken and readers ignore them, and it learns that its
+   * commit failed; it never overwrites another holder's commit.
+   */
+  async #append(bytes: Uint8Array, expectedSize: number): Promise<void> {
+    const handle = await this.#fs.open(this.#files.log, "append");
+    try {
+      const wrote = await handle.write(bytes, 0);
+      await handle.datasync();
+      const size = (await handle.stat()).size;
+      if (wrote !== bytes.length || size !== expectedSize) {
+        throw new Error(
+          `the log is ${size} bytes after appending ${wrote} of ${bytes.length}, not ${expectedSize}: another process wrote to it`,
+        );
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #fold(image: Uint8Array, pageSize: number): Promise<number> {
+    const generation = (this.#current?.header?.generation ?? 0) + 1;
+    const lock = this.#lock;
+    const result = await fold(this.#fs, this.#files, image, pageSize, generation, async () => {
+      await lock?.assertHeld();
+    });
+    const { header } = result;
+    this.#remember({
+      stamp: logStamp(header, LOG_HEADER_BYTES),
+      mode: "log",
+      header,
+      size: LOG_HEADER_BYTES,
+      validEnd: LOG_HEADER_BYTES,
+      sums: result.sums,
+      imageLength: image.length,
+    });
+    this.#stats.compactions++;
+    return result.bytesWritten;
+  }
+
+  #remember(state: LogState): void {
+    this.#current = state;
+    this.#states.delete(state.stamp);
+    this.#states.set(state.stamp, state);
+    if (this.#states.size > REMEMBERED_STATES) {
+      this.#states.delete(this.#states.keys().next().value!);
+    }
+  }
+}
+
+function checkCommit(key: string, commit: PageCommit): void {
+  const { pageSize, pageCount, image } = commit;
+  const problem = pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0
+    ? `page size ${pageSize} is not a power of two from 512 to 65536`
+    : !Number.isInteger(pageCount) || pageCount < 1 || image.length !== pageSize * pageCount
+    ? `the image has ${image.length} bytes, not ${pageCount} pages of ${pageSize}`
+    : commit.pages.find(([page, bytes]) =>
+        !Number.isInteger(page) || page < 1 || page > pageCount || bytes.length !== pageSize
+      )
+    ? "a page has a bad number or size"
+    : undefined;
+  if (problem) throw new RangeError(`Cannot commit to database "${key}": ${problem}`);
+}
+
+function sqlitePageSize(image: Uint8Array): number {
+  const raw = image.length >= 18 ? (image[16] << 8) | image[17] : 0;
+  return raw === 1 ? 65536 : raw >= 512 ? raw : 4096;
+}

@@ -1,0 +1,258 @@
+/**
+ * The cases every storage adapter must pass. An adapter's test file calls
+ * {@linkcode testStorageAdapter} with a factory and adds its own special cases.
+ *
+ * @module
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { diffPages } from "../../src/persist/page_diff.ts";
+import type { PageCommit, StorageAdapter, StoredDatabase } from "../../src/storage/types.ts";
+
+/** Options of {@linkcode testStorageAdapter}. */
+export interface ConformanceOptions {
+  /** Cases to skip, by name, each with the reason; a skipped case counts as a failure in `npm test`. */
+  skip?: Record<string, string>;
+  /** Turns a relative location into the one to use, e.g. inside a temporary folder. */
+  location?: (name: string) => string;
+  /** Runs after the last case, e.g. to remove a temporary folder. */
+  cleanup?: () => void | Promise<void>;
+}
+
+/**
+ * Registers the shared storage cases as one uvu suite named after `name`; each
+ * case gets a fresh adapter from `makeAdapter`.
+ *
+ * @example
+ * ```ts ignore
+ * import { memoryStorage } from "../../src/storage/memory.ts";
+ * testStorageAdapter("memory", () => memoryStorage());
+ * ```
+ */
+export function testStorageAdapter(
+  name: string,
+  makeAdapter: () => StorageAdapter | Promise<StorageAdapter>,
+  options: ConformanceOptions = {},
+): void {
+  const test = suite(`storage conformance: ${name}`);
+  const skip = options.skip ?? {};
+  const location = options.location ?? ((relative: string) => `conformance/${relative}`);
+  for (const title of Object.keys(skip)) {
+    if (!CASES.some(([known]) => known === title)) {
+      throw new TypeError(`Cannot skip storage case "${title}": no such case`);
+    }
+  }
+  CASES.forEach(([title, body], index) => {
+    const run = async () => {
+      const adapter = await makeAdapter();
+      const place = (file: string) => adapter.resolve(location(`case-${index}/${file}`));
+      const key = place("db.sqlite");
+      await body({ adapter, key, place, open: () => adapter.open(key) });
+    };
+    if (title in skip) test.skip(`${title} (skipped: ${skip[title]})`, run);
+    else test(title, run);
+  });
+  if (options.cleanup) test.after(async () => await options.cleanup!());
+  test.run();
+}
+
+interface CaseContext {
+  adapter: StorageAdapter;
+  key: string;
+  /** The key of another file beside the database. */
+  place: (file: string) => string;
+  open: () => Promise<StoredDatabase>;
+}
+
+type Case = readonly [string, (context: CaseContext) => Promise<void>];
+
+const CASES: Case[] = [
+  ["load() of a missing database returns a null image", async ({ open }) => {
+    const db = await open();
+    const loaded = await db.load();
+    assert.is(loaded.image, null);
+    assert.type(loaded.version, "string");
+    assert.is(await db.version(), loaded.version);
+  }],
+  ["commit() then load() returns the committed pages byte for byte", async ({ open }) => {
+    const db = await open();
+    const first = makeImage(4096, 3, 1);
+    await db.commit(commitOf(null, first, 4096));
+    assert.equal(bytes((await db.load()).image), bytes(first));
+    const second = first.slice();
+    const grown = new Uint8Array(4096 * 4);
+    grown.set(second);
+    grown.fill(9, 4096, 8192);
+    grown.fill(4, 3 * 4096);
+    await db.commit(commitOf(first, grown, 4096));
+    assert.ok(same((await db.load()).image, grown), "the first handle reads the second commit");
+    assert.ok(same((await (await open()).load()).image, grown), "a new handle reads it too");
+  }],
+  ["version() changes on every commit and stays put otherwise", async ({ open }) => {
+    const db = await open();
+    const seen = new Set([await db.version()]);
+    let image: Uint8Array | null = null;
+    for (let round = 1; round <= 4; round++) {
+      const next = makeImage(1024, 4, round);
+      const version = await db.commit(commitOf(image, next, 1024));
+      image = next;
+      assert.not.ok(seen.has(version), `commit ${round} returned a new version`);
+      seen.add(version);
+      assert.is(await db.version(), version);
+      assert.is(await db.version(), version, "version() is stable without commits");
+      assert.is((await db.load()).version, version);
+    }
+  }],
+  ["load(since) returns what a full load returns", async ({ open }) => {
+    const writer = await open();
+    const reader = await open();
+    let image = makeImage(512, 6, 3);
+    await writer.commit(commitOf(null, image, 512));
+    let since = await reader.load();
+    for (let round = 0; round < 5; round++) {
+      const next = new Uint8Array(512 * (6 + round));
+      next.set(image.subarray(0, Math.min(image.length, next.length)));
+      next.fill(round + 20, 512 * round, 512 * round + 100);
+      next.fill(round + 40, next.length - 512);
+      await writer.commit(commitOf(image, next, 512));
+      image = next;
+      if (round % 2 === 1) continue; // catch up over two commits at once
+      const caughtUp = await reader.load({ image: since.image!.slice(), version: since.version });
+      const full = await (await open()).load();
+      assert.ok(same(caughtUp.image, full.image), `round ${round}: same image`);
+      assert.is(caughtUp.version, full.version);
+      assert.ok(same(full.image, image));
+      since = caughtUp;
+    }
+    const unchanged = await reader.load(since);
+    assert.ok(same(unchanged.image, image));
+    assert.is(unchanged.version, await writer.version());
+  }],
+  ["a commit with a smaller page count truncates the image", async ({ open }) => {
+    const db = await open();
+    const big = makeImage(1024, 5, 7);
+    await db.commit(commitOf(null, big, 1024));
+    const since = await db.load();
+    const small = big.slice(0, 2048);
+    small.fill(1, 0, 10);
+    await db.commit(commitOf(big, small, 1024));
+    assert.ok(same((await (await open()).load()).image, small));
+    assert.ok(
+      same((await db.load({ image: since.image!.slice(), version: since.version })).image, small),
+    );
+  }],
+  ["lock() excludes a second taker until the first releases", async ({ open }) => {
+    const first = await open();
+    const second = await open();
+    const release = await first.lock();
+    let taken = false;
+    const waiting = second.lock().then((next) => {
+      taken = true;
+      return next;
+    });
+    await sleep(150);
+    assert.not.ok(taken, "the second taker waits");
+    await release();
+    const releaseSecond = await waiting;
+    assert.ok(taken);
+    await releaseSecond();
+  }],
+  ["a release called twice is harmless", async ({ open }) => {
+    const db = await open();
+    const release = await db.lock();
+    await release();
+    await release();
+    const again = await Promise.race([db.lock(), sleep(2000).then(() => undefined)]);
+    assert.ok(again, "the lock is free after a double release");
+    await again!();
+    await again!();
+  }],
+  [
+    "records are read back whole and in the order they were appended",
+    async ({ adapter, place }) => {
+      const records = adapter.records;
+      assert.ok(records, "the adapter keeps records");
+      const log = place("queue/alpha.jsonl");
+      assert.equal(await collect(records!.read(log)), [], "a missing log is empty");
+      await records!.append(log, ['{"n":1}', "zwei ✓"]);
+      await records!.append(log, []);
+      await records!.append(log, ['{"n":3}']);
+      assert.equal(await collect(records!.read(log)), ['{"n":1}', "zwei ✓", '{"n":3}']);
+    },
+  ],
+  ["close() keeps what was committed, and a second close() is harmless", async ({ open }) => {
+    const db = await open();
+    const image = makeImage(4096, 2, 5);
+    await db.commit(commitOf(null, image, 4096));
+    const changed = image.slice();
+    changed.fill(8, 4096, 4200);
+    await db.commit(commitOf(image, changed, 4096));
+    await db.close({ compact: true });
+    await db.close();
+    const reopened = await open();
+    assert.ok(same((await reopened.load()).image, changed));
+    await reopened.close();
+  }],
+];
+
+/**
+ * A deterministic image of `pageCount` pages whose bytes depend on `seed`.
+ *
+ * @example
+ * ```ts
+ * makeImage(512, 2, 1).length; // 1024
+ * ```
+ */
+export function makeImage(pageSize: number, pageCount: number, seed: number): Uint8Array {
+  const image = new Uint8Array(pageSize * pageCount);
+  let state = seed * 2654435761 >>> 0 || 1;
+  for (let i = 0; i < image.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    image[i] = state & 0xff;
+  }
+  return image;
+}
+
+/**
+ * The commit that turns `previous` into `next`.
+ *
+ * @example
+ * ```ts
+ * commitOf(null, makeImage(512, 2, 1), 512).pages.length; // 2
+ * ```
+ */
+export function commitOf(
+  previous: Uint8Array | null,
+  next: Uint8Array,
+  pageSize: number,
+): PageCommit {
+  return {
+    pageSize,
+    pageCount: next.length / pageSize,
+    pages: diffPages(previous, next, pageSize),
+    image: next,
+  };
+}
+
+function same(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function bytes(image: Uint8Array | null): number[] | null {
+  return image ? Array.from(image) : null;
+}
+
+async function collect(lines: AsyncIterable<string>): Promise<string[]> {
+  const all: string[] = [];
+  for await (const line of lines) all.push(line);
+  return all;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
