@@ -8,9 +8,9 @@ import type { PageNumber } from "../storage/types.ts";
 /**
  * Returns the pages of `next` that differ from `previous` (or are past its
  * end), as `[pageNumber, bytes]` in ascending order. Page numbers start at 1.
- * The bytes are views into `next`, not copies. Compares 8 bytes at a time
- * where the buffers are aligned, which keeps a 100 MB diff in tens of
- * milliseconds.
+ * The bytes are views into `next`, not copies. Compares 4 bytes at a time
+ * where the buffers are aligned (a 64-bit view would be worse: every element
+ * read from a BigUint64Array allocates a BigInt).
  *
  * @example
  * ```ts
@@ -28,17 +28,17 @@ export function diffPages(
 ): Array<[PageNumber, Uint8Array]> {
   const pageCount = Math.ceil(next.length / pageSize);
   const changed: Array<[PageNumber, Uint8Array]> = [];
-  const wide = previous !== null && aligned(previous) && aligned(next) && pageSize % 8 === 0;
-  const prev64 = wide
-    ? new BigUint64Array(previous.buffer, previous.byteOffset, previous.length >> 3)
+  const wide = previous !== null && aligned(previous) && aligned(next) && pageSize % 4 === 0;
+  const prev32 = wide
+    ? new Uint32Array(previous.buffer, previous.byteOffset, previous.length >> 2)
     : null;
-  const next64 = wide ? new BigUint64Array(next.buffer, next.byteOffset, next.length >> 3) : null;
+  const next32 = wide ? new Uint32Array(next.buffer, next.byteOffset, next.length >> 2) : null;
   for (let page = 0; page < pageCount; page++) {
     const start = page * pageSize;
     const end = Math.min(start + pageSize, next.length);
     let differs: boolean;
     if (previous === null || end > previous.length) differs = true;
-    else if (prev64 && next64) differs = !equal64(prev64, next64, start >> 3, end >> 3);
+    else if (prev32 && next32) differs = !equalWords(prev32, next32, start >> 2, end >> 2);
     else differs = !equalBytes(previous, next, start, end);
     if (differs) changed.push([page + 1, next.subarray(start, end)]);
   }
@@ -46,10 +46,10 @@ export function diffPages(
 }
 
 function aligned(bytes: Uint8Array): boolean {
-  return bytes.byteOffset % 8 === 0 && bytes.length % 8 === 0;
+  return bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0;
 }
 
-function equal64(a: BigUint64Array, b: BigUint64Array, from: number, to: number): boolean {
+function equalWords(a: Uint32Array, b: Uint32Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
   return true;
 }
