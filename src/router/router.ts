@@ -1,0 +1,272 @@
+/**
+ * `DBRouter`: sends each table to the shared database or to this instance's
+ * local database, counts and reports every access, and owns both connections.
+ *
+ * @module
+ */
+import { RouterClosedError } from "../errors.ts";
+import {
+  type Connection,
+  type Row,
+  type RunResult,
+  SqlJsConnection,
+} from "../engine/connection.ts";
+import type { Params } from "../engine/params.ts";
+import {
+  type Scope,
+  scopedDelete,
+  scopedQuery,
+  scopedUpdate,
+  stampedInsert,
+  stampedUpsert,
+} from "../scope/mod.ts";
+import type { Row as Values } from "../scope/values.ts";
+import type { EngineDatabase } from "../engine/database.ts";
+import { acquireDatabase, releaseDatabase } from "../engine/registry.ts";
+import type { AccessEvent, RouterObserver } from "../observe/hooks.ts";
+import { explainRoute, type RouteExplanation } from "../routing/explain.ts";
+import { routeTable } from "../routing/tables.ts";
+import { getHost } from "../storage/detect.ts";
+import type { StorageAdapter, StorageStats } from "../storage/types.ts";
+import { type DBRouterOptions, resolveRouterOptions } from "./options.ts";
+import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "./paths.ts";
+
+/** Accesses per table, by database: `{ shared: { bots: 2 }, local: { models: 1 } }`. */
+export interface AccessCounts {
+  shared: Record<string, number>;
+  local: Record<string, number>;
+}
+
+const OPERATION = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** Called whenever a router closes; `global.ts` uses it to forget a closed `GLOBAL_ROUTER`. */
+export const routerClosedListeners: Set<(router: DBRouter) => void> = new Set();
+
+/**
+ * Routes tables between a per-instance local database and a shared database.
+ * Construction is synchronous and touches no storage; databases open on first
+ * use, or at `await router.ready()`, which surfaces errors such as a corrupt file.
+ *
+ * @example
+ * ```ts
+ * import { DBRouter } from "../../mod.ts";
+ * import { memoryStorage } from "../storage/memory.ts";
+ * await using router = new DBRouter("alpha", "local.db", "shared/global.db", {
+ *   storage: memoryStorage(),
+ * });
+ * const bots = router.getConnection("bots", "write"); // the shared database
+ * await bots.exec("CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT)");
+ * router.getAccessCounts(); // { shared: { bots: 1 }, local: {} }
+ * ```
+ */
+export class DBRouter implements AsyncDisposable {
+  /** This instance's id, stamped on the rows it writes to shared tables. */
+  readonly menaceId: string;
+  /** The local database's storage key (an absolute path for files). */
+  readonly localPath: string;
+  /** The shared database's storage key. */
+  readonly sharedPath: string;
+  readonly #storage: StorageAdapter;
+  readonly #observers: readonly RouterObserver[];
+  readonly #local: EngineDatabase;
+  readonly #shared: EngineDatabase;
+  readonly #localConnection: Connection;
+  readonly #sharedConnection: Connection;
+  readonly #counts = { shared: new Map<string, number>(), local: new Map<string, number>() };
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Creates a router for `menaceId`. Paths default to `MENACE_LOCAL_DB_PATH` /
+   * `MENACE_SHARED_DB_PATH`, then `./menace_<id>_local.db` / `./shared/global.db`;
+   * relative paths resolve against the working directory now.
+   */
+  constructor(
+    menaceId: string,
+    localDbPath?: string,
+    sharedDbPath?: string,
+    options?: DBRouterOptions,
+  ) {
+    this.menaceId = assertMenaceId(menaceId);
+    const resolved = resolveRouterOptions(options);
+    const host = getHost();
+    this.#storage = resolved.storage ?? host.defaultStorage();
+    this.#observers = resolved.observers;
+    const local = assertLocation(
+      localDbPath ?? defaultLocalPath(this.menaceId, host),
+      "local database path",
+    );
+    const shared = assertLocation(sharedDbPath ?? defaultSharedPath(host), "shared database path");
+    this.localPath = this.#storage.resolve(local);
+    this.sharedPath = this.#storage.resolve(shared);
+    if (this.localPath === this.sharedPath) {
+      throw new TypeError(
+        `Invalid database paths: local and shared are both "${this.localPath}"; local tables would be shared`,
+      );
+    }
+    const guard = () => {
+      if (this.#closed) throw new RouterClosedError(this.menaceId);
+    };
+    this.#local = acquireDatabase(this.#storage, this.localPath, resolved.database);
+    this.#shared = acquireDatabase(this.#storage, this.sharedPath, resolved.database);
+    this.#localConnection = new SqlJsConnection(this.#local, "local", guard);
+    this.#sharedConnection = new SqlJsConnection(this.#shared, "shared", guard);
+  }
+
+  /** Opens both databases now; rejects with the first error (such as `DATABASE_CORRUPT`). */
+  async ready(): Promise<void> {
+    this.#assertOpen();
+    await Promise.all([this.#local.ready(), this.#shared.ready()]);
+  }
+
+  /**
+   * Returns the connection for `table`: the shared database for a table in
+   * `SHARED_TABLES`, the local one for `LOCAL_TABLES`. Throws synchronously a
+   * `TableRoutingError` (`TABLE_DENIED`, `TABLE_UNKNOWN`, `TABLE_AMBIGUOUS`)
+   * otherwise, or `ROUTER_CLOSED` after `close()`. `operation` is recorded in
+   * counts, logs and the audit log.
+   */
+  getConnection(table: string, operation = "read"): Connection {
+    this.#assertOpen();
+    const database = routeTable(table);
+    if (typeof operation !== "string" || !OPERATION.test(operation)) {
+      throw new TypeError(
+        `Invalid operation ${JSON.stringify(operation)}: expected a word such as "read" or "write"`,
+      );
+    }
+    const counts = this.#counts[database];
+    counts.set(table, (counts.get(table) ?? 0) + 1);
+    if (this.#observers.length > 0) {
+      const event: AccessEvent = { menaceId: this.menaceId, table, operation, database };
+      for (const observer of this.#observers) observer.onAccess?.(event);
+    }
+    return database === "shared" ? this.#sharedConnection : this.#localConnection;
+  }
+
+  /**
+   * Runs a SELECT on `table` that sees only the rows `scope` allows (`"local"`:
+   * this instance's, `"global"`: other instances', `"all"`: every row), with
+   * the menace id bound in its place among `params`. See `scopedQuery`.
+   *
+   * @example
+   * ```ts
+   * import { DBRouter, memoryStorage } from "../../mod.ts";
+   * await using router = new DBRouter("alpha", "l.db", "s.db", { storage: memoryStorage() });
+   * await router.getConnection("bots", "write").exec("CREATE TABLE bots (name TEXT, source_menace_id TEXT)");
+   * await router.insert("bots", { name: "scraper" });
+   * await router.query("bots", "SELECT name FROM bots LIMIT ?", [10], { scope: "local" }); // [{ name: "scraper" }]
+   * ```
+   */
+  query<T = Row>(
+    table: string,
+    sql: string,
+    params?: Params,
+    options: { scope?: Scope } = {},
+  ): Promise<T[]> {
+    const conn = this.getConnection(table, "read");
+    const scoped = scopedQuery(sql, params, {
+      table,
+      scope: options.scope,
+      menaceId: this.menaceId,
+    });
+    return conn.all<T>(scoped.sql, scoped.params);
+  }
+
+  /** Inserts `row` into `table`, stamped with this router's menace id in `source_menace_id`. */
+  insert(table: string, row: Values): Promise<RunResult> {
+    const { sql, params } = stampedInsert(table, row, this.menaceId);
+    return this.getConnection(table, "write").run(sql, params);
+  }
+
+  /**
+   * Inserts `row` stamped with this menace id, or on a conflict on
+   * `conflictColumns` updates the existing row only if this instance owns it;
+   * another instance's row is left untouched (`changes` is 0).
+   */
+  upsert(table: string, row: Values, conflictColumns: readonly string[]): Promise<RunResult> {
+    const { sql, params } = stampedUpsert(table, row, conflictColumns, this.menaceId);
+    return this.getConnection(table, "write").run(sql, params);
+  }
+
+  /** Updates rows of `table` matching `where`, only this instance's unless `scope` says otherwise. */
+  update(
+    table: string,
+    set: Values,
+    where: Values,
+    options: { scope?: Scope } = {},
+  ): Promise<RunResult> {
+    const { sql, params } = scopedUpdate(table, set, where, {
+      scope: options.scope,
+      menaceId: this.menaceId,
+    });
+    return this.getConnection(table, "write").run(sql, params);
+  }
+
+  /** Deletes rows of `table` matching `where`, only this instance's unless `scope` says otherwise. */
+  delete(table: string, where: Values, options: { scope?: Scope } = {}): Promise<RunResult> {
+    const { sql, params } = scopedDelete(table, where, {
+      scope: options.scope,
+      menaceId: this.menaceId,
+    });
+    return this.getConnection(table, "write").run(sql, params);
+  }
+
+  /** Accesses per table since this router was created. */
+  getAccessCounts(): AccessCounts {
+    return {
+      shared: Object.fromEntries(this.#counts.shared),
+      local: Object.fromEntries(this.#counts.local),
+    };
+  }
+
+  /** Where `table` goes and which layer decided it; see the function `explainRoute`. */
+  explainRoute(table: string): RouteExplanation {
+    return explainRoute(table);
+  }
+
+  /** Storage figures of each database (commits, bytes written, last commit cost). */
+  storageStats(): { local: StorageStats; shared: StorageStats } {
+    return { local: this.#local.stats(), shared: this.#shared.stats() };
+  }
+
+  /** Persists deferred writes and flushes observers (audit lines). */
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    await Promise.all([this.#local.flush(), this.#shared.flush()]);
+    await Promise.all(this.#observers.map((o) => o.flush?.()));
+  }
+
+  /**
+   * Persists what is pending and releases both databases (the last router in
+   * the process to release a database folds its log into a standard SQLite
+   * file). Idempotent; afterwards every call throws `ROUTER_CLOSED`.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** `await using router = new DBRouter(...)` closes the router at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    for (const listener of routerClosedListeners) listener(this);
+    const results = await Promise.allSettled([
+      releaseDatabase(this.#storage, this.#local),
+      releaseDatabase(this.#storage, this.#shared),
+      ...this.#observers.map(async (o) => {
+        await o.flush?.();
+        await o.close?.();
+      }),
+    ]);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) throw failure.reason;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new RouterClosedError(this.menaceId);
+  }
+}
