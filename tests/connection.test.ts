@@ -207,8 +207,14 @@ test("classifyStatement() reads past comments, literals and CTEs", () => {
   assert.is(classifyStatement("  -- x\n /* y */ SELECT 1"), "read");
   assert.is(classifyStatement("WITH a AS (SELECT 'insert') SELECT * FROM a"), "read");
   assert.is(classifyStatement("WITH a AS (SELECT 1) INSERT INTO t SELECT * FROM a"), "write");
-  assert.is(classifyStatement("WITH a AS (SELECT 'x' AS v) SELECT replace(v, 'x', 'y') FROM a"), "read");
-  assert.is(classifyStatement("WITH RECURSIVE a(n) AS (SELECT 1) REPLACE INTO t SELECT n FROM a"), "write");
+  assert.is(
+    classifyStatement("WITH a AS (SELECT 'x' AS v) SELECT replace(v, 'x', 'y') FROM a"),
+    "read",
+  );
+  assert.is(
+    classifyStatement("WITH RECURSIVE a(n) AS (SELECT 1) REPLACE INTO t SELECT n FROM a"),
+    "write",
+  );
   assert.is(classifyStatement("PRAGMA table_info(bots)"), "read");
   assert.is(classifyStatement("PRAGMA user_version = 3"), "write");
   assert.is(classifyStatement("CREATE TABLE x (a)"), "write");

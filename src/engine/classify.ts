@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { keywordOf, tokenize, type Token } from "../scope/tokenizer.ts";
+import { keywordOf, type Token, tokenize } from "../scope/tokenizer.ts";
 
 /** What a statement does: reads, writes, controls a transaction, or nothing (no SQL at all). */
 export type StatementKind = "read" | "write" | "transaction" | "empty";

@@ -9,11 +9,13 @@ import type { RoutingLists } from "./config.ts";
 import { isIdentifier } from "./identifier.ts";
 
 /** The env variable for each list. */
-export const ROUTING_ENV: Readonly<{ shared: string; local: string; deny: string }> = Object.freeze({
-  shared: "DB_ROUTER_SHARED_TABLES",
-  local: "DB_ROUTER_LOCAL_TABLES",
-  deny: "DB_ROUTER_DENY_TABLES",
-});
+export const ROUTING_ENV: Readonly<{ shared: string; local: string; deny: string }> = Object.freeze(
+  {
+    shared: "DB_ROUTER_SHARED_TABLES",
+    local: "DB_ROUTER_LOCAL_TABLES",
+    deny: "DB_ROUTER_DENY_TABLES",
+  },
+);
 
 /**
  * Reads the three lists from `env`: whitespace around names is trimmed and
