@@ -1,0 +1,178 @@
+/**
+ * One database kept in IndexedDB, one record per page (the schema is in
+ * `idb.ts`). A commit is one readwrite transaction over `meta` and `pages`:
+ * it checks that nobody committed since this handle last read, puts the
+ * changed pages, deletes pages past a smaller page count and bumps the
+ * counter in `meta`. IndexedDB applies all of it or none of it, so a tab
+ * closed or crashing mid-commit leaves the previous version.
+ *
+ * @module
+ */
+import { DatabaseCorruptError } from "../../errors.ts";
+import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
+import type { CommitNotice } from "./commit_channel.ts";
+import { type MetaRecord, type PageRecord, requestResult, transact } from "./idb.ts";
+import {
+  checkCommit,
+  pagesToWrite,
+  patch,
+  randomEpoch,
+  sinceCounter,
+  stampOf,
+} from "./page_records.ts";
+
+/** What an {@linkcode IdbDatabase} needs from its adapter. */
+export interface IdbContext {
+  /** The adapter's open IndexedDB connection. */
+  connect(): Promise<IDBDatabase>;
+  /** `IDBKeyRange` of the same implementation. */
+  readonly keyRange: typeof IDBKeyRange;
+  /** The durability hint of commit transactions. */
+  readonly durability: IDBTransactionDurability;
+  /** Takes the write lock of `key`. */
+  lock(key: string): Promise<Release>;
+  /** The error to throw for `error` (a quota error becomes `STORAGE_QUOTA`). */
+  fail(error: unknown, what: string): Promise<unknown>;
+  /** Tells watchers about a commit. */
+  announce(notice: CommitNotice): void;
+}
+
+/**
+ * A database stored as page records.
+ *
+ * @example
+ * ```ts ignore
+ * const db = new IdbDatabase(context, "shared/global.db");
+ * const { image, version } = await db.load();
+ * ```
+ */
+export class IdbDatabase implements StoredDatabase {
+  /** The database's key, such as `"shared/global.db"`. */
+  readonly key: string;
+  readonly #context: IdbContext;
+  /** The stamp this handle last read or wrote; a commit from another stamp is refused. */
+  #known: string | undefined;
+  readonly #stats: StorageStats = {
+    commits: 0,
+    bytesWritten: 0,
+    lastCommitBytes: 0,
+    lastCommitMs: 0,
+    compactions: 0,
+  };
+
+  /** Binds the database under `key`; nothing is read until a call needs it. */
+  constructor(context: IdbContext, key: string) {
+    this.#context = context;
+    this.key = key;
+  }
+
+  /** Reads the image; with `since`, only the pages committed after it. */
+  async load(since?: LoadedImage): Promise<LoadedImage> {
+    const db = await this.#context.connect();
+    const loaded = await transact(db, ["meta", "pages"], "readonly", async (tx) => {
+      const meta: MetaRecord | undefined = await requestResult(
+        tx.objectStore("meta").get(this.key),
+      );
+      if (!meta) return { image: null, version: "0" };
+      const pages = tx.objectStore("pages");
+      const range = this.#context.keyRange;
+      const from = since?.image ? sinceCounter(since.version, meta) : undefined;
+      if (from !== undefined) {
+        const changed: PageRecord[] = await requestResult(
+          pages.index("changes").getAll(range.bound([this.key, from + 1], [this.key, Infinity])),
+        );
+        const image = patch(since!.image!, meta, changed);
+        if (image) return { image, version: stampOf(meta) };
+      }
+      const all: PageRecord[] = await requestResult(
+        pages.getAll(range.bound([this.key, 1], [this.key, meta.pageCount])),
+      );
+      const image = patch(new Uint8Array(0), meta, all);
+      if (!image) throw new DatabaseCorruptError(this.key, "pages are missing from IndexedDB");
+      return { image, version: stampOf(meta) };
+    });
+    this.#known = loaded.version;
+    return loaded;
+  }
+
+  /** The version stamp: one `get` of the database's meta record. */
+  async version(): Promise<string> {
+    const db = await this.#context.connect();
+    const meta = await transact(
+      db,
+      ["meta"],
+      "readonly",
+      (tx) => requestResult<MetaRecord | undefined>(tx.objectStore("meta").get(this.key)),
+    );
+    return meta ? stampOf(meta) : "0";
+  }
+
+  /** Writes the changed pages and the new meta record in one transaction. */
+  async commit(commit: PageCommit): Promise<string> {
+    checkCommit(this.key, commit);
+    const started = performance.now();
+    const db = await this.#context.connect();
+    const known = this.#known;
+    let written = 0;
+    let stamp: string;
+    try {
+      stamp = await transact(db, ["meta", "pages"], "readwrite", async (tx) => {
+        const metaStore = tx.objectStore("meta");
+        const old: MetaRecord | undefined = await requestResult(metaStore.get(this.key));
+        if (known !== undefined && (old ? stampOf(old) : "0") !== known) {
+          throw new Error("another tab committed since this one read it");
+        }
+        const meta: MetaRecord = {
+          key: this.key,
+          pageSize: commit.pageSize,
+          pageCount: commit.pageCount,
+          epoch: old?.epoch ?? randomEpoch(),
+          counter: (old?.counter ?? 0) + 1,
+        };
+        const pages = tx.objectStore("pages");
+        for (const [page, bytes] of pagesToWrite(old, commit)) {
+          // A copy of just this page: a view would store the whole image's buffer.
+          pages.put({ key: this.key, page, counter: meta.counter, data: bytes.slice() });
+          written += bytes.length;
+        }
+        if (old && old.pageCount > meta.pageCount) {
+          pages.delete(this.#context.keyRange.bound([this.key, meta.pageCount + 1], [
+            this.key,
+            Infinity,
+          ]));
+        }
+        metaStore.put(meta);
+        return stampOf(meta);
+      }, this.#context.durability);
+    } catch (error) {
+      throw await this.#context.fail(error, `Cannot save database "${this.key}"`);
+    }
+    this.#known = stamp;
+    this.#stats.commits++;
+    this.#stats.bytesWritten += written;
+    this.#stats.lastCommitBytes = written;
+    this.#stats.lastCommitMs = performance.now() - started;
+    this.#context.announce({ key: this.key, version: stamp });
+    return stamp;
+  }
+
+  /** Takes the write lock, across tabs with Web Locks. */
+  lock(): Promise<Release> {
+    return this.#context.lock(this.key);
+  }
+
+  /** Nothing to fold: pages are stored in place. */
+  compact(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** A copy of this handle's figures. */
+  stats(): StorageStats {
+    return { ...this.#stats };
+  }
+
+  /** Nothing to release: the adapter owns the IndexedDB connection. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The page that browser tests drive: it exposes, as `globalThis.t`, the
+ * storage conformance suite and small router operations, so that the tests'
+ * `page.evaluate` calls stay one-liners. Bundled by esbuild like the demo.
+ *
+ * @module
+ */
+import { printed } from "./uvu_capture.ts";
+import { exec } from "uvu";
+import {
+  DBRouter,
+  type DBRouterOptions,
+  indexedDbStorage,
+  RouterError,
+  type Scope,
+} from "../../../mod.ts";
+import { getHost } from "../../../src/storage/detect.ts";
+import type { Release } from "../../../src/storage/types.ts";
+import { commitOf, makeImage, testStorageAdapter } from "../storage_conformance.ts";
+
+/** uvu's totals from one run in the page. */
+export interface ConformanceReport {
+  total: number;
+  passed: number;
+  skipped: number;
+  output: string;
+}
+
+const routers = new Map<string, DBRouter>();
+const held: Release[] = [];
+const notices: string[] = [];
+
+const api = {
+  /** Runs the shared storage cases on IndexedDB storage, each case on its own IndexedDB database. */
+  async conformance(): Promise<ConformanceReport> {
+    let cases = 0;
+    (globalThis as { UVU_QUEUE?: unknown[][] }).UVU_QUEUE!.push(["chromium"]);
+    testStorageAdapter(
+      "indexeddb (chromium)",
+      () => indexedDbStorage({ name: `conformance-${++cases}` }),
+    );
+    printed.length = 0;
+    await exec(false);
+    // deno-lint-ignore no-control-regex
+    const output = printed.join("").replace(/\x1b\[[0-9;]*m/g, "");
+    const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1]);
+    return { total: count("Total"), passed: count("Passed"), skipped: count("Skipped"), output };
+  },
+
+  /** The name of the storage routers get when given none. */
+  defaultStorageName(): string {
+    return getHost().defaultStorage().name;
+  },
+
+  /** Opens (once) the router of `menaceId` on default paths and storage, with the `bots` table. */
+  async open(menaceId: string, options: DBRouterOptions = {}): Promise<void> {
+    if (routers.has(menaceId)) return;
+    const router = new DBRouter(menaceId, undefined, undefined, options);
+    routers.set(menaceId, router);
+    await router.getConnection("bots", "write").exec(
+      "CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT, source_menace_id TEXT)",
+    );
+  },
+
+  /** The paths the router of `menaceId` resolved. */
+  paths(menaceId: string): { local: string; shared: string } {
+    const router = routers.get(menaceId)!;
+    return { local: router.localPath, shared: router.sharedPath };
+  },
+
+  /** Inserts `count` bots named `<prefix>-<i>`, one autocommit write each. */
+  async insertBots(menaceId: string, count: number, prefix: string): Promise<void> {
+    const router = routers.get(menaceId)!;
+    for (let i = 0; i < count; i++) await router.insert("bots", { name: `${prefix}-${i}` });
+  },
+
+  /** The names of the bots `menaceId` sees in `scope`, by id. */
+  async bots(menaceId: string, scope: Scope): Promise<string[]> {
+    const rows = await routers.get(menaceId)!.query(
+      "bots",
+      "SELECT name FROM bots ORDER BY id",
+      [],
+      { scope },
+    );
+    return rows.map((row) => String(row.name));
+  },
+
+  /** Closes every router of the page. */
+  async closeAll(): Promise<void> {
+    for (const router of routers.values()) await router.close();
+    routers.clear();
+  },
+
+  /**
+   * Writes a small row, then one of `bytes` bytes, to a local table of a
+   * router on the IndexedDB database `name`; reports how the big one failed
+   * and which rows are there afterwards.
+   */
+  async overQuota(
+    name: string,
+    bytes: number,
+  ): Promise<{ code?: string; message?: string; rows: number[]; persisted?: boolean }> {
+    const storage = indexedDbStorage({ name });
+    const router = new DBRouter("quota", undefined, undefined, { storage });
+    const models = router.getConnection("models", "write");
+    await models.exec("CREATE TABLE IF NOT EXISTS models (id INTEGER PRIMARY KEY, data BLOB)");
+    await models.run("INSERT INTO models (data) VALUES (?)", [new Uint8Array(1000)]);
+    let code: string | undefined;
+    let message: string | undefined;
+    try {
+      await models.run("INSERT INTO models (data) VALUES (?)", [randomBytes(bytes)]);
+    } catch (error) {
+      code = error instanceof RouterError ? error.code : String(error);
+      message = (error as Error).message;
+    }
+    const rows = await models.all("SELECT length(data) AS size FROM models ORDER BY id");
+    const persisted = await storage.persistence();
+    await router.close();
+    return { code, message, rows: rows.map((row) => Number(row.size)), persisted };
+  },
+
+  /**
+   * Counts calls of `navigator.storage.persist()`: after creating an adapter,
+   * after opening three databases, and after asking `persistence()` twice.
+   */
+  async persistCalls(name: string): Promise<{ counts: number[]; answer: unknown }> {
+    const manager = navigator.storage as { persist: () => Promise<boolean> };
+    const persist = manager.persist.bind(manager);
+    let calls = 0;
+    manager.persist = () => (calls++, persist());
+    try {
+      const storage = indexedDbStorage({ name });
+      const counts = [calls];
+      for (const key of ["a.db", "b.db", "c.db"]) await storage.open(key);
+      counts.push(calls);
+      const answer = await storage.persistence();
+      await storage.persistence();
+      counts.push(calls);
+      return { counts, answer };
+    } finally {
+      manager.persist = persist;
+    }
+  },
+
+  /** Starts collecting the commit notices of the IndexedDB database `name`. */
+  watch(name: string): void {
+    indexedDbStorage({ name }).watch((notice) => notices.push(notice.key));
+  },
+
+  /** The keys of the commits noticed since `watch()`. */
+  notices(): string[] {
+    return [...notices];
+  },
+
+  /**
+   * Times `count` one-row inserts into the shared table of a router on the
+   * IndexedDB database `name`: milliseconds per insert and per storage commit.
+   */
+  async timeInserts(
+    name: string,
+    count: number,
+    durability: "strict" | "relaxed",
+  ): Promise<
+    { insertMs: number; commitMs: number; commitBytes: number; versionMs: number; lockMs: number }
+  > {
+    const storage = indexedDbStorage({ name, durability });
+    const router = new DBRouter("timer", undefined, undefined, { storage });
+    const bots = router.getConnection("bots", "write");
+    await bots.exec("CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT)");
+    let commitMs = 0;
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      await bots.run("INSERT INTO bots (name) VALUES (?)", [`bot-${i}`]);
+      commitMs += router.storageStats().shared.lastCommitMs;
+    }
+    const insertMs = (performance.now() - started) / count;
+    const commitBytes = router.storageStats().shared.lastCommitBytes;
+    const db = await storage.open("shared/global.db");
+    const before = performance.now();
+    for (let i = 0; i < count; i++) await db.version();
+    const versionMs = (performance.now() - before) / count;
+    const locking = performance.now();
+    for (let i = 0; i < count; i++) await (await db.lock())();
+    const lockMs = (performance.now() - locking) / count;
+    await router.close();
+    return { insertMs, commitMs: commitMs / count, commitBytes, versionMs, lockMs };
+  },
+
+  /** Takes the write lock of `key` and keeps it until the page goes away. */
+  async holdLock(name: string, key: string): Promise<void> {
+    const db = await indexedDbStorage({ name }).open(key);
+    held.push(await db.lock());
+  },
+
+  /** Whether the lock of `key` can be taken within `ms` (released again at once). */
+  async canLock(name: string, key: string, ms: number): Promise<boolean> {
+    const db = await indexedDbStorage({ name, lockTimeoutMs: ms }).open(key);
+    try {
+      await (await db.lock())();
+      return true;
+    } catch (error) {
+      if (error instanceof RouterError && error.code === "LOCK_TIMEOUT") return false;
+      throw error;
+    }
+  },
+
+  /** Starts a commit of `pages` pages of `seed` without waiting for it (the test closes the page). */
+  async startBigCommit(name: string, key: string, pages: number, seed: number): Promise<void> {
+    const db = await indexedDbStorage({ name }).open(key);
+    held.push(await db.lock());
+    void db.commit(commitOf(null, makeImage(4096, pages, seed), 4096)).catch(() => {});
+  },
+
+  /** Commits an image of `pages` pages of `seed`, under the lock. */
+  async commitImage(name: string, key: string, pages: number, seed: number): Promise<string> {
+    const db = await indexedDbStorage({ name }).open(key);
+    const release = await db.lock();
+    try {
+      await db.load();
+      return await db.commit(commitOf(null, makeImage(4096, pages, seed), 4096));
+    } finally {
+      await release();
+    }
+  },
+
+  /** Which seed's image of `pages` pages the database holds (0 for none, -1 for neither). */
+  async storedSeed(name: string, key: string, seeds: number[]): Promise<number> {
+    const { image } = await (await indexedDbStorage({ name }).open(key)).load();
+    if (!image) return 0;
+    const pages = image.length / 4096;
+    const match = seeds.find((seed) => equal(image, makeImage(4096, pages, seed)));
+    return match ?? -1;
+  },
+};
+
+function randomBytes(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  return bytes;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** The page's API, as the tests see it. */
+export type PageApi = typeof api;
+
+(globalThis as { t?: PageApi }).t = api;

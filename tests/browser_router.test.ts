@@ -1,0 +1,116 @@
+/**
+ * The router in Debian's Chromium, on the storage the browser host picks by
+ * itself (IndexedDB): default paths as keys, rows that survive a reload and a
+ * browser restart, and tabs that write one shared database at once.
+ *
+ * @module
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { Browser, BrowserContext } from "playwright-core";
+import type { PageServer } from "../examples/browser/server.ts";
+import {
+  call,
+  launchBrowser,
+  launchPersistent,
+  openTestPage,
+  profileFolder,
+  serveTestPage,
+  setUpSuite,
+} from "./_support/browser/chromium.ts";
+
+const test = suite("router in chromium");
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+let server: PageServer | undefined;
+
+setUpSuite(test, async () => {
+  server = await serveTestPage();
+  browser = await launchBrowser();
+});
+test.before.each(async () => {
+  context = await browser!.newContext(); // empty storage for each test
+});
+test.after.each(async () => {
+  await context?.close();
+});
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const names = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+
+test("routers default to IndexedDB, with the default paths as keys", async () => {
+  const page = await openTestPage(context!, server!.url);
+  assert.is(await call(page, "defaultStorageName"), "indexeddb");
+  await call(page, "open", "alpha");
+  assert.equal(await call(page, "paths", "alpha"), {
+    local: "menace_alpha_local.db",
+    shared: "shared/global.db",
+  });
+});
+
+test("rows written before a reload are there after it", async () => {
+  const page = await openTestPage(context!, server!.url);
+  await call(page, "open", "alpha");
+  await call(page, "insertBots", "alpha", 5, "kept");
+  await page.reload();
+  await page.waitForFunction(() => "t" in globalThis);
+  await call(page, "open", "alpha");
+  assert.equal(await call(page, "bots", "alpha", "all"), names("kept", 5));
+});
+
+test("rows survive closing the browser and starting it again on the same profile", async () => {
+  const profile = profileFolder();
+  try {
+    let persistent = await launchPersistent(profile.dir);
+    const first = await openTestPage(persistent, server!.url);
+    await call(first, "open", "alpha");
+    await call(first, "insertBots", "alpha", 3, "durable");
+    await persistent.close();
+    persistent = await launchPersistent(profile.dir);
+    const second = await openTestPage(persistent, server!.url);
+    await call(second, "open", "alpha");
+    assert.equal(await call(second, "bots", "alpha", "local"), names("durable", 3));
+    await persistent.close();
+  } finally {
+    profile.remove();
+  }
+});
+
+test("two tabs writing the shared database at once keep every row", async () => {
+  const alpha = await openTestPage(context!, server!.url);
+  const beta = await openTestPage(context!, server!.url);
+  await call(alpha, "open", "alpha");
+  await call(beta, "open", "beta");
+  await Promise.all([
+    call(alpha, "insertBots", "alpha", 40, "a"),
+    call(beta, "insertBots", "beta", 40, "b"),
+  ]);
+  await sleep(150); // reads may lag other tabs' commits by maxReadLagMs (100 ms)
+  for (const page of [alpha, beta]) {
+    const all = await call(page, "bots", page === alpha ? "alpha" : "beta", "all");
+    assert.equal([...all].sort(), [...names("a", 40), ...names("b", 40)].sort());
+  }
+  assert.equal(await call(alpha, "bots", "alpha", "local"), names("a", 40));
+  assert.equal(await call(alpha, "bots", "alpha", "global"), names("b", 40));
+});
+
+test("a tab reads another tab's commit once maxReadLagMs has passed", async () => {
+  const alpha = await openTestPage(context!, server!.url);
+  const beta = await openTestPage(context!, server!.url);
+  await call(alpha, "open", "alpha", { maxReadLagMs: 50 });
+  await call(beta, "open", "beta", { maxReadLagMs: 50 });
+  assert.equal(await call(beta, "bots", "beta", "global"), []);
+  await call(alpha, "insertBots", "alpha", 1, "fresh");
+  await sleep(100);
+  assert.equal(await call(beta, "bots", "beta", "global"), ["fresh-0"]);
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+test.run();
