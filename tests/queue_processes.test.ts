@@ -1,0 +1,174 @@
+/**
+ * The queue across processes: syncs killed with SIGKILL at random moments,
+ * and several syncs and queueing instances of Node, Deno and Bun at once.
+ * Each record must be in the shared table exactly once.
+ *
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { DBRouter, QueueSync } from "../mod.ts";
+import { ROOT } from "./_support/spawn.ts";
+import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
+import { startChild } from "./_support/writers_spawn.ts";
+
+const test = suite(`queue sync (${RUNTIME}): processes`);
+const folder = temporaryFolder(`queue-proc-${RUNTIME}-`);
+const CHILD = join(ROOT, "tests/_support/queue_child.ts");
+const RUNTIMES = ["node", "deno", "bun"] as const;
+const STALE_MS = 300;
+let counter = 0;
+let shared = "";
+let queueDir = "";
+
+test.before.each(() => {
+  const dir = join(folder.dir, `case-${++counter}`);
+  shared = join(dir, "shared", "global.db");
+  queueDir = join(dir, "shared", "queue");
+  mkdirSync(join(dir, "shared"), { recursive: true });
+  sql("CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGER, source_menace_id TEXT)");
+});
+test.after(folder.remove);
+
+function sql(statement: string): string {
+  return execFileSync("sqlite3", [shared, statement], { encoding: "utf8" }).trim();
+}
+
+/** Runs a sync pass in this process until nothing is left, with the short stale bound. */
+async function syncToTheEnd(): Promise<void> {
+  const sync = new QueueSync({
+    dbPath: shared,
+    queueDir,
+    storage: fileStorageFor(RUNTIME, { lockStaleMs: STALE_MS }),
+  });
+  try {
+    await sync.run();
+  } finally {
+    await sync.close();
+  }
+  const left = readdirSync(join(queueDir, "processing"));
+  assert.equal(left, [], "every claimed file was finished and deleted");
+}
+
+/** Each name, with how many rows carry it. */
+function namesInTable(): Map<string, number> {
+  const out = sql("SELECT name || ' ' || count(*) FROM bots GROUP BY name");
+  return new Map(
+    out.split("\n").filter(Boolean).map((line) => {
+      const [name, count] = line.split(" ");
+      return [name, Number(count)];
+    }),
+  );
+}
+
+test("syncs killed at random moments lose no record and apply none twice", async () => {
+  const expected = new Set<string>();
+  const bad = new Set<string>();
+  for (const menace of ["alpha", "beta"]) {
+    await using router = new DBRouter(menace, join(queueDir, "..", `${menace}.db`), shared, {
+      storage: fileStorageFor(RUNTIME),
+      queueDir,
+    });
+    const writes: Promise<void>[] = [];
+    for (let i = 1; i <= 2000; i++) {
+      const name = `${menace}-${i}`;
+      // Every hundredth record names a column the table lacks: it must end up failed, once or more.
+      if (i % 100 === 0) {
+        bad.add(name);
+        writes.push(router.queueWrite("bots", { name, colour: "red" }));
+      } else {
+        expected.add(name);
+        writes.push(router.queueWrite("bots", { name, seq: i }));
+      }
+    }
+    await Promise.all(writes);
+  }
+  let interrupted = 0;
+  for (let trial = 0; trial < 6; trial++) {
+    const runtime = RUNTIMES[trial % RUNTIMES.length];
+    const child = startChild(runtime, CHILD, [
+      "sync",
+      shared,
+      queueDir,
+      "20",
+      String(STALE_MS),
+      "1",
+      "0",
+    ]);
+    // Most are killed after a random number of batches, some at a random time after their start.
+    if (trial % 3 === 2) {
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 600));
+    } else {
+      const want = 1 + Math.floor(Math.random() * 25);
+      await child.waitFor((line) => line === `batch ${want}`);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+    }
+    child.kill("SIGKILL");
+    await child.exited;
+    if (!child.lines().includes("closed")) interrupted++;
+    // Whatever was applied so far was applied once.
+    for (const [name, count] of namesInTable()) {
+      assert.is(count, 1, `trial ${trial}: ${name} applied ${count} times`);
+      assert.ok(expected.has(name), `trial ${trial}: ${name} should not be in the table`);
+    }
+  }
+  assert.ok(interrupted >= 4, `only ${interrupted} of 6 syncs were killed while working`);
+  await syncToTheEnd();
+  const names = namesInTable();
+  assert.is(names.size, expected.size);
+  for (const name of expected) assert.is(names.get(name), 1, name);
+  const failed = new Set<string>();
+  for (const menace of ["alpha", "beta"]) {
+    const file = join(queueDir, "failed", `${menace}.jsonl`);
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, "utf8").trim().split("\n")) {
+      const entry = JSON.parse(line);
+      assert.match(entry.reason, 'column "colour" does not exist');
+      failed.add(JSON.parse(entry.line).data.name);
+    }
+  }
+  assert.equal([...failed].sort(), [...bad].sort(), "every bad record is in a failed file");
+});
+
+test("Node, Deno and Bun syncs running while Node, Deno and Bun instances queue apply each record once", async () => {
+  const perInstance = 600;
+  const appenders = RUNTIMES.map((runtime) =>
+    startChild(runtime, CHILD, [
+      "queue",
+      `q-${runtime}`,
+      shared,
+      queueDir,
+      String(perInstance),
+      "15",
+    ])
+  );
+  const syncs = RUNTIMES.map((runtime) =>
+    startChild(runtime, CHILD, ["sync", shared, queueDir, "25", String(STALE_MS), "40", "30"])
+  );
+  await Promise.all(
+    [...appenders, ...syncs].map((child) => child.waitFor((line) => line === "closed", 120_000)),
+  );
+  const applied = syncs
+    .flatMap((child) => child.lines())
+    .filter((line) => line.startsWith("pass "))
+    .reduce((sum, line) => sum + JSON.parse(line.slice(5)).applied, 0);
+  assert.ok(applied > 0, "the syncs applied records while the instances were queueing");
+  await syncToTheEnd();
+  const names = namesInTable();
+  assert.is(names.size, RUNTIMES.length * perInstance);
+  for (const runtime of RUNTIMES) {
+    for (let i = 1; i <= perInstance; i++) {
+      assert.is(names.get(`q-${runtime}-${i}`), 1, `q-${runtime}-${i}`);
+    }
+  }
+  assert.equal(
+    readdirSync(queueDir).filter((name) => name.endsWith(".jsonl")),
+    [],
+    "no queue file left",
+  );
+});
+
+test.run();

@@ -1,0 +1,156 @@
+/**
+ * Catching up with other writers: how far reads lag commits made elsewhere
+ * (`maxReadLagMs`, default 100 ms), and that a read pays no file-system call
+ * of its own.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { DBRouter } from "../mod.ts";
+import type { StorageAdapter, StoredDatabase } from "../mod.ts";
+import { ROOT } from "./_support/spawn.ts";
+import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
+import { BOTS_SCHEMA, startChild } from "./_support/writers_spawn.ts";
+
+const test = suite(`many writers (${RUNTIME}): read lag`);
+const folder = temporaryFolder(`lag-${RUNTIME}-`);
+const CHILD = join(ROOT, "tests/_support/writers_child.ts");
+let counter = 0;
+const newDir = () => join(folder.dir, `case-${++counter}`);
+test.after(folder.remove);
+
+/** The runtime's file storage, counting `version()` and `load()` calls on its databases. */
+function countingStorage(): StorageAdapter & { versions: number; loads: number } {
+  const inner = fileStorageFor(RUNTIME);
+  const counting = {
+    ...inner,
+    versions: 0,
+    loads: 0,
+    async open(key: string): Promise<StoredDatabase> {
+      const db = await inner.open(key);
+      return {
+        key: db.key,
+        load: (since) => {
+          counting.loads++;
+          return db.load(since);
+        },
+        version: () => {
+          counting.versions++;
+          return db.version();
+        },
+        commit: (commit) => db.commit(commit),
+        lock: () => db.lock(),
+        compact: () => db.compact(),
+        stats: () => db.stats(),
+        close: (options) => db.close(options),
+      };
+    },
+  };
+  return counting;
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+test("reads check the version stamp at most once per maxReadLagMs, never once per query", async () => {
+  const dir = newDir();
+  const storage = countingStorage();
+  await using router = new DBRouter("alpha", join(dir, "l.db"), join(dir, "g.db"), {
+    storage,
+    maxReadLagMs: 100,
+  });
+  const bots = router.getConnection("bots", "write");
+  await bots.exec(BOTS_SCHEMA);
+  await router.insert("bots", { name: "one", seq: 1 });
+  const before = storage.versions;
+  const started = performance.now();
+  let reads = 0;
+  while (performance.now() - started < 500) {
+    for (let i = 0; i < 50; i++, reads++) await bots.get("SELECT count(*) AS c FROM bots");
+    await tick();
+  }
+  const elapsed = performance.now() - started;
+  const checks = storage.versions - before;
+  assert.ok(reads >= 2000, `only ${reads} reads`);
+  assert.ok(checks >= 1, "the version was checked");
+  assert.ok(
+    checks <= Math.ceil(elapsed / 100) + 1,
+    `${checks} version checks for ${reads} reads in ${elapsed.toFixed(0)} ms`,
+  );
+});
+
+test("with maxReadLagMs 0, every read checks the version and sees another writer's commit at once", async () => {
+  const dir = newDir();
+  const shared = join(dir, "g.db");
+  await using writer = new DBRouter("alpha", join(dir, "a.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+  const storage = countingStorage();
+  await using reader = new DBRouter("beta", join(dir, "b.db"), shared, {
+    storage,
+    maxReadLagMs: 0,
+  });
+  await writer.getConnection("bots", "write").exec(BOTS_SCHEMA);
+  const bots = reader.getConnection("bots");
+  await bots.get("SELECT 1");
+  const before = storage.versions;
+  for (let i = 1; i <= 30; i++) {
+    await writer.insert("bots", { name: `w${i}`, seq: i });
+    assert.equal(await bots.get("SELECT max(seq) AS s FROM bots"), { s: i });
+  }
+  assert.is(storage.versions - before, 30);
+});
+
+test("a reader sees each commit of a writer in another process within maxReadLagMs (100 ms)", async () => {
+  const dir = newDir();
+  const shared = join(dir, "g.db");
+  await using reader = new DBRouter("reader", join(dir, "r.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+  await reader.getConnection("bots", "write").exec(BOTS_SCHEMA);
+  const other = RUNTIME === "node" ? "bun" : "node";
+  const count = 40;
+  const child = startChild(other, CHILD, [
+    "insert",
+    "writer",
+    shared,
+    join(dir, "w.db"),
+    String(count),
+    "0",
+    "5000",
+  ]);
+  // When this process learned that write i had resolved, and when a read first showed it.
+  const resolvedAt = new Map<number, number>();
+  const seenAt = new Map<number, number>();
+  const bots = reader.getConnection("bots");
+  let done = false;
+  child.waitFor((line) => line === "closed", 60_000).then(() => (done = true));
+  const watcher = setInterval(() => {
+    for (const line of child.lines()) {
+      const match = /^ok (\d+)$/.exec(line);
+      if (match && !resolvedAt.has(Number(match[1]))) {
+        resolvedAt.set(Number(match[1]), performance.now());
+      }
+    }
+  }, 1);
+  try {
+    while (!done || seenAt.size < count) {
+      const row = await bots.get<{ s: number | null }>(
+        "SELECT max(seq) AS s FROM bots WHERE source_menace_id = 'writer'",
+      );
+      const now = performance.now();
+      for (let i = 1; i <= (row?.s ?? 0); i++) if (!seenAt.has(i)) seenAt.set(i, now);
+      await tick();
+    }
+  } finally {
+    clearInterval(watcher);
+  }
+  const lags = [...resolvedAt].map(([i, at]) => seenAt.get(i)! - at);
+  assert.is(lags.length, count);
+  const worst = Math.max(...lags);
+  // 100 ms of allowed lag, plus the reload and the delay of the child's output on a busy machine.
+  assert.ok(worst <= 100 + 80, `a commit became visible ${worst.toFixed(0)} ms after it resolved`);
+});
+
+test.run();
