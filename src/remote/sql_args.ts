@@ -1,0 +1,110 @@
+/**
+ * Statement parameters for remote engines, which bind by position only (D1
+ * takes `?` and `?NNN`, and libSQL's clients differ in how they name
+ * parameters): named parameters become `?NNN`, one number per name, so the
+ * same call means the same thing on every backend. Values are checked as for
+ * sql.js and converted to what the engine binds exactly.
+ *
+ * @module
+ */
+import { type Params, type SqlParam, toBindParams } from "../engine/params.ts";
+import { tokenize } from "../scope/tokenizer.ts";
+
+/** A value as a remote engine binds it. */
+export type RemoteArg = string | number | bigint | Uint8Array | ArrayBuffer | null;
+
+/** How an engine binds the values it cannot take as they are. */
+export interface ArgPolicy {
+  /** `"exact"`: bigints are bound as 64-bit integers; `"number"`: only safe integers, as numbers. */
+  readonly bigint: "exact" | "number";
+  /** The engine's name, for messages. */
+  readonly engine: string;
+}
+
+/** A statement ready for a remote engine: positional SQL and its values. */
+export interface RemoteStatement {
+  sql: string;
+  args: RemoteArg[];
+}
+
+interface Rewrite {
+  sql: string;
+  names: string[];
+}
+
+const MAX_CACHED = 500;
+const rewrites = new Map<string, Rewrite>();
+
+/**
+ * Turns `sql` and `params` into positional SQL and values: an array binds as
+ * it is; an object's names (`:a`, `@a`, `$a`; keys with or without the
+ * prefix) become `?1`, `?2`... in order of first use. Booleans bind as 1/0.
+ * Throws a `TypeError` for a bad value or a mix of `?` and names, and a
+ * `RangeError` for a bigint the engine cannot hold.
+ *
+ * @example
+ * ```ts
+ * import { toRemoteStatement } from "./sql_args.ts";
+ * toRemoteStatement("SELECT :a, @b, :a", { a: 1, b: true }, { bigint: "number", engine: "D1" });
+ * // { sql: "SELECT ?1, ?2, ?1", args: [1, 1] }
+ * ```
+ */
+export function toRemoteStatement(
+  sql: string,
+  params: Params | undefined,
+  policy: ArgPolicy,
+): RemoteStatement {
+  if (params === undefined) return { sql, args: [] };
+  if (Array.isArray(params)) {
+    toBindParams(sql, params);
+    return { sql, args: params.map((value: SqlParam) => toArg(value, policy)) };
+  }
+  toBindParams(sql, params);
+  const named = params as Readonly<Record<string, SqlParam>>;
+  const rewrite = rewriteNamed(sql);
+  // Looked up by the names the tokenizer found, so a ":a" inside a comment or string cannot
+  // take the value of an "@a" in the statement; a name without a value binds NULL, as in sql.js.
+  const args = rewrite.names.map((name) =>
+    toArg(named[name] !== undefined ? named[name] : named[name.slice(1)] ?? null, policy)
+  );
+  return { sql: rewrite.sql, args };
+}
+
+/** One value as the engine binds it. */
+function toArg(value: SqlParam, policy: ArgPolicy): RemoteArg {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value !== "bigint" || policy.bigint === "exact") return value;
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(
+      `Invalid parameter ${value}n: ${policy.engine} binds integers as JavaScript numbers, exact only up to 2^53 - 1`,
+    );
+  }
+  return Number(value);
+}
+
+/** `sql` with each named parameter replaced by `?N`; cached, since callers repeat statements. */
+function rewriteNamed(sql: string): Rewrite {
+  let rewrite = rewrites.get(sql);
+  if (rewrite !== undefined) return rewrite;
+  const names: string[] = [];
+  let text = "";
+  let from = 0;
+  for (const token of tokenize(sql)) {
+    if (token.kind !== "param") continue;
+    if (token.text.startsWith("?")) {
+      throw new TypeError(
+        `Invalid parameters for "${
+          sql.trim().slice(0, 40)
+        }": it mixes "?" with named parameters; use one style`,
+      );
+    }
+    let index = names.indexOf(token.text);
+    if (index === -1) index = names.push(token.text) - 1;
+    text += `${sql.slice(from, token.start)}?${index + 1}`;
+    from = token.end;
+  }
+  rewrite = { sql: text + sql.slice(from), names };
+  if (rewrites.size >= MAX_CACHED) rewrites.clear();
+  rewrites.set(sql, rewrite);
+  return rewrite;
+}

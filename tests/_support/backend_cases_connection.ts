@@ -1,0 +1,218 @@
+/**
+ * Conformance cases for the `Connection` of a shared table: results,
+ * parameters, errors, batches, transactions and scripts.
+ *
+ * @module
+ */
+import * as assert from "uvu/assert";
+import { RouterError } from "../../mod.ts";
+import { type BackendCase, BOTS_SCHEMA, rejection } from "./backend_conformance.ts";
+
+export const CONNECTION_CASES: readonly BackendCase[] = [
+  [
+    "run() reports changes and lastInsertRowid; all() and get() return plain objects",
+    async ({ open }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      assert.equal(await conn.run("INSERT INTO bots (name, score) VALUES (?, ?)", ["a", 1.5]), {
+        changes: 1,
+        lastInsertRowid: 1,
+      });
+      assert.equal(await conn.run("INSERT INTO bots (name, score) VALUES (?, ?)", ["b", 2]), {
+        changes: 1,
+        lastInsertRowid: 2,
+      });
+      assert.is((await conn.run("UPDATE bots SET score = score + 1")).changes, 2);
+      const rows = await conn.all("SELECT name, score FROM bots ORDER BY id");
+      assert.equal(rows, [{ name: "a", score: 2.5 }, { name: "b", score: 3 }]);
+      assert.is(Object.getPrototypeOf(rows[0]), Object.prototype, "a plain object");
+      assert.equal(await conn.get("SELECT name FROM bots WHERE id = ?", [2]), { name: "b" });
+      assert.is(await conn.get("SELECT name FROM bots WHERE id = ?", [99]), undefined);
+      assert.equal(await conn.all("SELECT name FROM bots WHERE id > 99"), []);
+    },
+  ],
+  [
+    "named parameters work with or without their prefix, and a repeated name binds once",
+    async ({ open }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      await conn.run("INSERT INTO bots (name, score) VALUES (:name, @score)", {
+        name: "a",
+        score: 1,
+      });
+      await conn.run("INSERT INTO bots (name, score) VALUES ($name, :score)", {
+        $name: "b",
+        ":score": 2,
+      });
+      assert.equal(
+        await conn.all("SELECT name FROM bots WHERE score >= :min ORDER BY id", { min: 1 }),
+        [{ name: "a" }, { name: "b" }],
+      );
+      assert.equal(await conn.get("SELECT :x + :x AS twice, ':x' AS text", { x: 21 }), {
+        twice: 42,
+        text: ":x",
+      });
+    },
+  ],
+  [
+    "booleans, bigints, blobs and null bind as SQLite values and come back as sql.js returns them",
+    async ({ open }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      const blob = new Uint8Array([0, 1, 255]);
+      await conn.run("INSERT INTO bots (name, score, data) VALUES (?, ?, ?)", ["t", true, blob]);
+      await conn.run("INSERT INTO bots (id, name, score) VALUES (?, ?, ?)", [10n, "n", null]);
+      const rows = await conn.all<{ id: number; score: number | null; data: Uint8Array | null }>(
+        "SELECT id, score, data FROM bots ORDER BY id",
+      );
+      assert.is(rows[0].score, 1);
+      assert.instance(rows[0].data, Uint8Array);
+      assert.equal([...rows[0].data!], [0, 1, 255]);
+      assert.equal([rows[1].id, rows[1].score, rows[1].data], [10, null, null]);
+      // Numbers, not "false" or "true". (sql.js binds a bigint as text and D1 a number as REAL;
+      // an INTEGER column's affinity makes both integers again, as for `id` above.)
+      assert.equal(await conn.get("SELECT ? AS b, ? AS t, ? AS f", [false, true, 0.5]), {
+        b: 0,
+        t: 1,
+        f: 0.5,
+      });
+    },
+  ],
+  [
+    "bad parameters are refused with a TypeError naming them, before anything runs",
+    async ({ open }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      for (const params of [[undefined], [{}], [() => 1], [new Date()]]) {
+        const error = await rejection(
+          conn.run("INSERT INTO bots (name) VALUES (?)", params as never),
+        );
+        assert.instance(error, TypeError);
+        assert.match(error.message, /parameter 1/);
+      }
+      const misnamed = await rejection(
+        conn.run("INSERT INTO bots (name) VALUES (:name)", { nme: "x" }),
+      );
+      assert.match(misnamed.message, /"nme"/);
+      assert.match(
+        (await rejection(conn.all("SELECT 1", "x" as never))).message,
+        /expected an array/,
+      );
+      assert.equal(await conn.all("SELECT count(*) AS c FROM bots"), [{ c: 0 }]);
+    },
+  ],
+  ["empty SQL and transaction control outside transaction() are refused", async ({ open }) => {
+    const conn = open("alpha").getConnection("bots", "write");
+    for (const sql of ["", "   ", "-- only a comment", 42]) {
+      assert.instance(await rejection(conn.all(sql as string)), TypeError);
+    }
+    for (const sql of ["BEGIN", "COMMIT", "rollback", "SAVEPOINT x"]) {
+      assert.match((await rejection(conn.run(sql))).message, /use transaction\(\)/);
+    }
+  }],
+  ["SQL errors reject with SQLite's message and leave the data unchanged", async ({ open }) => {
+    const conn = open("alpha").getConnection("bots", "write");
+    await conn.exec(BOTS_SCHEMA);
+    await conn.run("INSERT INTO bots (name) VALUES ('a')");
+    const duplicate = await rejection(conn.run("INSERT INTO bots (name) VALUES ('a')"));
+    assert.match(duplicate.message, /UNIQUE constraint failed/);
+    assert.match((await rejection(conn.all("SELECT nope FROM bots"))).message, /no such column/);
+    assert.equal(await conn.all("SELECT name FROM bots"), [{ name: "a" }]);
+  }],
+  ["batch() applies all statements or none", async ({ open, fixture }) => {
+    const conn = open("alpha").getConnection("bots", "write");
+    await conn.exec(BOTS_SCHEMA);
+    const results = await conn.batch([
+      { sql: "INSERT INTO bots (name) VALUES (?)", params: ["a"] },
+      { sql: "INSERT INTO bots (name) VALUES (:n)", params: { n: "b" } },
+    ]);
+    assert.equal(results, [{ changes: 1, lastInsertRowid: 1 }, { changes: 1, lastInsertRowid: 2 }]);
+    const error = await rejection(conn.batch([
+      { sql: "INSERT INTO bots (name) VALUES (?)", params: ["c"] },
+      { sql: "INSERT INTO bots (name) VALUES (?)", params: ["a"] },
+    ]));
+    assert.match(error.message, /UNIQUE/);
+    assert.equal(await fixture.inspect("SELECT name FROM bots ORDER BY id"), [
+      { name: "a" },
+      { name: "b" },
+    ]);
+    assert.instance(await rejection(conn.batch([{ sql: "BEGIN" }])), TypeError);
+    assert.instance(await rejection(conn.batch("x" as never)), TypeError);
+  }],
+  [
+    "transaction() commits, rolls back on a throw and nests as savepoints, or is UNSUPPORTED",
+    async ({ open, harness, fixture }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      const body = async (tx: typeof conn) => {
+        await tx.run("INSERT INTO bots (name) VALUES ('kept')");
+        await rejection(tx.transaction(async (inner) => {
+          await inner.run("INSERT INTO bots (name) VALUES ('inner')");
+          throw new Error("undo the savepoint");
+        }));
+        return 7;
+      };
+      if (!harness.transactions) {
+        const error = await rejection(conn.transaction(body));
+        assert.instance(error, RouterError);
+        assert.is((error as RouterError).code, "UNSUPPORTED");
+        assert.match(error.message, /batch\(\)/);
+        assert.equal(await fixture.inspect("SELECT name FROM bots"), [], "nothing ran");
+        return;
+      }
+      assert.is(await conn.transaction(body), 7);
+      const thrown = await rejection(conn.transaction(async (tx) => {
+        await tx.run("INSERT INTO bots (name) VALUES ('undone')");
+        throw new Error("boom");
+      }));
+      assert.is(thrown.message, "boom");
+      let escaped: typeof conn | undefined;
+      await conn.transaction((tx) => Promise.resolve(void (escaped = tx)));
+      assert.is(
+        (await rejection(escaped!.all("SELECT 1")) as RouterError).code,
+        "TRANSACTION_CLOSED",
+      );
+      assert.equal(await fixture.inspect("SELECT name FROM bots ORDER BY id"), [{ name: "kept" }]);
+    },
+  ],
+  ["transactions are serialised with other calls on the same router", async ({ open, harness }) => {
+    if (!harness.transactions) return;
+    const conn = open("alpha").getConnection("bots", "write");
+    await conn.exec(BOTS_SCHEMA);
+    const order: string[] = [];
+    let inside!: () => void;
+    const entered = new Promise<void>((resolve) => (inside = resolve));
+    const first = conn.transaction(async (tx) => {
+      inside();
+      await tx.run("INSERT INTO bots (name) VALUES ('first')");
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      order.push("transaction");
+    });
+    await entered;
+    const outside = conn.run("INSERT INTO bots (name) VALUES ('outside')").then(() => {
+      order.push("outside");
+    });
+    await Promise.all([first, outside]);
+    assert.equal(order, ["transaction", "outside"]);
+  }],
+  [
+    "exec() runs a multi-line script, with a trigger, and keeps statements before a failure",
+    async ({ open, fixture }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(`${BOTS_SCHEMA};
+      CREATE TABLE IF NOT EXISTS errors (
+        id INTEGER PRIMARY KEY, -- a comment; with a semicolon
+        message TEXT
+      );
+      CREATE TRIGGER bots_logged AFTER INSERT ON bots BEGIN
+        INSERT INTO errors (message) VALUES (CASE WHEN new.name = 'x' THEN 'x; seen' ELSE 'other' END);
+      END;`);
+      await conn.run("INSERT INTO bots (name) VALUES ('x')");
+      assert.equal(await fixture.inspect("SELECT message FROM errors"), [{ message: "x; seen" }]);
+      await rejection(
+        conn.exec("INSERT INTO errors (message) VALUES ('before'); SELECT nope FROM bots"),
+      );
+      assert.equal(await fixture.inspect("SELECT count(*) AS n FROM errors"), [{ n: 2 }]);
+    },
+  ],
+];
