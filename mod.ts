@@ -36,6 +36,7 @@ export type {
   SqlValue,
 } from "./src/engine/connection.ts";
 export type { DatabaseOptions, Durability } from "./src/engine/database.ts";
+export type { SqlFunction } from "./src/engine/functions.ts";
 export {
   DEFAULT_DENY_TABLES,
   DEFAULT_LOCAL_TABLES,
@@ -80,19 +81,49 @@ export {
 } from "./src/errors.ts";
 export type { ConfigIssue, RouterErrorCode } from "./src/errors.ts";
 export type { AccessEvent, RouterObserver } from "./src/observe/hooks.ts";
+export { LOG_CATEGORY } from "./src/observe/log.ts";
+export { formatJsonRecord, formatKvRecord } from "./src/observe/log_format.ts";
+export { METER_NAME, TABLE_ACCESS_METRIC } from "./src/observe/metrics.ts";
+export { QueueSync, syncSharedDb } from "./src/queue/sync.ts";
+export type { SyncOptions, SyncProgress, SyncReport } from "./src/queue/sync.ts";
+export type { QueuedRecord, QueuedValue } from "./src/queue/record.ts";
 export { memoryStorage } from "./src/storage/memory.ts";
 export type { MemoryStorageOptions } from "./src/storage/memory.ts";
+export { INDEXEDDB_STORAGE_NAME, indexedDbStorage } from "./src/storage/browser/indexeddb.ts";
+export type {
+  CommitNotice,
+  IdbImplementation,
+  IndexedDbStorage,
+  IndexedDbStorageOptions,
+} from "./src/storage/browser/indexeddb.ts";
 export type {
   LoadedImage,
   PageCommit,
   RecordLog,
+  RecordLogEntry,
   Release,
   StorageAdapter,
   StorageCapabilities,
   StorageStats,
   StoredDatabase,
 } from "./src/storage/types.ts";
-export { setWasmUrl } from "./wasm/mod.ts";
+export { setWasmModule, setWasmUrl } from "./wasm/mod.ts";
+export type { BackendCapabilities, SharedBackend, SharedDatabase } from "./src/engine/backend.ts";
+export { d1Backend } from "./src/remote/d1.ts";
+export type {
+  D1BackendOptions,
+  D1Database,
+  D1PreparedStatement,
+  D1Result,
+} from "./src/remote/d1.ts";
+export { libsqlBackend } from "./src/remote/libsql.ts";
+export type {
+  LibsqlBackendOptions,
+  LibsqlClient,
+  LibsqlExecutor,
+  LibsqlResultSet,
+  LibsqlTransaction,
+} from "./src/remote/libsql.ts";
 
 /** What the start-up load merged: the config file, if one was found. */
 export const ROUTING_STARTUP: import("./src/routing/startup.ts").RoutingStartup = loadRouting(

@@ -11,6 +11,7 @@ export type RouterErrorCode =
   | "TABLE_DENIED"
   | "TABLE_UNKNOWN"
   | "TABLE_AMBIGUOUS"
+  | "TABLE_NOT_SHARED"
   | "ROUTER_CLOSED"
   | "CONFIG_INVALID"
   | "DATABASE_CORRUPT"
@@ -20,7 +21,9 @@ export type RouterErrorCode =
   | "PERSIST_FAILED"
   | "LOCK_TIMEOUT"
   | "NOT_OWNER"
-  | "UNSUPPORTED";
+  | "UNSUPPORTED"
+  | "AUDIT_WRITE_FAILED"
+  | "STORAGE_QUOTA";
 
 /**
  * Base class of every error the router raises for a condition a caller may
@@ -50,14 +53,18 @@ export class RouterError extends Error {
   }
 }
 
-/** A table that `DENY_TABLES`, or no routing set, lets through. */
+/**
+ * A table that `DENY_TABLES`, or no routing set, lets through; or, with
+ * `TABLE_NOT_SHARED`, a local table given to an operation for shared tables
+ * only (`queueWrite()`).
+ */
 export class TableRoutingError extends RouterError {
   /** The table name as the caller gave it. */
   readonly table: string;
 
   /** Creates a routing error for `table`. */
   constructor(
-    code: "TABLE_DENIED" | "TABLE_UNKNOWN" | "TABLE_AMBIGUOUS",
+    code: "TABLE_DENIED" | "TABLE_UNKNOWN" | "TABLE_AMBIGUOUS" | "TABLE_NOT_SHARED",
     table: string,
     reason: string,
   ) {

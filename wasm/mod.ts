@@ -9,6 +9,14 @@
  *   from a URL that the page serves: {@linkcode setWasmUrl} names it; unset,
  *   sql.js looks beside the script that loaded it.
  *
+ * - Cloudflare Workers may not compile WebAssembly from bytes: a Worker
+ *   imports the `.wasm` file as a module (`import wasm from "./sql-wasm.wasm"`)
+ *   and hands it over with {@linkcode setWasmModule}, which sql.js then
+ *   instantiates through Emscripten's `instantiateWasm` hook. sql.js's
+ *   browser build also reads `self.location.href` wherever `WorkerGlobalScope`
+ *   exists; `workerd` has that scope but no `location`, so with a module set
+ *   and no `location`, one pointing nowhere is defined first.
+ *
  * sql.js caches its first initialisation, so a process (or page) holds one
  * module and one heap however many databases it opens.
  *
@@ -18,6 +26,7 @@ import initSqlJs from "sql.js";
 import type { SqlJsStatic } from "../src/engine/sqljs_types.ts";
 
 let wasmUrl: string | undefined;
+let wasmModule: WebAssembly.Module | undefined;
 let loading: Promise<SqlJsStatic> | undefined;
 
 /**
@@ -38,6 +47,27 @@ export function setWasmUrl(url: string): void {
 }
 
 /**
+ * Hands sql.js an already compiled wasm module, for runtimes that forbid
+ * compiling one at run time (Cloudflare Workers). Call it before the first
+ * database opens; it wins over {@linkcode setWasmUrl}. The module must be
+ * the one that matches the sql.js build the bundle contains
+ * (`sql-wasm-browser.wasm` for the `browser` build).
+ *
+ * @example
+ * ```ts ignore
+ * import wasm from "sql.js/dist/sql-wasm-browser.wasm"; // a CompiledWasm module in a Worker
+ * import { setWasmModule } from "db-router";
+ * setWasmModule(wasm);
+ * ```
+ */
+export function setWasmModule(module: WebAssembly.Module): void {
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new TypeError(`Invalid wasm module ${String(module)}: expected a WebAssembly.Module`);
+  }
+  wasmModule = module;
+}
+
+/**
  * Loads sql.js once per process and returns it.
  *
  * @example
@@ -49,6 +79,7 @@ export function setWasmUrl(url: string): void {
  * ```
  */
 export function loadSqlJs(): Promise<SqlJsStatic> {
+  if (wasmModule !== undefined && loading === undefined) giveWorkerALocation();
   loading ??= initSqlJs(
     {
       // The legacy extension functions shadow log() and warn on every call.
@@ -56,7 +87,30 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
       // Unset, each build looks beside its own script: the Node build in
       // node_modules/sql.js/dist, the browser build beside the page's bundle.
       locateFile: (file: string, scriptDirectory: string) => wasmUrl ?? scriptDirectory + file,
+      ...(wasmModule && { instantiateWasm: instantiateFrom(wasmModule) }),
     } as Parameters<typeof initSqlJs>[0],
   ).then((module) => module as unknown as SqlJsStatic);
   return loading;
+}
+
+/** Emscripten's `instantiateWasm` hook: instantiate `module` instead of fetching bytes. */
+function instantiateFrom(module: WebAssembly.Module) {
+  return (
+    imports: WebAssembly.Imports,
+    receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  ): Record<string, never> => {
+    WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
+    // Emscripten waits for `receive` when the hook returns an empty object.
+    return {};
+  };
+}
+
+/** See the module doc: sql.js's browser build needs `self.location` in any worker scope. */
+function giveWorkerALocation(): void {
+  const g = globalThis as { WorkerGlobalScope?: unknown; location?: unknown };
+  if (g.WorkerGlobalScope === undefined || g.location !== undefined) return;
+  Object.defineProperty(globalThis, "location", {
+    value: new URL("file:///"),
+    configurable: true,
+  });
 }

@@ -12,10 +12,17 @@ const proc = (globalThis as unknown as {
   process: {
     argv: string[];
     exitCode?: number;
-    stdout: { write(s: string): void };
+    stdout: {
+      write(s: string): void;
+      on(event: "error", listener: (error: { code?: string }) => void): void;
+    };
     stderr: { write(s: string): void; isTTY?: boolean };
   };
 }).process;
+// A reader that stops early (`db-router tables | head`) is not a failure of ours.
+proc.stdout.on("error", (error) => {
+  if (error.code !== "EPIPE") throw error;
+});
 const io: CommandIO = {
   out: (text) => proc.stdout.write(text),
   err: (text) => proc.stderr.write(text),

@@ -49,3 +49,31 @@ export function classifyStatement(sql: string): StatementKind {
   }
   return "write";
 }
+
+/**
+ * Whether `sql` is an `INSERT`, `UPDATE`, `DELETE` or `REPLACE` (perhaps
+ * after a `WITH`): a statement whose every effect on the database SQLite
+ * counts in `total_changes()`, so that a count that did not move means that
+ * nothing changed. DDL, `PRAGMA`, `VACUUM` and the rest are not.
+ *
+ * @example
+ * ```ts
+ * import { isRowChange } from "./classify.ts";
+ * isRowChange("UPDATE bots SET name = ? WHERE id = ?"); // true
+ * isRowChange("CREATE TABLE IF NOT EXISTS bots (id)"); // false
+ * ```
+ */
+export function isRowChange(sql: string): boolean {
+  let tokens: Token[];
+  try {
+    tokens = tokenize(sql);
+  } catch {
+    return false;
+  }
+  const first = keywordOf(tokens[0]);
+  if (first === "WITH") {
+    const main = tokens.find((t) => t.depth === 0 && MAIN_VERBS.has(keywordOf(t) ?? ""));
+    return WRITE_VERBS.has(keywordOf(main) ?? "");
+  }
+  return WRITE_VERBS.has(first ?? "");
+}

@@ -5,6 +5,7 @@
  * @module
  */
 import { RouterError } from "../errors.ts";
+import { isRowChange } from "./classify.ts";
 import { type EngineDatabase, inTransaction } from "./database.ts";
 import { type Params, toBindParams } from "./params.ts";
 import type { SqlJsBindParams, SqlJsDatabase, SqlValue } from "./sqljs_types.ts";
@@ -139,7 +140,9 @@ export class SqlJsConnection implements Connection {
       const bind = toBindParams(sql, params);
       const work = (db: SqlJsDatabase, statements: StatementCache) =>
         query(db, statements, sql, bind);
-      return kind === "read" ? this.#engine.read(work) : this.#engine.write(work);
+      return kind === "read"
+        ? this.#engine.read(work)
+        : this.#engine.write(work, false, isRowChange(sql));
     } catch (error) {
       return Promise.reject(error);
     }

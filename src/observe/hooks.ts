@@ -31,6 +31,8 @@ export interface AccessEvent {
 export interface RouterObserver {
   /** Called for every allowed access. */
   onAccess?(event: AccessEvent): void;
+  /** Checks that output can be written (an audit log's file); called by `router.ready()`. */
+  ready?(): Promise<void>;
   /** Makes buffered output durable; called by `router.flush()` and `close()`. */
   flush?(): Promise<void>;
   /** Releases resources; called once by `router.close()`. */

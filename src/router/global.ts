@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SharedBackend } from "../engine/backend.ts";
 import type { DBRouterOptions } from "./options.ts";
 import { DBRouter, routerClosedListeners } from "./router.ts";
 
@@ -39,7 +40,7 @@ routerClosedListeners.add((router) => {
 export function initDbRouter(
   menaceId: string,
   localDbPath?: string,
-  sharedDbPath?: string,
+  sharedDbPath?: string | SharedBackend,
   options?: DBRouterOptions,
 ): DBRouter {
   const router = new DBRouter(menaceId, localDbPath, sharedDbPath, options);

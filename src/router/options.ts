@@ -21,6 +21,22 @@ export interface DBRouterOptions extends Partial<DatabaseOptions> {
    * @default []
    */
   observers?: readonly RouterObserver[];
+  /**
+   * The audit log's path: a string turns it on there, `false` turns it off
+   * whatever `DB_ROUTER_AUDIT_LOG` or the config file's `audit_log` say.
+   * @default `DB_ROUTER_AUDIT_LOG`, else the config file's `audit_log`, else off
+   */
+  auditLog?: string | false;
+  /**
+   * Whether audit lines carry `prev_hash`, for `db-router analyze --verify`.
+   * @default `DB_ROUTER_AUDIT_CHAIN` (`1`, `true`, `yes`, `on`), else false
+   */
+  auditChain?: boolean;
+  /**
+   * The folder of `queueWrite()` queue files, which `db-router sync` applies.
+   * @default `DB_ROUTER_QUEUE_DIR`, else `queue/` beside the shared database
+   */
+  queueDir?: string;
 }
 
 const positiveInteger = (what: string) =>
@@ -46,6 +62,14 @@ const DBRouterOptionsSchema = v.object({
       "expected a storage adapter",
     ),
   ),
+  auditLog: v.optional(
+    v.union(
+      [v.pipe(v.string(), v.minLength(1)), v.literal(false)],
+      "expected a file path or false",
+    ),
+  ),
+  auditChain: v.optional(v.boolean("expected true or false")),
+  queueDir: v.optional(v.pipe(v.string(), v.minLength(1, "expected a folder path"))),
   observers: v.optional(
     v.array(
       v.custom<RouterObserver>(
@@ -61,6 +85,9 @@ export interface ResolvedRouterOptions {
   database: Readonly<DatabaseOptions>;
   storage?: StorageAdapter;
   observers: readonly RouterObserver[];
+  auditLog?: string | false;
+  auditChain?: boolean;
+  queueDir?: string;
 }
 
 /** Checks `options` and fills defaults; throws a `TypeError` naming the bad option. */
@@ -87,5 +114,8 @@ export function resolveRouterOptions(options: DBRouterOptions | undefined): Reso
     database: Object.freeze(database),
     storage: o.storage,
     observers: Object.freeze([...(o.observers ?? [])]),
+    auditLog: o.auditLog,
+    auditChain: o.auditChain,
+    queueDir: o.queueDir,
   };
 }

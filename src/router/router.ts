@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RouterClosedError } from "../errors.ts";
+import { RouterClosedError, TableRoutingError } from "../errors.ts";
 import {
   type Connection,
   type Row,
@@ -21,15 +21,23 @@ import {
   stampedUpsert,
 } from "../scope/mod.ts";
 import type { Row as Values } from "../scope/values.ts";
+import type { SharedBackend, SharedDatabase } from "../engine/backend.ts";
 import type { EngineDatabase } from "../engine/database.ts";
+import { assertSqlFunction, type SqlFunction } from "../engine/functions.ts";
 import { acquireDatabase, releaseDatabase } from "../engine/registry.ts";
+import { SQLJS_BACKEND_KIND } from "../engine/sqljs_backend.ts";
+import { defaultObservers } from "../observe/defaults.ts";
 import type { AccessEvent, RouterObserver } from "../observe/hooks.ts";
 import { explainRoute, type RouteExplanation } from "../routing/explain.ts";
 import { routeTable } from "../routing/tables.ts";
+import { defaultQueueDir } from "../queue/layout.ts";
+import { checkQueuedData } from "../queue/record.ts";
+import { QueueWriter } from "../queue/writer.ts";
 import { getHost } from "../storage/detect.ts";
 import type { StorageAdapter, StorageStats } from "../storage/types.ts";
 import { type DBRouterOptions, resolveRouterOptions } from "./options.ts";
 import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "./paths.ts";
+import { sharedBackendFor } from "./shared_target.ts";
 
 /** Accesses per table, by database: `{ shared: { bots: 2 }, local: { models: 1 } }`. */
 export interface AccessCounts {
@@ -64,59 +72,87 @@ export class DBRouter implements AsyncDisposable {
   readonly menaceId: string;
   /** The local database's storage key (an absolute path for files). */
   readonly localPath: string;
-  /** The shared database's storage key. */
+  /** The shared database's storage key, or a remote backend's location (`d1:DB`, a URL). */
   readonly sharedPath: string;
+  /** The folder of this instance's `queueWrite()` queue file (a storage key). */
+  readonly queueDir: string;
   readonly #storage: StorageAdapter;
   readonly #observers: readonly RouterObserver[];
   readonly #local: EngineDatabase;
-  readonly #shared: EngineDatabase;
+  readonly #shared: SharedDatabase;
   readonly #localConnection: Connection;
   readonly #sharedConnection: Connection;
   readonly #counts = { shared: new Map<string, number>(), local: new Map<string, number>() };
+  #queue: QueueWriter | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   /**
    * Creates a router for `menaceId`. Paths default to `MENACE_LOCAL_DB_PATH` /
    * `MENACE_SHARED_DB_PATH`, then `./menace_<id>_local.db` / `./shared/global.db`;
-   * relative paths resolve against the working directory now.
+   * relative paths resolve against the working directory now. The shared
+   * database may instead be a backend (`d1Backend(env.DB)`,
+   * `libsqlBackend({ url })`) or a libSQL URL, here or in `DB_ROUTER_SHARED_URL`
+   * (see `shared_target.ts`); local tables always stay on sql.js.
    */
   constructor(
     menaceId: string,
     localDbPath?: string,
-    sharedDbPath?: string,
+    sharedDbPath?: string | SharedBackend,
     options?: DBRouterOptions,
   ) {
     this.menaceId = assertMenaceId(menaceId);
     const resolved = resolveRouterOptions(options);
     const host = getHost();
     this.#storage = resolved.storage ?? host.defaultStorage();
-    this.#observers = resolved.observers;
+    this.#observers = [
+      ...defaultObservers({
+        host,
+        storage: this.#storage,
+        auditLog: resolved.auditLog,
+        auditChain: resolved.auditChain,
+      }),
+      ...resolved.observers,
+    ];
     const local = assertLocation(
       localDbPath ?? defaultLocalPath(this.menaceId, host),
       "local database path",
     );
-    const shared = assertLocation(sharedDbPath ?? defaultSharedPath(host), "shared database path");
+    const backend = sharedBackendFor(sharedDbPath, host, this.#storage, resolved.database);
+    const onSqlJs = backend.kind === SQLJS_BACKEND_KIND;
     this.localPath = this.#storage.resolve(local);
-    this.sharedPath = this.#storage.resolve(shared);
-    if (this.localPath === this.sharedPath) {
+    this.sharedPath = backend.location;
+    if (onSqlJs && this.localPath === this.sharedPath) {
       throw new TypeError(
         `Invalid database paths: local and shared are both "${this.localPath}"; local tables would be shared`,
       );
     }
+    // A remote shared database has no folder: its queue defaults to the sql.js default's.
+    const queueBeside = onSqlJs ? this.sharedPath : this.#storage.resolve(defaultSharedPath(host));
+    this.queueDir = this.#storage.resolve(
+      resolved.queueDir ?? (host.env("DB_ROUTER_QUEUE_DIR") || defaultQueueDir(queueBeside)),
+    );
     const guard = () => {
       if (this.#closed) throw new RouterClosedError(this.menaceId);
     };
     this.#local = acquireDatabase(this.#storage, this.localPath, resolved.database);
-    this.#shared = acquireDatabase(this.#storage, this.sharedPath, resolved.database);
+    this.#shared = backend.connect(guard);
     this.#localConnection = new SqlJsConnection(this.#local, "local", guard);
-    this.#sharedConnection = new SqlJsConnection(this.#shared, "shared", guard);
+    this.#sharedConnection = this.#shared.connection;
   }
 
-  /** Opens both databases now; rejects with the first error (such as `DATABASE_CORRUPT`). */
+  /**
+   * Opens both databases now and checks that the audit log (if on) can be
+   * written; rejects with the first error (such as `DATABASE_CORRUPT` or
+   * `AUDIT_WRITE_FAILED`).
+   */
   async ready(): Promise<void> {
     this.#assertOpen();
-    await Promise.all([this.#local.ready(), this.#shared.ready()]);
+    await Promise.all([
+      this.#local.ready(),
+      this.#shared.ready(),
+      ...this.#observers.map((o) => o.ready?.()),
+    ]);
   }
 
   /**
@@ -211,6 +247,41 @@ export class DBRouter implements AsyncDisposable {
     return this.getConnection(table, "write").run(sql, params);
   }
 
+  /**
+   * Queues `record` for the shared table `table` instead of writing it now:
+   * appends one JSON line, stamped with this instance's id and a content hash,
+   * to `<queueDir>/<menaceId>.jsonl`, where `syncSharedDb()` or
+   * `db-router sync` applies it later, once. Records queued in one turn of
+   * the event loop share one append. The promise resolves when the line is
+   * durable; not waiting for it is fine, and `flush()`/`close()` then report
+   * a failed append. Throws at once a `TableRoutingError` for a denied or
+   * unknown table (`TABLE_DENIED`, `TABLE_UNKNOWN`) and for a local one
+   * (`TABLE_NOT_SHARED`), and a `TypeError` for a bad column name or a value
+   * JSON cannot hold exactly (bigint, `Uint8Array`, `NaN`). Two calls with the
+   * same data queue two records, and insert two rows.
+   *
+   * @example
+   * ```ts
+   * import { DBRouter, memoryStorage } from "../../mod.ts";
+   * await using router = new DBRouter("alpha", "l.db", "s.db", { storage: memoryStorage() });
+   * await router.queueWrite("telemetry", { event: "started" }); // in queue/alpha.jsonl
+   * ```
+   */
+  queueWrite(table: string, record: Values): Promise<void> {
+    this.#assertOpen();
+    if (routeTable(table) === "local") {
+      throw new TableRoutingError(
+        "TABLE_NOT_SHARED",
+        table,
+        "it is a local table; queueWrite() takes shared tables only",
+      );
+    }
+    const data = checkQueuedData(record, this.menaceId);
+    this.getConnection(table, "queue");
+    this.#queue ??= QueueWriter.open(this.#storage, this.queueDir, this.menaceId);
+    return this.#queue.push(table, data);
+  }
+
   /** Accesses per table since this router was created. */
   getAccessCounts(): AccessCounts {
     return {
@@ -224,15 +295,54 @@ export class DBRouter implements AsyncDisposable {
     return explainRoute(table);
   }
 
+  /**
+   * Registers the scalar SQL function `name` on both of this router's
+   * databases, for queries such as `SELECT cosine_similarity(embedding, ?)`.
+   * Its arity in SQL is `fn.length`; BLOB arguments arrive as `Uint8Array`.
+   * The function belongs to the in-memory database, so routers of this process
+   * that share a file share it too; the engine installs it again whenever it
+   * reloads a database from storage. See {@linkcode SqlFunction}.
+   *
+   * A remote shared database (D1, libSQL) cannot run JavaScript functions: the
+   * call then throws `UNSUPPORTED` and registers nothing, unless `only:
+   * "local"` asks for the local database alone (`only: "shared"` is the other
+   * half). Failing loudly beats a later "no such function" on a shared table.
+   *
+   * @example
+   * ```ts
+   * import { DBRouter, memoryStorage } from "../../mod.ts";
+   * await using router = new DBRouter("alpha", "l.db", "s.db", { storage: memoryStorage() });
+   * router.registerFunction("halve", (x) => (typeof x === "number" ? x / 2 : null));
+   * await router.getConnection("bots").get("SELECT halve(3) AS h"); // { h: 1.5 }
+   * ```
+   */
+  registerFunction(
+    name: string,
+    fn: SqlFunction,
+    options: { only?: "local" | "shared" } = {},
+  ): void {
+    this.#assertOpen();
+    assertSqlFunction(name, fn);
+    const only = options?.only;
+    if (only !== undefined && only !== "local" && only !== "shared") {
+      throw new TypeError(
+        `Invalid option only ${JSON.stringify(only)}: expected "local" or "shared"`,
+      );
+    }
+    // Shared first: when it refuses (a remote engine), nothing is registered.
+    if (only !== "local") this.#shared.registerFunction(name, fn);
+    if (only !== "shared") this.#local.registerFunction(name, fn);
+  }
+
   /** Storage figures of each database (commits, bytes written, last commit cost). */
   storageStats(): { local: StorageStats; shared: StorageStats } {
     return { local: this.#local.stats(), shared: this.#shared.stats() };
   }
 
-  /** Persists deferred writes and flushes observers (audit lines). */
+  /** Persists deferred writes, appends queued records and flushes observers (audit lines). */
   async flush(): Promise<void> {
     this.#assertOpen();
-    await Promise.all([this.#local.flush(), this.#shared.flush()]);
+    await Promise.all([this.#local.flush(), this.#shared.flush(), this.#queue?.flush()]);
     await Promise.all(this.#observers.map((o) => o.flush?.()));
   }
 
@@ -255,8 +365,9 @@ export class DBRouter implements AsyncDisposable {
     this.#closed = true;
     for (const listener of routerClosedListeners) listener(this);
     const results = await Promise.allSettled([
+      this.#queue?.flush(),
       releaseDatabase(this.#storage, this.#local),
-      releaseDatabase(this.#storage, this.#shared),
+      this.#shared.close(),
       ...this.#observers.map(async (o) => {
         await o.flush?.();
         await o.close?.();

@@ -25,6 +25,22 @@ export interface RoutingStartup {
   config?: RoutingConfigOutput;
 }
 
+let lastStartup: RoutingStartup | undefined;
+
+/**
+ * What the last {@linkcode loadRouting} found (the library's own load on
+ * import), or `undefined` before it ran. Routers read `audit_log` from it.
+ *
+ * @example
+ * ```ts
+ * import { routingStartup } from "./startup.ts";
+ * routingStartup()?.config?.audit_log; // the config file's audit log path, if any
+ * ```
+ */
+export function routingStartup(): RoutingStartup | undefined {
+  return lastStartup;
+}
+
 /**
  * Reads the config file (`DB_ROUTER_CONFIG`, else the default path if it
  * exists) and the env lists, validates all of them, then applies them. If any
@@ -57,5 +73,6 @@ export function loadRouting(host: Host): RoutingStartup {
   applyRoutingLists({ shared: none, local: none, deny: env.deny }, "env", ROUTING_ENV.deny);
   applyRoutingLists({ shared: env.shared, local: none, deny: none }, "env", ROUTING_ENV.shared);
   applyRoutingLists({ shared: none, local: env.local, deny: none }, "env", ROUTING_ENV.local);
-  return { configFile: config ? path : undefined, config };
+  lastStartup = { configFile: config ? path : undefined, config };
+  return lastStartup;
 }

@@ -65,6 +65,27 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
       async *read(name) {
         yield* logs.get(name) ?? [];
       },
+      list(folder) {
+        const prefix = `${normalizeKey(folder).replace(/\/$/, "")}/`;
+        const entries = [...logs]
+          .filter(([name]) => name.startsWith(prefix) && !name.includes("/", prefix.length))
+          .map(([name, lines]) => ({
+            name: name.slice(prefix.length),
+            size: lines.reduce((sum, line) => sum + line.length + 1, 0),
+          }));
+        return Promise.resolve(entries);
+      },
+      claim(name, to) {
+        const log = logs.get(name);
+        if (!log) return Promise.resolve(false);
+        logs.delete(name);
+        logs.set(to, log);
+        return Promise.resolve(true);
+      },
+      remove(name) {
+        logs.delete(name);
+        return Promise.resolve();
+      },
     },
   };
 }

@@ -95,16 +95,43 @@ export interface StoredDatabase {
   close(options?: { compact?: boolean }): Promise<void>;
 }
 
+/** A record log found by {@linkcode RecordLog.list}. */
+export interface RecordLogEntry {
+  /** Its name inside the folder that was listed. */
+  readonly name: string;
+  /** Its size in bytes. */
+  readonly size: number;
+}
+
 /** Append-only line records: buffered write queues and audit logs. */
 export interface RecordLog {
   /**
    * Appends whole lines (each without a newline) atomically with respect to
    * other appenders of the same log, in this and other processes: no line is
-   * lost, torn or interleaved with another.
+   * lost, torn or interleaved with another. An append that a concurrent
+   * {@linkcode claim} moved away while it was being written is repeated in the
+   * new log, so a claim never loses lines, but such lines may be found in
+   * both logs: consumers of claimed logs must deduplicate.
    */
   append(name: string, lines: readonly string[]): Promise<void>;
   /** Reads every complete line of `name`, oldest first; a missing log is empty. */
   read(name: string): AsyncIterable<string>;
+  /**
+   * Checks that `name` can be appended to, creating its folder and an empty
+   * log if need be, so that a bad location fails early (the audit log's
+   * `ready()`). Rejects with the underlying error.
+   */
+  prepare?(name: string): Promise<void>;
+  /** The logs (files) directly in `folder`, in no particular order; a missing folder has none. */
+  list?(folder: string): Promise<RecordLogEntry[]>;
+  /**
+   * Atomically renames log `name` to `to` (creating its folder), so that later
+   * appends to `name` start a new log; resolves `false` when `name` does not
+   * exist. Of two claims of one log, one gets it and the other gets `false`.
+   */
+  claim?(name: string, to: string): Promise<boolean>;
+  /** Deletes log `name`; a missing log is not an error. */
+  remove?(name: string): Promise<void>;
 }
 
 /** A storage adapter: where database images and records are kept. */

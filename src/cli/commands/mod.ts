@@ -4,6 +4,17 @@
  * @module
  */
 import type { Command } from "../command.ts";
+import { analyzeCommand } from "./analyze.ts";
+import { checkCommand } from "./check.ts";
+import { newCommand } from "./new.ts";
+import { syncCommand } from "./sync.ts";
+import { tablesCommand } from "./tables.ts";
 
 /** The subcommands; add a new one here and in its own file. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [
+  analyzeCommand,
+  checkCommand,
+  newCommand,
+  syncCommand,
+  tablesCommand,
+];

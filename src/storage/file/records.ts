@@ -15,11 +15,18 @@
  * so empty lines carry no record. Appending one is refused, and reading skips
  * them.
  *
+ * A consumer claims a log by renaming it (`claim`), and later appends start a
+ * new file. An appender that opened the file just before the rename writes
+ * into the claimed file, which its consumer may have read already: so after
+ * each write, an append checks that its file is still the one at the log's
+ * path (same inode) and, if not, writes its lines again to the new log. Lines
+ * are then never lost to a claim, and may be read twice (see `RecordLog`).
+ *
  * @module
  */
 import { dirname } from "../../path.ts";
-import { type FileSystem, isNotFound, readFully } from "./file_system.ts";
-import type { RecordLog } from "../types.ts";
+import { type FileHandle, type FileSystem, isNotFound, readFully } from "./file_system.ts";
+import type { RecordLog, RecordLogEntry } from "../types.ts";
 
 const NEWLINE = 0x0a;
 
@@ -55,29 +62,114 @@ export function fileRecords(
         }
       }
       if (lines.length === 0) return;
-      await fs.mkdir(dirname(path));
-      const handle = await fs.open(path, "append");
-      try {
-        const size = (await handle.stat()).size;
-        const last = new Uint8Array(1);
-        const torn = size > 0 && await readFully(handle, last, size - 1) === 1 &&
-          last[0] !== NEWLINE;
-        const bytes = new TextEncoder().encode(`${torn ? "\n" : ""}${lines.join("\n")}\n`);
-        const wrote = await handle.write(bytes, 0);
-        if (wrote !== bytes.length) {
+      const text = lines.join("\n");
+      for (let attempt = 1; !await appendOnce(fs, path, text, sync); attempt++) {
+        if (attempt >= MAX_APPEND_ATTEMPTS) {
           throw new Error(
-            `Cannot append to "${path}": short write (${wrote} of ${bytes.length} bytes)`,
+            `Cannot append to "${path}": it was claimed away ${attempt} times during the append`,
           );
         }
-        if (sync) await handle.datasync();
-      } finally {
-        await handle.close();
       }
     },
     read(name) {
       return readLines(fs, resolve(name));
     },
+    async prepare(name) {
+      const path = resolve(name);
+      await fs.mkdir(dirname(path));
+      await (await fs.open(path, "append")).close();
+    },
+    async list(folder) {
+      const path = resolve(folder);
+      let names: string[];
+      try {
+        names = await fs.readDir(path);
+      } catch (error) {
+        if (isNotFound(error)) return [];
+        throw error;
+      }
+      const entries: RecordLogEntry[] = [];
+      for (const name of names) {
+        try {
+          const info = await fs.stat(`${path}/${name}`);
+          if (!info.isDirectory) entries.push({ name, size: info.size });
+        } catch (error) {
+          // Claimed or removed since the listing.
+          if (!isNotFound(error)) throw error;
+        }
+      }
+      return entries;
+    },
+    async claim(name, to) {
+      const from = resolve(name);
+      const target = resolve(to);
+      await fs.mkdir(dirname(target));
+      try {
+        await fs.rename(from, target);
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+      await fs.syncDirectory(dirname(target));
+      if (dirname(target) !== dirname(from)) await fs.syncDirectory(dirname(from));
+      return true;
+    },
+    async remove(name) {
+      const path = resolve(name);
+      try {
+        await fs.unlink(path);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    },
   };
+}
+
+/** A claim would have to win this many races in a row against one append. */
+const MAX_APPEND_ATTEMPTS = 100;
+
+/**
+ * Appends `text` and a newline to `path` with one write; resolves `false`
+ * when the file was claimed (renamed or removed) before the write ended.
+ */
+async function appendOnce(
+  fs: FileSystem,
+  path: string,
+  text: string,
+  sync: boolean,
+): Promise<boolean> {
+  await fs.mkdir(dirname(path));
+  const handle = await fs.open(path, "append");
+  try {
+    const size = (await handle.stat()).size;
+    const last = new Uint8Array(1);
+    const torn = size > 0 && await readFully(handle, last, size - 1) === 1 &&
+      last[0] !== NEWLINE;
+    const bytes = new TextEncoder().encode(`${torn ? "\n" : ""}${text}\n`);
+    const wrote = await handle.write(bytes, 0);
+    if (wrote !== bytes.length) {
+      throw new Error(
+        `Cannot append to "${path}": short write (${wrote} of ${bytes.length} bytes)`,
+      );
+    }
+    if (sync) await handle.datasync();
+    return await stillAt(fs, handle, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether the open `handle` is still the file at `path`. */
+async function stillAt(fs: FileSystem, handle: FileHandle, path: string): Promise<boolean> {
+  const mine = (await handle.stat()).ino;
+  try {
+    const there = (await fs.stat(path)).ino;
+    // Without inode numbers (Deno on Windows) a claim cannot be seen: assume none.
+    return mine === 0 || there === mine;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
 }
 
 async function* readLines(fs: FileSystem, path: string): AsyncGenerator<string> {
