@@ -206,20 +206,40 @@ test("exec() keeps what a failing script committed before the failure, like SQLi
 test("classifyStatement() reads past comments, literals and CTEs", () => {
   assert.is(classifyStatement("  -- x\n /* y */ SELECT 1"), "read");
   assert.is(classifyStatement("WITH a AS (SELECT 'insert') SELECT * FROM a"), "read");
-  assert.is(classifyStatement("WITH a AS (SELECT 1) INSERT INTO t SELECT * FROM a"), "write");
+  assert.is(classifyStatement("WITH a AS (SELECT 1) INSERT INTO t SELECT * FROM a"), "change");
+  assert.is(classifyStatement("update bots set x = 1"), "change");
   assert.is(
     classifyStatement("WITH a AS (SELECT 'x' AS v) SELECT replace(v, 'x', 'y') FROM a"),
     "read",
   );
   assert.is(
     classifyStatement("WITH RECURSIVE a(n) AS (SELECT 1) REPLACE INTO t SELECT n FROM a"),
-    "write",
+    "change",
   );
   assert.is(classifyStatement("PRAGMA table_info(bots)"), "read");
   assert.is(classifyStatement("PRAGMA user_version = 3"), "write");
+  assert.is(classifyStatement("PRAGMA main.user_version"), "read");
+  assert.is(classifyStatement("PRAGMA optimize"), "write");
+  assert.is(classifyStatement("PRAGMA main.incremental_vacuum(10)"), "write");
   assert.is(classifyStatement("CREATE TABLE x (a)"), "write");
   assert.is(classifyStatement("end transaction"), "transaction");
   assert.is(classifyStatement("/* */"), "empty");
+});
+
+test("a writing PRAGMA without = is persisted like any write", async () => {
+  await conn.exec("PRAGMA auto_vacuum = INCREMENTAL; VACUUM; CREATE TABLE pad (b BLOB)");
+  await conn.run(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) INSERT INTO pad SELECT randomblob(3000) FROM n",
+  );
+  await conn.run("DELETE FROM pad");
+  const before = router.storageStats().shared.commits;
+  const pageCount = async () =>
+    (await conn.get<{ page_count: number }>("PRAGMA page_count"))!.page_count;
+  const pages = await pageCount();
+  // incremental_vacuum has no "=": a classification by "=" alone would run it as a read, unsaved.
+  await conn.all("PRAGMA incremental_vacuum");
+  assert.ok(await pageCount() < pages / 2);
+  assert.is(router.storageStats().shared.commits, before + 1);
 });
 
 test("StatementCache prepares a statement once and frees the oldest when full", async () => {

@@ -5,8 +5,8 @@
  * @module
  */
 import { RouterError } from "../errors.ts";
-import { isRowChange } from "./classify.ts";
 import { type EngineDatabase, inTransaction } from "./database.ts";
+import { type CallKind, checkSql, prepareBatch } from "./statement_checks.ts";
 import { type Params, toBindParams } from "./params.ts";
 import type { SqlJsBindParams, SqlJsDatabase, SqlValue } from "./sqljs_types.ts";
 import type { StatementCache } from "./statements.ts";
@@ -105,7 +105,7 @@ export class SqlJsConnection implements Connection {
 
   async batch(statements: readonly BatchStatement[]): Promise<RunResult[]> {
     this.#guard();
-    const prepared = prepareBatch(this.#engine, statements);
+    const prepared = prepareSqlJsBatch(this.#engine, statements);
     const readOnly = prepared.every((s) => s.kind === "read");
     const work = (db: SqlJsDatabase, cache: StatementCache) => runBatch(db, cache, prepared);
     return readOnly ? await this.#engine.read(work) : await this.#engine.write(work);
@@ -136,13 +136,13 @@ export class SqlJsConnection implements Connection {
   #statement<T>(sql: string, params: Params | undefined, query: Query<T>): Promise<T> {
     try {
       this.#guard();
-      const kind = statementKind(this.#engine, sql);
+      const kind = this.#engine.kinds.forCall(sql);
       const bind = toBindParams(sql, params);
       const work = (db: SqlJsDatabase, statements: StatementCache) =>
         query(db, statements, sql, bind);
       return kind === "read"
         ? this.#engine.read(work)
-        : this.#engine.write(work, false, isRowChange(sql));
+        : this.#engine.write(work, false, kind === "change");
     } catch (error) {
       return Promise.reject(error);
     }
@@ -202,7 +202,7 @@ class TransactionConnection implements Connection {
 
   batch(statements: readonly BatchStatement[]): Promise<RunResult[]> {
     return this.#do(() =>
-      runBatch(this.#db, this.#statements, prepareBatch(this.#engine, statements))
+      runBatch(this.#db, this.#statements, prepareSqlJsBatch(this.#engine, statements))
     );
   }
 
@@ -223,7 +223,7 @@ class TransactionConnection implements Connection {
   }
 
   #bind(sql: string, params: Params | undefined): SqlJsBindParams | undefined {
-    statementKind(this.#engine, sql);
+    this.#engine.kinds.forCall(sql);
     return toBindParams(sql, params);
   }
 
@@ -250,25 +250,18 @@ class TransactionConnection implements Connection {
 interface PreparedBatchStatement {
   sql: string;
   bind: SqlJsBindParams | undefined;
-  kind: "read" | "write";
+  kind: CallKind;
 }
 
-function prepareBatch(
+function prepareSqlJsBatch(
   engine: EngineDatabase,
   statements: readonly BatchStatement[],
 ): PreparedBatchStatement[] {
-  if (!Array.isArray(statements)) {
-    throw new TypeError(
-      `Invalid batch ${String(statements)}: expected an array of { sql, params }`,
-    );
-  }
-  return statements.map((statement, index) => {
-    if (typeof statement !== "object" || statement === null) {
-      throw new TypeError(`Invalid batch statement ${index + 1}: expected { sql, params }`);
-    }
-    const kind = statementKind(engine, statement.sql, `batch statement ${index + 1}`);
-    return { sql: statement.sql, bind: toBindParams(statement.sql, statement.params), kind };
-  });
+  return prepareBatch(statements, engine.kinds, (statement, kind) => ({
+    sql: statement.sql,
+    bind: toBindParams(statement.sql, statement.params),
+    kind,
+  }));
 }
 
 function runBatch(
@@ -293,15 +286,6 @@ type Query<T> = (
   sql: string,
   bind: SqlJsBindParams | undefined,
 ) => T;
-
-/** Classifies `sql` for a single-statement call, refusing what such a call cannot run. */
-function statementKind(engine: EngineDatabase, sql: string, what = "statement"): "read" | "write" {
-  if (typeof sql !== "string") checkSql(sql, what);
-  const kind = engine.kindOf(sql);
-  if (kind === "transaction") throw transactionControlError(sql);
-  if (kind === "empty") checkSql("", what);
-  return kind as "read" | "write";
-}
 
 function queryAll<T>(
   _db: SqlJsDatabase,
@@ -378,20 +362,6 @@ function execScript(db: SqlJsDatabase, script: string): void {
       "Cannot run a script that leaves a transaction open: it was rolled back; use transaction() instead",
     );
   }
-}
-
-function checkSql(sql: unknown, what: string): asserts sql is string {
-  if (typeof sql !== "string" || sql.trim().length === 0) {
-    throw new TypeError(`Invalid ${what} ${JSON.stringify(sql)}: expected non-empty SQL text`);
-  }
-}
-
-function transactionControlError(sql: string): TypeError {
-  return new TypeError(
-    `Invalid statement "${
-      sql.trim().slice(0, 40)
-    }": transaction control is not allowed here; use transaction() or batch()`,
-  );
 }
 
 /** sql.js throws plain strings for API misuse; give callers real errors. */

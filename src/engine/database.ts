@@ -27,7 +27,7 @@ import type {
   StoredDatabase,
 } from "../storage/types.ts";
 import { loadSqlJs } from "../../wasm/mod.ts";
-import { classifyStatement, type StatementKind } from "./classify.ts";
+import { StatementKinds } from "./statement_checks.ts";
 import { installFunctions, type SqlFunction } from "./functions.ts";
 import type { SqlJsDatabase, SqlJsStatic } from "./sqljs_types.ts";
 import { StatementCache } from "./statements.ts";
@@ -99,7 +99,6 @@ export class EngineDatabase {
   #store: StoredDatabase | undefined;
   readonly #options: DatabaseOptions;
   readonly #mutex = new Mutex();
-  readonly #kinds = new Map<string, StatementKind>();
   /** SQL functions to install on every database this one loads, by SQLite's key: name and arity. */
   readonly #functions = new Map<string, [string, SqlFunction]>();
   #db: SqlJsDatabase | undefined;
@@ -158,16 +157,8 @@ export class EngineDatabase {
     if (this.#db !== undefined) installFunctions(this.#db, [[name, fn]]);
   }
 
-  /** Classifies `sql`, remembering the answer. */
-  kindOf(sql: string): StatementKind {
-    let kind = this.#kinds.get(sql);
-    if (kind === undefined) {
-      if (this.#kinds.size >= 4 * this.#options.statementCacheSize) this.#kinds.clear();
-      kind = classifyStatement(sql);
-      this.#kinds.set(sql, kind);
-    }
-    return kind;
-  }
+  /** This database's remembered statement classifications. */
+  readonly kinds: StatementKinds = new StatementKinds();
 
   /**
    * Runs `work` on the current data, after catching up if the last check is

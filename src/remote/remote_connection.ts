@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { classifyStatement, type StatementKind } from "../engine/classify.ts";
 import type { BatchStatement, Connection, Guard, Row, RunResult } from "../engine/connection.ts";
 import type { Params } from "../engine/params.ts";
 import { RouterError } from "../errors.ts";
@@ -15,9 +14,8 @@ import type { StorageStats } from "../storage/types.ts";
 import type { RemoteDriver } from "./driver.ts";
 import { RemoteTransactionConnection } from "./remote_transaction.ts";
 import { type RemoteStatement, toRemoteStatement } from "./sql_args.ts";
-import { checkedScript, checkSql, prepareBatch, transactionControlError } from "./checks.ts";
-
-const MAX_KINDS = 1000;
+import { StatementKinds } from "../engine/statement_checks.ts";
+import { checkedScript, prepareBatch } from "./checks.ts";
 
 /**
  * The shared connection of a router whose shared database is remote.
@@ -32,7 +30,7 @@ export class RemoteConnection implements Connection {
   readonly database: "shared" | "local" = "shared";
   readonly #driver: RemoteDriver;
   readonly #guard: Guard;
-  readonly #kinds = new Map<string, StatementKind>();
+  readonly #kinds = new StatementKinds();
   readonly #stats: StorageStats = {
     commits: 0,
     bytesWritten: 0,
@@ -75,7 +73,7 @@ export class RemoteConnection implements Connection {
 
   async batch(statements: readonly BatchStatement[]): Promise<RunResult[]> {
     this.#guard();
-    const prepared = prepareBatch(statements, (sql, what) => this.#kind(sql, what), this.#driver);
+    const prepared = prepareBatch(statements, this.#kinds, this.#driver);
     const readOnly = prepared.every((p) => p.kind === "read");
     await this.#idle();
     const work = () => this.#driver.batch(prepared.map((p) => p.statement), readOnly);
@@ -130,7 +128,7 @@ export class RemoteConnection implements Connection {
   ): Promise<T> {
     try {
       this.#guard();
-      const kind = this.#kind(sql, "statement");
+      const kind = this.#kinds.forCall(sql);
       const statement = toRemoteStatement(sql, params, this.#driver.policy);
       if (this.#exclusive !== undefined) {
         return this.#idle().then(() => this.#call(sql, params, op));
@@ -152,18 +150,5 @@ export class RemoteConnection implements Connection {
     this.#stats.commits++;
     this.#stats.lastCommitMs = performance.now() - start;
     return result;
-  }
-
-  #kind(sql: string, what: string): "read" | "write" {
-    let kind = this.#kinds.get(sql);
-    if (kind === undefined) {
-      checkSql(sql, what);
-      kind = classifyStatement(sql);
-      if (this.#kinds.size >= MAX_KINDS) this.#kinds.clear();
-      this.#kinds.set(sql, kind);
-    }
-    if (kind === "transaction") throw transactionControlError(sql);
-    if (kind === "empty") checkSql("", what);
-    return kind as "read" | "write";
   }
 }

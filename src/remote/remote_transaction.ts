@@ -10,7 +10,8 @@ import type { BatchStatement, Connection, Guard, Row, RunResult } from "../engin
 import type { Params } from "../engine/params.ts";
 import { RouterError } from "../errors.ts";
 import type { RemoteDriver, RemoteTransaction } from "./driver.ts";
-import { checkedScript, prepareBatch, statementKind } from "./checks.ts";
+import { StatementKinds } from "../engine/statement_checks.ts";
+import { checkedScript, prepareBatch } from "./checks.ts";
 import { type RemoteStatement, toRemoteStatement } from "./sql_args.ts";
 
 /**
@@ -27,6 +28,7 @@ export class RemoteTransactionConnection implements Connection {
   readonly #tx: RemoteTransaction;
   readonly #driver: Pick<RemoteDriver, "policy" | "engine">;
   readonly #guard: Guard;
+  readonly #kinds = new StatementKinds();
   #ended = false;
   #depth = 0;
 
@@ -68,7 +70,7 @@ export class RemoteTransactionConnection implements Connection {
 
   batch(statements: readonly BatchStatement[]): Promise<RunResult[]> {
     return this.#do(() => {
-      const prepared = prepareBatch(statements, statementKind, this.#driver);
+      const prepared = prepareBatch(statements, this.#kinds, this.#driver);
       return this.#savepoint(async () => {
         const results: RunResult[] = [];
         for (const { statement } of prepared) results.push(await this.#tx.run(statement));
@@ -100,7 +102,7 @@ export class RemoteTransactionConnection implements Connection {
   }
 
   #bind(sql: string, params: Params | undefined): RemoteStatement {
-    statementKind(sql, "statement");
+    this.#kinds.forCall(sql);
     return toRemoteStatement(sql, params, this.#driver.policy);
   }
 
