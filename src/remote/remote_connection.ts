@@ -10,6 +10,7 @@
 import type { BatchStatement, Connection, Guard, Row, RunResult } from "../engine/connection.ts";
 import type { Params } from "../engine/params.ts";
 import { RouterError } from "../errors.ts";
+import { emptyStorageStats } from "../storage/common.ts";
 import type { StorageStats } from "../storage/types.ts";
 import type { RemoteDriver } from "./driver.ts";
 import { RemoteTransactionConnection } from "./remote_transaction.ts";
@@ -31,13 +32,7 @@ export class RemoteConnection implements Connection {
   readonly #driver: RemoteDriver;
   readonly #guard: Guard;
   readonly #kinds = new StatementKinds();
-  readonly #stats: StorageStats = {
-    commits: 0,
-    bytesWritten: 0,
-    lastCommitBytes: 0,
-    lastCommitMs: 0,
-    compactions: 0,
-  };
+  readonly #stats: StorageStats = emptyStorageStats();
   /** Settles when the running (and queued) transactions end; unset when none runs. */
   #exclusive: Promise<void> | undefined;
 

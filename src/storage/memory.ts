@@ -7,6 +7,7 @@
  * @module
  */
 import { Mutex } from "async-mutex";
+import { checkCommit, emptyStorageStats, releaseOnce } from "./common.ts";
 import type {
   LoadedImage,
   PageCommit,
@@ -95,13 +96,7 @@ function openMemoryDatabase(
   images: Map<string, { image: Uint8Array; version: number }>,
   mutex: Mutex,
 ): StoredDatabase {
-  const stats: StorageStats = {
-    commits: 0,
-    bytesWritten: 0,
-    lastCommitBytes: 0,
-    lastCommitMs: 0,
-    compactions: 0,
-  };
+  const stats: StorageStats = emptyStorageStats();
   const current = (): LoadedImage => {
     const entry = images.get(key);
     return entry
@@ -113,6 +108,7 @@ function openMemoryDatabase(
     load: () => Promise.resolve(current()),
     version: () => Promise.resolve(String(images.get(key)?.version ?? 0)),
     commit(commit: PageCommit) {
+      checkCommit(key, commit);
       const started = performance.now();
       const version = (images.get(key)?.version ?? 0) + 1;
       images.set(key, { image: commit.image.slice(), version });
@@ -124,15 +120,7 @@ function openMemoryDatabase(
       return Promise.resolve(String(version));
     },
     async lock(): Promise<Release> {
-      const release = await mutex.acquire();
-      let released = false;
-      return () => {
-        if (!released) {
-          released = true;
-          release();
-        }
-        return Promise.resolve();
-      };
+      return releaseOnce(await mutex.acquire());
     },
     compact: () => Promise.resolve(),
     stats: () => ({ ...stats }),

@@ -88,6 +88,28 @@ const CASES: Case[] = [
     assert.ok(same((await db.load()).image, grown), "the first handle reads the second commit");
     assert.ok(same((await (await open()).load()).image, grown), "a new handle reads it too");
   }],
+  ["commit() refuses a malformed commit with a RangeError and stores nothing", async ({ open }) => {
+    const db = await open();
+    const image = makeImage(4096, 2, 5);
+    const version = await db.commit(commitOf(null, image, 4096));
+    const bad: PageCommit[] = [
+      { ...commitOf(image, image, 4096), pageSize: 3000 },
+      { ...commitOf(image, image, 4096), pageCount: 3 },
+      { ...commitOf(image, image, 4096), pages: [[3, image.subarray(0, 4096)]] },
+      { ...commitOf(image, image, 4096), pages: [[1, image.subarray(0, 100)]] },
+    ];
+    for (const commit of bad) {
+      let error: unknown;
+      try {
+        await db.commit(commit);
+      } catch (e) {
+        error = e;
+      }
+      assert.instance(error, RangeError);
+    }
+    assert.is(await db.version(), version);
+    assert.ok(same((await db.load()).image, image));
+  }],
   ["version() changes on every commit and stays put otherwise", async ({ open }) => {
     const db = await open();
     const seen = new Set([await db.version()]);

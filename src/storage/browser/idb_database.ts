@@ -9,17 +9,11 @@
  * @module
  */
 import { DatabaseCorruptError } from "../../errors.ts";
+import { checkCommit, emptyStorageStats } from "../common.ts";
 import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
 import type { CommitNotice } from "./commit_channel.ts";
 import { type MetaRecord, type PageRecord, requestResult, transact } from "./idb.ts";
-import {
-  checkCommit,
-  pagesToWrite,
-  patch,
-  randomEpoch,
-  sinceCounter,
-  stampOf,
-} from "./page_records.ts";
+import { pagesToWrite, patch, randomEpoch, sinceCounter, stampOf } from "./page_records.ts";
 
 /** What an {@linkcode IdbDatabase} needs from its adapter. */
 export interface IdbContext {
@@ -52,13 +46,7 @@ export class IdbDatabase implements StoredDatabase {
   readonly #context: IdbContext;
   /** The stamp this handle last read or wrote; a commit from another stamp is refused. */
   #known: string | undefined;
-  readonly #stats: StorageStats = {
-    commits: 0,
-    bytesWritten: 0,
-    lastCommitBytes: 0,
-    lastCommitMs: 0,
-    compactions: 0,
-  };
+  readonly #stats: StorageStats = emptyStorageStats();
 
   /** Binds the database under `key`; nothing is read until a call needs it. */
   constructor(context: IdbContext, key: string) {

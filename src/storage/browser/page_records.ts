@@ -111,25 +111,3 @@ export function pagesToWrite(
   for (let n = old.pageCount + 1; n <= pageCount; n++) if (!listed.has(n)) extra.push(page(n));
   return extra.length === 0 ? commit.pages : [...commit.pages, ...extra];
 }
-
-/**
- * Throws a `RangeError` unless `commit` is well formed.
- *
- * @example
- * ```ts ignore
- * checkCommit("shared/global.db", commit);
- * ```
- */
-export function checkCommit(key: string, commit: PageCommit): void {
-  const { pageSize, pageCount, image } = commit;
-  const problem = pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0
-    ? `page size ${pageSize} is not a power of two from 512 to 65536`
-    : !Number.isInteger(pageCount) || pageCount < 1 || image.length !== pageSize * pageCount
-    ? `the image has ${image.length} bytes, not ${pageCount} pages of ${pageSize}`
-    : commit.pages.find(([page, bytes]) =>
-        !Number.isInteger(page) || page < 1 || page > pageCount || bytes.length !== pageSize
-      )
-    ? "a page has a bad number or size"
-    : undefined;
-  if (problem) throw new RangeError(`Cannot commit to database "${key}": ${problem}`);
-}

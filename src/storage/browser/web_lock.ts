@@ -14,6 +14,7 @@
  */
 import { Mutex, withTimeout } from "async-mutex";
 import { RouterError } from "../../errors.ts";
+import { releaseOnce } from "../common.ts";
 import type { Release } from "../types.ts";
 
 /** The part of the Web Locks API used here. */
@@ -50,15 +51,7 @@ export async function acquireLock(
   if (!byName) realmLocks.set(scope, byName = new Map());
   let mutex = byName.get(name);
   if (!mutex) byName.set(name, mutex = new Mutex());
-  const release = await withTimeout(mutex, timeoutMs, timeoutError(name, timeoutMs)).acquire();
-  let released = false;
-  return () => {
-    if (!released) {
-      released = true;
-      release();
-    }
-    return Promise.resolve();
-  };
+  return releaseOnce(await withTimeout(mutex, timeoutMs, timeoutError(name, timeoutMs)).acquire());
 }
 
 function webLock(locks: LockManagerLike, name: string, timeoutMs: number): Promise<Release> {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { checkCommit, emptyStorageStats } from "../common.ts";
 import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
 import type { FileSystem } from "./file_system.ts";
 import { fold, needsFold } from "./fold.ts";
@@ -46,13 +47,7 @@ export class FileDatabase implements StoredDatabase {
   readonly #states = new Map<string, LogState>();
   #current: LogState | undefined;
   #lock: FileLock | undefined;
-  readonly #stats: StorageStats = {
-    commits: 0,
-    bytesWritten: 0,
-    lastCommitBytes: 0,
-    lastCommitMs: 0,
-    compactions: 0,
-  };
+  readonly #stats: StorageStats = emptyStorageStats();
 
   /** Binds the database at `key`; nothing is read until a call needs it. */
   constructor(fs: FileSystem, key: string, options: FileDatabaseOptions) {
@@ -215,20 +210,6 @@ export class FileDatabase implements StoredDatabase {
       this.#states.delete(this.#states.keys().next().value!);
     }
   }
-}
-
-function checkCommit(key: string, commit: PageCommit): void {
-  const { pageSize, pageCount, image } = commit;
-  const problem = pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0
-    ? `page size ${pageSize} is not a power of two from 512 to 65536`
-    : !Number.isInteger(pageCount) || pageCount < 1 || image.length !== pageSize * pageCount
-    ? `the image has ${image.length} bytes, not ${pageCount} pages of ${pageSize}`
-    : commit.pages.find(([page, bytes]) =>
-        !Number.isInteger(page) || page < 1 || page > pageCount || bytes.length !== pageSize
-      )
-    ? "a page has a bad number or size"
-    : undefined;
-  if (problem) throw new RangeError(`Cannot commit to database "${key}": ${problem}`);
 }
 
 function sqlitePageSize(image: Uint8Array): number {
