@@ -17,7 +17,8 @@ import {
   type RouterError,
   type Row,
 } from "../mod.ts";
-import { BOTS_SCHEMA, rejection, testSharedBackend } from "./_support/backend_conformance.ts";
+import { BOTS_SCHEMA, testSharedBackend } from "./_support/backend_conformance.ts";
+import { rejection } from "./_support/errors.ts";
 
 let miniflare: Miniflare | undefined;
 let database: D1Database | undefined;

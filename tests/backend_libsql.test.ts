@@ -17,7 +17,8 @@ import { createClient } from "@libsql/client";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ConfigError, DBRouter, libsqlBackend, memoryStorage, type Row } from "../mod.ts";
-import { BOTS_SCHEMA, rejection, testSharedBackend } from "./_support/backend_conformance.ts";
+import { BOTS_SCHEMA, testSharedBackend } from "./_support/backend_conformance.ts";
+import { rejection } from "./_support/errors.ts";
 import { RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 
 const folder = temporaryFolder(`libsql-${RUNTIME}-`);

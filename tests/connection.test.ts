@@ -4,6 +4,7 @@ import { type Connection, DBRouter, memoryStorage, type RouterError } from "../m
 import { StatementCache } from "../src/engine/statements.ts";
 import { classifyStatement } from "../src/engine/classify.ts";
 import { loadSqlJs } from "../wasm/mod.ts";
+import { rejection } from "./_support/errors.ts";
 
 const test = suite("Connection");
 
@@ -18,15 +19,6 @@ test.before.each(async () => {
   );
 });
 test.after.each(() => router.close());
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 test("run() reports changes and lastInsertRowid; all() and get() return plain objects", async () => {
   assert.equal(await conn.run("INSERT INTO bots (name, score) VALUES (?, ?)", ["a", 1.5]), {

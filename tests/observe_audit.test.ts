@@ -13,7 +13,8 @@ import { AuditLogObserver } from "../src/observe/audit.ts";
 import { CHAIN_START, lineHash } from "../src/observe/audit_chain.ts";
 import type { AccessEvent } from "../src/observe/hooks.ts";
 import type { RecordLog } from "../src/storage/types.ts";
-import { auditFolder, readAudit, rejection, sleep } from "./_support/observe_audit.ts";
+import { auditFolder, readAudit, sleep } from "./_support/observe_audit.ts";
+import { rejection } from "./_support/errors.ts";
 
 const test = suite("observe: audit log");
 const folder = auditFolder("dbr-audit-");

@@ -4,10 +4,11 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DBRouter, type RouterError } from "../mod.ts";
+import { DBRouter } from "../mod.ts";
 import { freshFileStorage } from "./_support/file_storage.ts";
 import { ROOT, runScript } from "./_support/spawn.ts";
 import { loadSqlJs } from "../wasm/mod.ts";
+import { rejection } from "./_support/errors.ts";
 
 const test = suite("persistence on files");
 
@@ -16,15 +17,6 @@ test.before.each(() => {
   dir = mkdtempSync(join(tmpdir(), "dbr-persist-"));
 });
 test.after.each(() => rmSync(dir, { recursive: true, force: true }));
-
-async function rejection(promise: Promise<unknown>): Promise<RouterError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as RouterError;
-  }
-  throw new Error("expected a rejection");
-}
 
 async function countOnDisk(sharedPath: string, table = "bots"): Promise<number> {
   await using reader = new DBRouter("reader", join(dir, "reader-local.db"), sharedPath, {

@@ -17,6 +17,7 @@ import {
   RUNTIME,
   temporaryFolder,
 } from "./_support/storage_fixtures.ts";
+import { thrown } from "./_support/errors.ts";
 
 const test = suite(`queueWrite (${RUNTIME})`);
 const folder = temporaryFolder(`queue-write-${RUNTIME}-`);
@@ -35,15 +36,6 @@ const open = (options: { storage?: StorageAdapter; queueDir?: string } = {}) =>
 
 const queueLines = (file = join(dir, "shared", "queue", "alpha.jsonl")): string[] =>
   existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : [];
-
-function thrown(work: () => unknown): unknown {
-  try {
-    work();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a synchronous throw");
-}
 
 test("one call appends one line with table, data, source_menace_id, queued_at, id and their hash", async () => {
   await using router = open();

@@ -12,20 +12,12 @@ import {
   TableRoutingError,
 } from "../mod.ts";
 import type { AccessEvent } from "../mod.ts";
+import { codeOf } from "./_support/errors.ts";
 
 const test = suite("DBRouter");
 
 function router(id = "alpha", storage = memoryStorage()) {
   return new DBRouter(id, "local.db", "shared/global.db", { storage });
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as RouterError).code;
-  }
-  return undefined;
 }
 
 test("getConnection() routes shared tables to the shared database and local ones to the local", async () => {

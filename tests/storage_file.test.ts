@@ -29,11 +29,11 @@ import {
   countingReads,
   fileStorageFor,
   fileSystemFor,
-  rejection,
   RUNTIME,
   type Runtime,
   temporaryFolder,
 } from "./_support/storage_fixtures.ts";
+import { rejection } from "./_support/errors.ts";
 
 const FRAME = 24;
 const HEADER = 64;

@@ -13,12 +13,12 @@ import {
   crashCount,
   crashImage,
   fileStorageFor,
-  rejection,
   RUNTIME,
   type Runtime,
   spawnChild,
   temporaryFolder,
 } from "./_support/storage_fixtures.ts";
+import { rejection } from "./_support/errors.ts";
 
 const test = suite(`file storage (${RUNTIME}): processes`);
 const folder = temporaryFolder(`processes-${RUNTIME}-`);

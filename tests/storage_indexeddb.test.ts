@@ -22,6 +22,7 @@ import {
   type IndexedDbStorageOptions,
 } from "../src/storage/browser/indexeddb.ts";
 import { commitOf, makeImage, testStorageAdapter } from "./_support/storage_conformance.ts";
+import { rejection } from "./_support/errors.ts";
 
 /** A fresh, empty fake IndexedDB. */
 function fakeIdb(): IdbImplementation {
@@ -295,15 +296,6 @@ async function failingAdds(error: Error, work: () => Promise<unknown>) {
 
 function quotaError(): Error {
   return new DOMException("The quota has been exceeded", "QuotaExceededError");
-}
-
-async function rejection(work: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await work();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 async function collect(lines: AsyncIterable<string>): Promise<string[]> {

@@ -6,7 +6,8 @@
  */
 import * as assert from "uvu/assert";
 import { RouterError } from "../../mod.ts";
-import { type BackendCase, BOTS_SCHEMA, rejection } from "./backend_conformance.ts";
+import { type BackendCase, BOTS_SCHEMA } from "./backend_conformance.ts";
+import { rejection } from "./errors.ts";
 
 export const CONNECTION_CASES: readonly BackendCase[] = [
   [

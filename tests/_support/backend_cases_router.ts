@@ -15,7 +15,8 @@ import {
 } from "@opentelemetry/sdk-metrics";
 import * as assert from "uvu/assert";
 import type { AccessEvent, DBRouter, RouterError } from "../../mod.ts";
-import { type BackendCase, BOTS_SCHEMA, codeOf, rejection } from "./backend_conformance.ts";
+import { type BackendCase, BOTS_SCHEMA } from "./backend_conformance.ts";
+import { codeOf, rejection } from "./errors.ts";
 import { auditFolder, readAudit } from "./observe_audit.ts";
 
 const everything = (router: DBRouter) =>

@@ -92,23 +92,3 @@ export function testSharedBackend(harness: BackendHarness): void {
 export const BOTS_SCHEMA =
   "CREATE TABLE IF NOT EXISTS bots (\n  id INTEGER PRIMARY KEY,\n  name TEXT UNIQUE,\n" +
   "  score REAL,\n  data BLOB,\n  source_menace_id TEXT\n)";
-
-/** The error `promise` rejects with; throws when it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("Expected a rejection");
-}
-
-/** The `code` of what `fn` throws synchronously, or `undefined`. */
-export function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code ?? (error as Error).name;
-  }
-  return undefined;
-}

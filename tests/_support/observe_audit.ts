@@ -41,13 +41,3 @@ export function readAudit(path: string): AuditLine[] {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-/** The error `run` rejects with; fails when it resolves. */
-export async function rejection(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("Expected a rejection");
-}

@@ -184,23 +184,6 @@ function detectRuntime(): Runtime {
 }
 
 /**
- * Resolves with the error `work` rejects with; fails when it resolves.
- *
- * @example
- * ```ts ignore
- * const error = await rejection(() => db.commit(stale));
- * ```
- */
-export async function rejection(work: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await work();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("Expected a rejection, but the promise resolved");
-}
-
-/**
  * The image after `count` commits of the crash test: 8 pages of 1 KiB; commit
  * `i` fills page `i % 7 + 2` with `i` and writes `i` at the start of page 1.
  *
