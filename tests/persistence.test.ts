@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DBRouter } from "../mod.ts";
-import { freshFileStorage } from "./_support/file_storage.ts";
+import { fileStorageFor, RUNTIME } from "./_support/storage_fixtures.ts";
 import { ROOT, runScript } from "./_support/spawn.ts";
 import { loadSqlJs } from "../wasm/mod.ts";
 import { rejection } from "./_support/errors.ts";
@@ -20,7 +20,7 @@ test.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
 async function countOnDisk(sharedPath: string, table = "bots"): Promise<number> {
   await using reader = new DBRouter("reader", join(dir, "reader-local.db"), sharedPath, {
-    storage: freshFileStorage(),
+    storage: fileStorageFor(RUNTIME),
   });
   const row = await reader.getConnection(table).get<{ c: number }>(
     `SELECT count(*) AS c FROM ${table}`,
@@ -44,7 +44,7 @@ test("rows written survive close and reopen, on both databases", async () => {
       "CREATE TABLE models (name TEXT); INSERT INTO models VALUES ('m')",
     );
   }
-  await using again = new DBRouter("alpha", local, shared, { storage: freshFileStorage() });
+  await using again = new DBRouter("alpha", local, shared, { storage: fileStorageFor(RUNTIME) });
   assert.equal(await again.getConnection("bots").all("SELECT name FROM bots"), [{ name: "b" }]);
   assert.equal(await again.getConnection("models").all("SELECT name FROM models"), [{ name: "m" }]);
 });
@@ -91,7 +91,7 @@ test("with durability deferred, writes reach disk at flush(), not before", async
   );
   await router.flush();
   await using reader = new DBRouter("alpha", local, join(dir, "other.db"), {
-    storage: freshFileStorage(),
+    storage: fileStorageFor(RUNTIME),
   });
   assert.equal(await reader.getConnection("models").all("SELECT x FROM models"), [{ x: 1 }]);
 });
@@ -107,7 +107,7 @@ test("with durability deferred, writes reach disk within flushIntervalMs without
   );
   await new Promise((r) => setTimeout(r, 300));
   await using reader = new DBRouter("alpha", local, join(dir, "other.db"), {
-    storage: freshFileStorage(),
+    storage: fileStorageFor(RUNTIME),
   });
   assert.equal(await reader.getConnection("models").all("SELECT x FROM models"), [{ x: 1 }]);
 });
@@ -228,7 +228,7 @@ test("a writer killed at random moments leaves a database that opens with every 
     const resolved = (out.match(/^ok (\d+)$/gm) ?? []).map((line) => Number(line.slice(3)));
     const last = resolved.at(-1)!;
     await using reader = new DBRouter("reader", join(dir, `r${trial}.db`), shared, {
-      storage: freshFileStorage(),
+      storage: fileStorageFor(RUNTIME),
     });
     const bots = reader.getConnection("bots");
     assert.equal(await bots.get("PRAGMA integrity_check"), { integrity_check: "ok" });

@@ -11,9 +11,8 @@ import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter, QueueSync } from "../mod.ts";
-import { ROOT } from "./_support/spawn.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
-import { startChild } from "./_support/writers_spawn.ts";
+import { ROOT, startChild } from "./_support/spawn.ts";
 
 const test = suite(`queue sync (${RUNTIME}): processes`);
 const folder = temporaryFolder(`queue-proc-${RUNTIME}-`);

@@ -14,9 +14,8 @@ import { DBRouter, memoryStorage, type SyncOptions, syncSharedDb } from "../mod.
 import { main } from "../src/cli/main.ts";
 import { SYNC_SCHEMA } from "../src/queue/apply.ts";
 import { encodeRecord } from "../src/queue/record.ts";
-import { ROOT } from "./_support/spawn.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
-import { startChild } from "./_support/writers_spawn.ts";
+import { ROOT, startChild } from "./_support/spawn.ts";
 
 const test = suite(`queue sync (${RUNTIME})`);
 const folder = temporaryFolder(`queue-sync-${RUNTIME}-`);

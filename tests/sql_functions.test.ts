@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DBRouter, memoryStorage } from "../mod.ts";
-import { freshFileStorage } from "./_support/file_storage.ts";
+import { fileStorageFor, RUNTIME } from "./_support/storage_fixtures.ts";
 
 const test = suite("router.registerFunction (scalar SQL functions)");
 
@@ -60,11 +60,11 @@ test("a throw inside the function fails the statement with its message", async (
 test("a function survives the reload that catches up with another process's commit", async () => {
   const dir = mkdtempSync(join(tmpdir(), "dbr-functions-"));
   const paths = [join(dir, "local_a.db"), join(dir, "shared.db")] as const;
-  const options = { storage: freshFileStorage(), maxReadLagMs: 0 };
+  const options = { storage: fileStorageFor(RUNTIME), maxReadLagMs: 0 };
   const reader = new DBRouter("alpha", ...paths, options);
   // Another storage instance behaves as another process: it commits to the file behind reader's back.
   const writer = new DBRouter("beta", join(dir, "local_b.db"), paths[1], {
-    storage: freshFileStorage(),
+    storage: fileStorageFor(RUNTIME),
   });
   try {
     reader.registerFunction("twice", (x) => (typeof x === "number" ? x * 2 : null));

@@ -10,9 +10,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter } from "../mod.ts";
 import type { StorageAdapter, StoredDatabase } from "../mod.ts";
-import { ROOT } from "./_support/spawn.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
-import { BOTS_SCHEMA, startChild } from "./_support/writers_spawn.ts";
+import { BOTS_SCHEMA } from "./_support/writers_spawn.ts";
+import { ROOT, startChild } from "./_support/spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): read lag`);
 const folder = temporaryFolder(`lag-${RUNTIME}-`);

@@ -4,26 +4,21 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { bunFileStorage, bunFileSystem } from "../../src/storage/bun/fs.ts";
 import { denoFileStorage, denoFileSystem } from "../../src/storage/deno/fs.ts";
 import type { FileStorageOptions } from "../../src/storage/file/adapter.ts";
 import type { FileSystem } from "../../src/storage/file/file_system.ts";
 import { nodeFileStorage, nodeFileSystem } from "../../src/storage/node/fs.ts";
 import type { StorageAdapter } from "../../src/storage/types.ts";
+import { currentRuntime, ROOT, type RunningChild, type Runtime, startChild } from "./spawn.ts";
 
-/** A runtime that the tests run under and spawn. */
-export type Runtime = "node" | "deno" | "bun";
+export type { Runtime } from "./spawn.ts";
 
 /** The runtime running this process. */
-export const RUNTIME: Runtime = detectRuntime();
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN = join(ROOT, "node_modules", ".bin");
+export const RUNTIME: Runtime = currentRuntime();
 
 /**
  * The file storage adapter native to `runtime`.
@@ -94,15 +89,6 @@ export function temporaryFolder(prefix: string): { dir: string; remove: () => vo
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A spawned helper process (`tests/_support/storage_child.ts`). */
-export interface Child {
-  /** Resolves with the first stdout line that satisfies `match`. */
-  waitFor(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
-  /** Resolves when the process ends, with its exit code (null when killed) and output. */
-  readonly exited: Promise<{ code: number | null; signal: string | null; output: string }>;
-  kill(signal: "SIGKILL" | "SIGTERM"): void;
-}
-
 /**
  * Starts `tests/_support/storage_child.ts` under `runtime` with `args`.
  *
@@ -112,75 +98,8 @@ export interface Child {
  * await child.waitFor((line) => line === "locked");
  * ```
  */
-export function spawnChild(runtime: Runtime, args: string[]): Child {
-  const script = join(ROOT, "tests", "_support", "storage_child.ts");
-  const command = runtime === "node"
-    ? [nodeBinary(), "--import", "tsx", script]
-    : runtime === "deno"
-    ? [join(BIN, "deno"), "run", "--allow-all", script]
-    : [join(BIN, "bun"), script];
-  const child = spawn(command[0], [...command.slice(1), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const listeners = new Set<(line: string) => void>();
-  let buffered = "";
-  child.stdout!.on("data", (chunk) => {
-    output += chunk;
-    buffered += chunk;
-    let newline;
-    while ((newline = buffered.indexOf("\n")) !== -1) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      for (const listener of listeners) listener(line);
-    }
-  });
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: string | null; output: string }>(
-    (resolve) => child.on("close", (code, signal) => resolve({ code, signal, output })),
-  );
-  return {
-    exited,
-    kill: (signal) => child.kill(signal),
-    waitFor(match, timeoutMs = 30000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(listener);
-          reject(
-            new Error(
-              `No matching line from the ${runtime} child after ${timeoutMs} ms:\n${output}`,
-            ),
-          );
-        }, timeoutMs);
-        const listener = (line: string) => {
-          if (!match(line)) return;
-          clearTimeout(timer);
-          listeners.delete(listener);
-          resolve(line);
-        };
-        listeners.add(listener);
-        exited.then(() => {
-          clearTimeout(timer);
-          if (listeners.delete(listener)) {
-            reject(new Error(`The ${runtime} child exited:\n${output}`));
-          }
-        });
-      });
-    },
-  };
-}
-
-/** The Node binary: this process's own under Node, else `node` on the PATH. */
-function nodeBinary(): string {
-  return RUNTIME === "node" ? process.execPath : "node";
-}
-
-function detectRuntime(): Runtime {
-  const named = process.env.DB_ROUTER_TEST_RUNTIME;
-  if (named === "node" || named === "deno" || named === "bun") return named;
-  const globals = globalThis as { Deno?: unknown; Bun?: unknown };
-  return globals.Deno ? "deno" : globals.Bun ? "bun" : "node";
+export function spawnChild(runtime: Runtime, args: string[]): RunningChild {
+  return startChild(runtime, join(ROOT, "tests", "_support", "storage_child.ts"), args);
 }
 
 /**

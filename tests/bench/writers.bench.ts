@@ -12,9 +12,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DBRouter, syncSharedDb } from "../../mod.ts";
-import { ROOT } from "../_support/spawn.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
-import { BOTS_SCHEMA, type RunningChild, startChild } from "../_support/writers_spawn.ts";
+import { BOTS_SCHEMA } from "../_support/writers_spawn.ts";
+import { ROOT, type RunningChild, startChild } from "../_support/spawn.ts";
 
 const WRITER = join(ROOT, "tests/_support/writers_child.ts");
 const QUEUER = join(ROOT, "tests/_support/queue_child.ts");
