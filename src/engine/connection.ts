@@ -132,17 +132,21 @@ export class SqlJsConnection implements Connection {
     });
   }
 
-  /** The hot path: no `async` frames, so a read costs one promise. */
+  /**
+   * The hot path: no `async` frames and no closure on a read, so a point
+   * select costs one promise over the sql.js calls it makes.
+   */
   #statement<T>(sql: string, params: Params | undefined, query: Query<T>): Promise<T> {
     try {
       this.#guard();
       const kind = this.#engine.kinds.forCall(sql);
-      const bind = toBindParams(sql, params);
-      const work = (db: SqlJsDatabase, statements: StatementCache) =>
-        query(db, statements, sql, bind);
-      return kind === "read"
-        ? this.#engine.read(work)
-        : this.#engine.write(work, false, kind === "change");
+      const bind = params === undefined ? undefined : toBindParams(sql, params);
+      if (kind === "read") return this.#engine.read(query, sql, bind);
+      return this.#engine.write(
+        (db, statements) => query(db, statements, sql, bind),
+        false,
+        kind === "change",
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -182,28 +186,36 @@ class TransactionConnection implements Connection {
   }
 
   all<T = Row>(sql: string, params?: Params): Promise<T[]> {
-    return this.#do(() => queryAll<T>(this.#db, this.#statements, sql, this.#bind(sql, params)));
+    return this.#statement(sql, params, queryAll<T>);
   }
 
   get<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
-    return this.#do(() => queryFirst<T>(this.#db, this.#statements, sql, this.#bind(sql, params)));
+    return this.#statement(sql, params, queryFirst<T>);
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {
-    return this.#do(() => runStatement(this.#db, this.#statements, sql, this.#bind(sql, params)));
+    return this.#statement(sql, params, runStatement);
   }
 
   exec(script: string): Promise<void> {
     return this.#do(() => {
       checkSql(script, "script");
-      this.#db.exec(script);
+      try {
+        this.#db.exec(script);
+      } finally {
+        this.#statements.forgetColumns();
+      }
     });
   }
 
   batch(statements: readonly BatchStatement[]): Promise<RunResult[]> {
-    return this.#do(() =>
-      runBatch(this.#db, this.#statements, prepareSqlJsBatch(this.#engine, statements))
-    );
+    return this.#do(() => {
+      try {
+        return runBatch(this.#db, this.#statements, prepareSqlJsBatch(this.#engine, statements));
+      } finally {
+        this.#statements.forgetColumns();
+      }
+    });
   }
 
   async transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T> {
@@ -216,15 +228,23 @@ class TransactionConnection implements Connection {
       return result;
     } catch (error) {
       this.#db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      this.#statements.forgetColumns();
       throw error;
     } finally {
       this.#depth--;
     }
   }
 
-  #bind(sql: string, params: Params | undefined): SqlJsBindParams | undefined {
-    this.#engine.kinds.forCall(sql);
-    return toBindParams(sql, params);
+  #statement<T>(sql: string, params: Params | undefined, query: Query<T>): Promise<T> {
+    return this.#do(() => {
+      const kind = this.#engine.kinds.forCall(sql);
+      try {
+        return query(this.#db, this.#statements, sql, toBindParams(sql, params));
+      } finally {
+        // DDL inside the transaction: later reads in it must not use the old column names.
+        if (kind === "write") this.#statements.forgetColumns();
+      }
+    });
   }
 
   #check(): void {
@@ -293,11 +313,12 @@ function queryAll<T>(
   sql: string,
   bind: SqlJsBindParams | undefined,
 ): T[] {
-  const statement = statements.get(sql);
+  const prepared = statements.prepared(sql);
+  const statement = prepared.statement;
   try {
     if (bind !== undefined) statement.bind(bind);
     const rows: T[] = [];
-    while (statement.step()) rows.push(statement.getAsObject() as T);
+    while (statement.step()) rows.push(prepared.row() as T);
     return rows;
   } catch (error) {
     throw asError(error);
@@ -312,10 +333,11 @@ function queryFirst<T>(
   sql: string,
   bind: SqlJsBindParams | undefined,
 ): T | undefined {
-  const statement = statements.get(sql);
+  const prepared = statements.prepared(sql);
+  const statement = prepared.statement;
   try {
     if (bind !== undefined) statement.bind(bind);
-    return statement.step() ? (statement.getAsObject() as T) : undefined;
+    return statement.step() ? (prepared.row() as T) : undefined;
   } catch (error) {
     throw asError(error);
   } finally {

@@ -86,8 +86,17 @@ export const DEFAULT_DATABASE_OPTIONS: Readonly<DatabaseOptions> = Object.freeze
  */
 const PRAGMAS = "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY;";
 
-/** Work to do against the open sql.js database. */
-export type DatabaseWork<T> = (db: SqlJsDatabase, statements: StatementCache) => T;
+/**
+ * Work to do against the open sql.js database; `a` and `b` are what the
+ * caller hands to {@linkcode EngineDatabase.read} with it, so that a hot
+ * path can pass a module-level function instead of a new closure per call.
+ */
+export type DatabaseWork<T, A = undefined, B = undefined> = (
+  db: SqlJsDatabase,
+  statements: StatementCache,
+  a: A,
+  b: B,
+) => T;
 
 /** An in-memory database bound to its durable storage. */
 export class EngineDatabase {
@@ -138,10 +147,16 @@ export class EngineDatabase {
   }
 
   async #load(): Promise<void> {
-    this.#sql = await loadSqlJs();
-    this.#store = await this.#adapter.open(this.key);
-    this.#install(await this.#store.load());
+    // Compiling sql.js's wasm (tens of ms on a first open) overlaps reading the image.
+    const [sql, loaded] = await Promise.all([loadSqlJs(), this.#openStore()]);
+    this.#sql = sql;
+    this.#install(loaded);
     this.#loaded = true;
+  }
+
+  async #openStore(): Promise<LoadedImage> {
+    this.#store = await this.#adapter.open(this.key);
+    return await this.#store.load();
   }
 
   /**
@@ -161,21 +176,24 @@ export class EngineDatabase {
   readonly kinds: StatementKinds = new StatementKinds();
 
   /**
-   * Runs `work` on the current data, after catching up if the last check is
-   * too old. The common case (open, fresh, not inside a write) runs at once.
+   * Runs `work(db, statements, a, b)` on the current data, after catching up
+   * if the last check is too old. The common case (open, fresh, not inside a
+   * write) runs at once, and costs no file-system call: only storage shared
+   * across processes is checked, at most every `maxReadLagMs`.
    */
-  read<T>(work: DatabaseWork<T>): Promise<T> {
+  read<T, A = undefined, B = undefined>(work: DatabaseWork<T, A, B>, a?: A, b?: B): Promise<T> {
+    const db = this.#db;
     if (
-      this.#db !== undefined && !this.#mutex.isLocked() &&
+      db !== undefined && !this.#mutex.isLocked() &&
       (!this.#shared || performance.now() - this.#checkedAt < this.#options.maxReadLagMs)
     ) {
       try {
-        return Promise.resolve(work(this.#db, this.#statements!));
+        return Promise.resolve(work(db, this.#statements!, a as A, b as B));
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    return this.#readSlowly(work);
+    return this.#readSlowly((db, statements) => work(db, statements, a as A, b as B));
   }
 
   async #readSlowly<T>(work: DatabaseWork<T>): Promise<T> {
@@ -217,6 +235,9 @@ export class EngineDatabase {
         } catch (error) {
           if (persistOnError) await this.#afterWrite();
           throw error;
+        } finally {
+          // Only a row change is sure to leave the schema, and so every statement's columns, as they were.
+          if (!rowChangesOnly) this.#statements?.forgetColumns();
         }
         if (changes === undefined || totalChanges(this.#statements!) !== changes) {
           await this.#afterWrite();
@@ -253,6 +274,8 @@ export class EngineDatabase {
         } catch (error) {
           if (inTransaction(db)) db.exec("ROLLBACK");
           throw error;
+        } finally {
+          this.#statements?.forgetColumns();
         }
         await this.#afterWrite();
         return result;
@@ -291,7 +314,7 @@ export class EngineDatabase {
   }
 
   #run<T>(work: DatabaseWork<T>): T {
-    return work(this.#open(), this.#statements!);
+    return work(this.#open(), this.#statements!, undefined, undefined);
   }
 
   #open(): SqlJsDatabase {
