@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { createNoopMeter, type Meter, metrics } from "@opentelemetry/api";
+import type { Meter, MeterProvider } from "@opentelemetry/api";
 import type { AccessEvent, RouterObserver } from "./hooks.ts";
 
 /** The meter's instrumentation scope name. */
@@ -20,12 +20,19 @@ export const METER_NAME = "db-router";
 /** The counter's name, as the specification calls it. */
 export const TABLE_ACCESS_METRIC = "table_access_total";
 
-const NOOP_METER_CLASS = createNoopMeter().constructor;
+/**
+ * Where every copy of `@opentelemetry/api` 1.x keeps what was registered
+ * (`metrics.setGlobalMeterProvider`, an SDK, Deno's `OTEL_DENO=true`), so
+ * that copies of different versions share one provider. Reading it here,
+ * instead of importing the API, keeps the API's 60-odd modules (about 30 ms
+ * of start-up in Node) out of every program that registers no provider.
+ */
+const OTEL_API_GLOBAL = Symbol.for("opentelemetry.js.api.1");
 
 /**
  * Creates the observer that counts accesses on `meter` (by default the
- * global provider's `db-router` meter), or returns `undefined` when that
- * meter is OpenTelemetry's no-op one.
+ * global provider's `db-router` meter), or returns `undefined` when no
+ * MeterProvider is registered.
  *
  * @example
  * ```ts
@@ -35,8 +42,8 @@ const NOOP_METER_CLASS = createNoopMeter().constructor;
  * ```
  */
 export function metricsObserver(meter?: Meter): RouterObserver | undefined {
-  const chosen = meter ?? metrics.getMeter(METER_NAME);
-  if (chosen.constructor === NOOP_METER_CLASS) return undefined;
+  const chosen = meter ?? registeredMeterProvider()?.getMeter(METER_NAME);
+  if (chosen === undefined) return undefined;
   const counter = chosen.createCounter(TABLE_ACCESS_METRIC, {
     description: "Table accesses through db-router (allowed getConnection calls)",
     unit: "{access}",
@@ -51,4 +58,12 @@ export function metricsObserver(meter?: Meter): RouterObserver | undefined {
       });
     },
   };
+}
+
+/** The globally registered MeterProvider, if any (see {@linkcode OTEL_API_GLOBAL}). */
+function registeredMeterProvider(): MeterProvider | undefined {
+  const registry = (globalThis as { [OTEL_API_GLOBAL]?: { metrics?: MeterProvider } })[
+    OTEL_API_GLOBAL
+  ];
+  return registry?.metrics;
 }
