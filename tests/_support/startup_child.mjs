@@ -1,0 +1,40 @@
+// A fresh process for `tests/bench/startup.bench.ts`: from process start to
+// the first query's result, through the router (MODULE: the URL of mod.ts or
+// of the built dist/mod.js) or through raw sql.js on the same file. Plain
+// JavaScript, so that Node runs it without a TypeScript loader when MODULE is
+// built JavaScript. Prints one JSON line of milliseconds since the process's
+// time origin: `entered` (this file runs), `imported`, `first` (a row came
+// back), and `epoch` (the same instant in ms since the epoch, for the parent).
+//
+//   startup_child.mjs router MODULE DIR
+//   startup_child.mjs raw - DIR
+const entered = performance.now();
+const [mode, module, dir] = process.argv.slice(2);
+const local = `${dir}/local.db`;
+const shared = `${dir}/shared.db`;
+const SELECT = "SELECT name FROM bots WHERE id = ?";
+let imported;
+let row;
+let close = () => {};
+if (mode === "router") {
+  const { DBRouter } = await import(module);
+  imported = performance.now();
+  const router = new DBRouter("alpha", local, shared);
+  row = await router.getConnection("bots").get(SELECT, [1]);
+  close = () => router.close();
+} else {
+  const { default: initSqlJs } = await import("sql.js");
+  const { readFile } = await import("node:fs/promises");
+  imported = performance.now();
+  const SQL = await initSqlJs({ useOldExtensionFunctions: false });
+  const db = new SQL.Database(await readFile(shared));
+  db.exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY;");
+  const statement = db.prepare(SELECT);
+  row = statement.getAsObject([1]);
+  statement.free();
+  close = () => db.close();
+}
+const first = performance.now();
+if (row?.name !== "first") throw new Error(`Unexpected row ${JSON.stringify(row)}`);
+console.log(JSON.stringify({ entered, imported, first, epoch: performance.timeOrigin + first }));
+await close();

@@ -1,0 +1,135 @@
+/**
+ * Time from process start to the first query's result, in a fresh child
+ * process per sample, of the runtime running this file: through the router
+ * imported from the TypeScript source (`mod.ts`; Node needs tsx's loader for
+ * it, which is not what users of the package run), through the router
+ * imported from the built package (`dist/mod.js`, what `npm install` users
+ * get; `npm run prepare` builds it), and through raw sql.js (import, compile
+ * the wasm, open the same file, one prepared select) as the baseline. The
+ * database is a small existing shared file (`bots` with 100 rows), so the
+ * router's first query includes opening and checking it.
+ *
+ * The child reports `performance.now()` (milliseconds since its time origin,
+ * which all three runtimes set at process start) when its entry file starts,
+ * after the import, and after the first row; the parent also times the span
+ * from `spawn()` to that row, which adds the exec and runtime boot before the
+ * time origin. Medians of SAMPLES runs. Not a test: `npm run bench -- startup`.
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DBRouter } from "../../mod.ts";
+import { median, printTable } from "../_support/bench_util.ts";
+import { ROOT, type Runtime } from "../_support/spawn.ts";
+import { RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10);
+const CHILD = join(ROOT, "tests/_support/startup_child.mjs");
+const DIST = join(ROOT, "dist/mod.js");
+
+interface Sample {
+  entered: number;
+  imported: number;
+  first: number;
+  spawnToFirst: number;
+}
+
+function command(runtime: Runtime, typescript: boolean, args: string[]): string[] {
+  const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+  if (runtime === "deno") return [bin("deno"), "run", "--allow-all", CHILD, ...args];
+  if (runtime === "bun") return [bin("bun"), CHILD, ...args];
+  const node = RUNTIME === "node" ? process.execPath : "node";
+  return typescript ? [node, "--import", "tsx", CHILD, ...args] : [node, CHILD, ...args];
+}
+
+function sample(argv: string[]): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const spawnedAt = performance.timeOrigin + performance.now();
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (err += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`${argv.join(" ")} exited ${code}:\n${out}${err}`));
+        return;
+      }
+      const { entered, imported, first, epoch } = JSON.parse(line);
+      resolve({ entered, imported, first, spawnToFirst: epoch - spawnedAt });
+    });
+  });
+}
+
+const folder = temporaryFolder(`bench-startup-${RUNTIME}-`);
+try {
+  {
+    await using router = new DBRouter(
+      "alpha",
+      join(folder.dir, "local.db"),
+      join(folder.dir, "shared.db"),
+    );
+    const bots = router.getConnection("bots", "write");
+    await bots.exec("CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, source_menace_id TEXT)");
+    await bots.batch(
+      Array.from({ length: 100 }, (_, i) => ({
+        sql: "INSERT INTO bots (id, name, source_menace_id) VALUES (?, ?, 'alpha')",
+        params: [i + 1, i === 0 ? "first" : `bot-${i}`],
+      })),
+    );
+  }
+  const cases: Array<[string, string[]]> = [
+    ["raw sql.js (baseline)", command(RUNTIME, false, ["raw", "-", folder.dir])],
+    [
+      RUNTIME === "node" ? "router from mod.ts (through tsx)" : "router from mod.ts",
+      command(RUNTIME, true, ["router", pathToFileURL(join(ROOT, "mod.ts")).href, folder.dir]),
+    ],
+  ];
+  if (existsSync(DIST)) {
+    cases.push([
+      "router from dist/mod.js (the package)",
+      command(RUNTIME, false, ["router", pathToFileURL(DIST).href, folder.dir]),
+    ]);
+  }
+  const results = cases.map(() => [] as Sample[]);
+  await sample(cases[0][1]); // the first start warms the OS's file cache
+  for (let round = 0; round < SAMPLES; round++) {
+    for (const [index, [, argv]] of cases.entries()) results[index].push(await sample(argv));
+  }
+  const base = median(results[0].map((s) => s.first));
+  const ms = (value: number) => value.toFixed(1);
+  console.log(
+    `${RUNTIME}: ms from process start to the first query's result (medians of ${SAMPLES} fresh processes)\n`,
+  );
+  printTable([
+    [
+      "case",
+      "runtime boot",
+      "import",
+      "open + first query",
+      "total",
+      "x raw sql.js",
+      "from spawn()",
+    ],
+    ...cases.map(([name], index) => {
+      const of = (pick: (s: Sample) => number) => median(results[index].map(pick));
+      return [
+        name,
+        ms(of((s) => s.entered)),
+        ms(of((s) => s.imported - s.entered)),
+        ms(of((s) => s.first - s.imported)),
+        ms(of((s) => s.first)),
+        `${(of((s) => s.first) / base).toFixed(2)}x`,
+        ms(of((s) => s.spawnToFirst)),
+      ];
+    }),
+  ]);
+  if (!existsSync(DIST)) console.log("\n(dist/mod.js is missing: `npm run prepare` builds it)");
+} finally {
+  folder.remove();
+}
