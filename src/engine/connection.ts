@@ -4,12 +4,21 @@
  *
  * @module
  */
-import { RouterError } from "../errors.ts";
-import { type EngineDatabase, inTransaction } from "./database.ts";
-import { type CallKind, checkSql, prepareBatch } from "./statement_checks.ts";
+import type { EngineDatabase } from "./database.ts";
+import { checkSql } from "./statement_checks.ts";
 import { type Params, toBindParams } from "./params.ts";
-import type { SqlJsBindParams, SqlJsDatabase, SqlValue } from "./sqljs_types.ts";
+import type { SqlJsDatabase, SqlValue } from "./sqljs_types.ts";
 import type { StatementCache } from "./statements.ts";
+import {
+  execScript,
+  prepareSqlJsBatch,
+  type Query,
+  queryAll,
+  queryFirst,
+  runBatch,
+  runStatement,
+} from "./sqljs_queries.ts";
+import { TransactionConnection } from "./transaction_connection.ts";
 
 export type { Params, SqlParam } from "./params.ts";
 export type { SqlValue } from "./sqljs_types.ts";
@@ -151,242 +160,4 @@ export class SqlJsConnection implements Connection {
       return Promise.reject(error);
     }
   }
-}
-
-/**
- * The connection handed to a transaction body: it runs directly on the
- * database the transaction holds, and stops working when the body settles.
- * Nested `transaction()` calls become savepoints.
- */
-class TransactionConnection implements Connection {
-  readonly database: "shared" | "local";
-  readonly #db: SqlJsDatabase;
-  readonly #statements: StatementCache;
-  readonly #engine: EngineDatabase;
-  readonly #guard: Guard;
-  #ended = false;
-  #depth = 0;
-
-  constructor(
-    database: "shared" | "local",
-    db: SqlJsDatabase,
-    statements: StatementCache,
-    engine: EngineDatabase,
-    guard: Guard,
-  ) {
-    this.database = database;
-    this.#db = db;
-    this.#statements = statements;
-    this.#engine = engine;
-    this.#guard = guard;
-  }
-
-  end(): void {
-    this.#ended = true;
-  }
-
-  all<T = Row>(sql: string, params?: Params): Promise<T[]> {
-    return this.#statement(sql, params, queryAll<T>);
-  }
-
-  get<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
-    return this.#statement(sql, params, queryFirst<T>);
-  }
-
-  run(sql: string, params?: Params): Promise<RunResult> {
-    return this.#statement(sql, params, runStatement);
-  }
-
-  exec(script: string): Promise<void> {
-    return this.#do(() => {
-      checkSql(script, "script");
-      try {
-        this.#db.exec(script);
-      } finally {
-        this.#statements.forgetColumns();
-      }
-    });
-  }
-
-  batch(statements: readonly BatchStatement[]): Promise<RunResult[]> {
-    return this.#do(() => {
-      try {
-        return runBatch(this.#db, this.#statements, prepareSqlJsBatch(this.#engine, statements));
-      } finally {
-        this.#statements.forgetColumns();
-      }
-    });
-  }
-
-  async transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T> {
-    this.#check();
-    const name = `dbr_savepoint_${++this.#depth}`;
-    this.#db.exec(`SAVEPOINT ${name}`);
-    try {
-      const result = await fn(this);
-      this.#db.exec(`RELEASE ${name}`);
-      return result;
-    } catch (error) {
-      this.#db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
-      this.#statements.forgetColumns();
-      throw error;
-    } finally {
-      this.#depth--;
-    }
-  }
-
-  #statement<T>(sql: string, params: Params | undefined, query: Query<T>): Promise<T> {
-    return this.#do(() => {
-      const kind = this.#engine.kinds.forCall(sql);
-      try {
-        return query(this.#db, this.#statements, sql, toBindParams(sql, params));
-      } finally {
-        // DDL inside the transaction: later reads in it must not use the old column names.
-        if (kind === "write") this.#statements.forgetColumns();
-      }
-    });
-  }
-
-  #check(): void {
-    this.#guard();
-    if (this.#ended) {
-      throw new RouterError(
-        "TRANSACTION_CLOSED",
-        "Cannot use a transaction connection after its transaction ended",
-      );
-    }
-  }
-
-  #do<T>(work: () => T): Promise<T> {
-    try {
-      this.#check();
-      return Promise.resolve(work());
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-}
-
-interface PreparedBatchStatement {
-  sql: string;
-  bind: SqlJsBindParams | undefined;
-  kind: CallKind;
-}
-
-function prepareSqlJsBatch(
-  engine: EngineDatabase,
-  statements: readonly BatchStatement[],
-): PreparedBatchStatement[] {
-  return prepareBatch(statements, engine.kinds, (statement, kind) => ({
-    sql: statement.sql,
-    bind: toBindParams(statement.sql, statement.params),
-    kind,
-  }));
-}
-
-function runBatch(
-  db: SqlJsDatabase,
-  statements: StatementCache,
-  batch: readonly PreparedBatchStatement[],
-): RunResult[] {
-  db.exec("SAVEPOINT dbr_batch");
-  try {
-    const results = batch.map((s) => runStatement(db, statements, s.sql, s.bind));
-    db.exec("RELEASE dbr_batch");
-    return results;
-  } catch (error) {
-    db.exec("ROLLBACK TO dbr_batch; RELEASE dbr_batch");
-    throw error;
-  }
-}
-
-type Query<T> = (
-  db: SqlJsDatabase,
-  statements: StatementCache,
-  sql: string,
-  bind: SqlJsBindParams | undefined,
-) => T;
-
-function queryAll<T>(
-  _db: SqlJsDatabase,
-  statements: StatementCache,
-  sql: string,
-  bind: SqlJsBindParams | undefined,
-): T[] {
-  const prepared = statements.prepared(sql);
-  const statement = prepared.statement;
-  try {
-    if (bind !== undefined) statement.bind(bind);
-    const rows: T[] = [];
-    while (statement.step()) rows.push(prepared.row() as T);
-    return rows;
-  } catch (error) {
-    throw asError(error);
-  } finally {
-    statement.reset();
-  }
-}
-
-function queryFirst<T>(
-  _db: SqlJsDatabase,
-  statements: StatementCache,
-  sql: string,
-  bind: SqlJsBindParams | undefined,
-): T | undefined {
-  const prepared = statements.prepared(sql);
-  const statement = prepared.statement;
-  try {
-    if (bind !== undefined) statement.bind(bind);
-    return statement.step() ? (prepared.row() as T) : undefined;
-  } catch (error) {
-    throw asError(error);
-  } finally {
-    statement.reset();
-  }
-}
-
-function runStatement(
-  db: SqlJsDatabase,
-  statements: StatementCache,
-  sql: string,
-  bind: SqlJsBindParams | undefined,
-): RunResult {
-  const statement = statements.get(sql);
-  try {
-    if (bind !== undefined) statement.bind(bind);
-    while (statement.step()) { /* drain RETURNING rows */ }
-  } catch (error) {
-    throw asError(error);
-  } finally {
-    statement.reset();
-  }
-  const changes = db.getRowsModified();
-  const last = statements.get("SELECT last_insert_rowid()");
-  try {
-    last.step();
-    return { changes, lastInsertRowid: last.get()[0] as number };
-  } finally {
-    last.reset();
-  }
-}
-
-function execScript(db: SqlJsDatabase, script: string): void {
-  try {
-    db.exec(script);
-  } catch (error) {
-    if (inTransaction(db)) db.exec("ROLLBACK");
-    throw asError(error);
-  }
-  if (inTransaction(db)) {
-    db.exec("ROLLBACK");
-    throw new RouterError(
-      "TRANSACTION_LEFT_OPEN",
-      "Cannot run a script that leaves a transaction open: it was rolled back; use transaction() instead",
-    );
-  }
-}
-
-/** sql.js throws plain strings for API misuse; give callers real errors. */
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
