@@ -27,64 +27,18 @@ import type {
   StoredDatabase,
 } from "../storage/types.ts";
 import { loadSqlJs } from "../../wasm/mod.ts";
+import type { DatabaseOptions } from "./database_options.ts";
+import { inTransaction, openImage, totalChanges } from "./sqljs_image.ts";
 import { StatementKinds } from "./statement_checks.ts";
 import { installFunctions, type SqlFunction } from "./functions.ts";
 import type { SqlJsDatabase, SqlJsStatic } from "./sqljs_types.ts";
 import { StatementCache } from "./statements.ts";
 
-/** When a write's changes reach storage. */
-export type Durability = "commit" | "deferred";
-
-/** How a database behaves; fixed by the first router that opens it in a process. */
-export interface DatabaseOptions {
-  /**
-   * `"commit"`: a write's promise resolves once its pages are durable.
-   * `"deferred"`: writes are persisted together within `flushIntervalMs`, or at
-   * `flush()`/`close()`; while changes wait, this process holds the database's
-   * write lock, so no other process can commit in between.
-   * @default "commit"
-   */
-  durability: Durability;
-  /**
-   * Longest wait before deferred changes are persisted, in milliseconds.
-   * @default 1000
-   */
-  flushIntervalMs: number;
-  /**
-   * How far, in milliseconds, reads may lag commits made by other processes.
-   * Only storage shared across processes is checked at all.
-   * @default 100
-   */
-  maxReadLagMs: number;
-  /**
-   * Prepared statements cached per database.
-   * @default 200
-   */
-  statementCacheSize: number;
-  /**
-   * `"quick"` runs `PRAGMA quick_check` when a stored image is opened;
-   * `"header"` checks only the header and size, for very large databases.
-   * @default "quick"
-   */
-  verifyOnOpen: "quick" | "header";
-}
-
-/** The defaults of {@linkcode DatabaseOptions}. */
-export const DEFAULT_DATABASE_OPTIONS: Readonly<DatabaseOptions> = Object.freeze({
-  durability: "commit",
-  flushIntervalMs: 1000,
-  maxReadLagMs: 100,
-  statementCacheSize: 200,
-  verifyOnOpen: "quick",
-});
-
-/**
- * Chosen by measurement on sql.js 1.16 (see DESIGN.md): an exclusive lock and
- * an in-memory rollback journal make autocommit inserts about 14x and point
- * selects about 5x faster than the defaults. The journal never needs to be on
- * disk: durability comes from the storage adapter, not from SQLite's files.
- */
-const PRAGMAS = "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY;";
+export {
+  type DatabaseOptions,
+  DEFAULT_DATABASE_OPTIONS,
+  type Durability,
+} from "./database_options.ts";
 
 /**
  * Work to do against the open sql.js database; `a` and `b` are what the
@@ -447,20 +401,7 @@ export class EngineDatabase {
   /** Replaces the in-memory database with `loaded`, after checking it. */
   #install(loaded: LoadedImage): void {
     const image = loaded.image && loaded.image.length > 0 ? loaded.image : null;
-    let db: SqlJsDatabase | undefined;
-    try {
-      if (image) {
-        const header = readHeader(image);
-        if (typeof header === "string") throw new DatabaseCorruptError(this.key, header);
-      }
-      db = new this.#sql!.Database(image);
-      if (image) this.#verify(db);
-      db.exec(PRAGMAS);
-    } catch (error) {
-      db?.close();
-      if (error instanceof RouterError) throw error;
-      throw new DatabaseCorruptError(this.key, errorMessage(error), { cause: error });
-    }
+    const db = openImage(this.#sql!, this.key, image, this.#options.verifyOnOpen);
     installFunctions(db, this.#functions.values());
     this.#statements?.clear();
     this.#db?.close();
@@ -470,44 +411,6 @@ export class EngineDatabase {
     this.#version = loaded.version;
     this.#checkedAt = performance.now();
   }
-
-  #verify(db: SqlJsDatabase): void {
-    if (this.#options.verifyOnOpen === "header") {
-      db.exec("SELECT count(*) FROM sqlite_master");
-      return;
-    }
-    const result = db.exec("PRAGMA quick_check")[0]?.values.map((row) => String(row[0])) ?? [];
-    if (result.length !== 1 || result[0] !== "ok") {
-      throw new DatabaseCorruptError(this.key, `it is damaged (${result.slice(0, 3).join("; ")})`);
-    }
-  }
 }
 
 const noop: Release = () => Promise.resolve();
-
-/** Rows changed on this connection since it opened, by any statement or trigger. */
-function totalChanges(statements: StatementCache): number {
-  const statement = statements.get("SELECT total_changes()");
-  try {
-    statement.step();
-    return statement.get()[0] as number;
-  } finally {
-    statement.reset();
-  }
-}
-
-/** Whether `db` is inside a transaction: `BEGIN` fails only then. */
-export function inTransaction(db: SqlJsDatabase): boolean {
-  try {
-    db.exec("BEGIN");
-  } catch {
-    return true;
-  }
-  db.exec("ROLLBACK");
-  return false;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
