@@ -23,7 +23,7 @@ import { loadRouting } from "./src/routing/startup.ts";
 import { getHost } from "./src/storage/detect.ts";
 
 export { DBRouter } from "./src/router/router.ts";
-export type { AccessCounts } from "./src/router/router.ts";
+export type { AccessCounts } from "./src/router/access_counts.ts";
 export type { DBRouterOptions } from "./src/router/options.ts";
 export { getGlobalRouter, GLOBAL_ROUTER, initDbRouter } from "./src/router/global.ts";
 export type {

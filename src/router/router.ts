@@ -35,15 +35,10 @@ import { checkQueuedData } from "../queue/record.ts";
 import { QueueWriter } from "../queue/writer.ts";
 import { getHost } from "../storage/detect.ts";
 import type { StorageAdapter, StorageStats } from "../storage/types.ts";
+import { AccessCounter, type AccessCounts } from "./access_counts.ts";
 import { type DBRouterOptions, resolveRouterOptions } from "./options.ts";
 import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "./paths.ts";
 import { sharedBackendFor } from "./shared_target.ts";
-
-/** Accesses per table, by database: `{ shared: { bots: 2 }, local: { models: 1 } }`. */
-export interface AccessCounts {
-  shared: Record<string, number>;
-  local: Record<string, number>;
-}
 
 const OPERATION = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
@@ -82,11 +77,7 @@ export class DBRouter implements AsyncDisposable {
   readonly #shared: SharedDatabase;
   readonly #localConnection: Connection;
   readonly #sharedConnection: Connection;
-  /** One mutable counter per table: an access costs one map look-up, not a get and a set. */
-  readonly #counts = {
-    shared: new Map<string, { n: number }>(),
-    local: new Map<string, { n: number }>(),
-  };
+  readonly #counts = new AccessCounter();
   #queue: QueueWriter | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -178,10 +169,7 @@ export class DBRouter implements AsyncDisposable {
         `Invalid operation ${JSON.stringify(operation)}: expected a word such as "read" or "write"`,
       );
     }
-    const counts = this.#counts[database];
-    const counter = counts.get(table);
-    if (counter === undefined) counts.set(table, { n: 1 });
-    else counter.n++;
+    this.#counts.add(database, table);
     if (this.#observers.length > 0) {
       const event: AccessEvent = { menaceId: this.menaceId, table, operation, database };
       for (const observer of this.#observers) observer.onAccess?.(event);
@@ -294,10 +282,7 @@ export class DBRouter implements AsyncDisposable {
 
   /** Accesses per table since this router was created. */
   getAccessCounts(): AccessCounts {
-    return {
-      shared: countsOf(this.#counts.shared),
-      local: countsOf(this.#counts.local),
-    };
+    return this.#counts.snapshot();
   }
 
   /** Where `table` goes and which layer decided it; see the function `explainRoute`. */
@@ -390,8 +375,4 @@ export class DBRouter implements AsyncDisposable {
   #assertOpen(): void {
     if (this.#closed) throw new RouterClosedError(this.menaceId);
   }
-}
-
-function countsOf(counters: Map<string, { n: number }>): Record<string, number> {
-  return Object.fromEntries(Array.from(counters, ([table, counter]) => [table, counter.n]));
 }
