@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Runtime } from "./spawn.ts";
+import { spawn } from "node:child_process";
+import { ROOT, type Runtime } from "./spawn.ts";
 
 /** The median of `values`. */
 export function median(values: readonly number[]): number {
@@ -27,6 +28,28 @@ export function printTable(rows: readonly (readonly string[])[]): void {
   console.log(line(rows[0]));
   console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
   for (const row of rows.slice(1)) console.log(line(row));
+}
+
+/**
+ * Runs `argv` (from the project's root) to its end and returns the first line
+ * of its standard output that starts with `{`, parsed: the figures a bench's
+ * child process reports. Fails with the child's output when it exits non-zero
+ * or prints no such line.
+ */
+export function jsonLineOf<T>(argv: readonly string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (out += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`${argv.join(" ")} exited ${code}:\n${out}`));
+      } else resolve(JSON.parse(line) as T);
+    });
+  });
 }
 
 /** Resident set size of this process, in bytes. */

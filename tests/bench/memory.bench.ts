@@ -11,10 +11,9 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { median, printTable } from "../_support/bench_util.ts";
+import { jsonLineOf, median, printTable } from "../_support/bench_util.ts";
 import { ROOT } from "../_support/spawn.ts";
 import { RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 import { buildImage } from "../_support/writers_bench_images.ts";
@@ -33,18 +32,7 @@ function run(mode: string, file: string, dir: string): Promise<Figures> {
     : RUNTIME === "bun"
     ? [bin("bun"), CHILD, ...args]
     : [process.execPath, "--expose-gc", "--import", "tsx", CHILD, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (out += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (code !== 0 || line === undefined) reject(new Error(`${mode} exited ${code}:\n${out}`));
-      else resolve(JSON.parse(line));
-    });
-  });
+  return jsonLineOf<Figures>(argv);
 }
 
 const folder = temporaryFolder(`bench-memory-${RUNTIME}-`);

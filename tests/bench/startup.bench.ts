@@ -17,12 +17,11 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DBRouter } from "../../mod.ts";
-import { median, printTable } from "../_support/bench_util.ts";
+import { jsonLineOf, median, printTable } from "../_support/bench_util.ts";
 import { ROOT, type Runtime } from "../_support/spawn.ts";
 import { RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 
@@ -45,25 +44,12 @@ function command(runtime: Runtime, typescript: boolean, args: string[]): string[
   return typescript ? [node, "--import", "tsx", CHILD, ...args] : [node, CHILD, ...args];
 }
 
-function sample(argv: string[]): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const spawnedAt = performance.timeOrigin + performance.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (err += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (code !== 0 || line === undefined) {
-        reject(new Error(`${argv.join(" ")} exited ${code}:\n${out}${err}`));
-        return;
-      }
-      const { entered, imported, first, epoch } = JSON.parse(line);
-      resolve({ entered, imported, first, spawnToFirst: epoch - spawnedAt });
-    });
-  });
+async function sample(argv: string[]): Promise<Sample> {
+  const spawnedAt = performance.timeOrigin + performance.now();
+  const { entered, imported, first, epoch } = await jsonLineOf<
+    { entered: number; imported: number; first: number; epoch: number }
+  >(argv);
+  return { entered, imported, first, spawnToFirst: epoch - spawnedAt };
 }
 
 const folder = temporaryFolder(`bench-startup-${RUNTIME}-`);
