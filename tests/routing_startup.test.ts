@@ -112,6 +112,15 @@ test("DB_ROUTER_CONFIG naming a missing file fails the import", async () => {
   assert.match(out.error!.message, /no such file/);
 });
 
+test("an empty DB_ROUTER_CONFIG counts as unset: the default file applies", async () => {
+  mkdirSync(join(dir, "config"));
+  writeFileSync(join(dir, "config/db_router_tables.json"), JSON.stringify({ local: ["alerts"] }));
+  const out = await start(dir, { DB_ROUTER_CONFIG: "" }, ["alerts"]);
+  assert.is(out.error, undefined);
+  assert.is(out.routes!.alerts.route, "local");
+  assert.is(out.routes!.alerts.layer, "config");
+});
+
 test("an invalid env list fails the import naming the variable", async () => {
   const out = await start(dir, { DB_ROUTER_LOCAL_TABLES: "ok,drop table" }, []);
   assert.is(out.error?.code, "CONFIG_INVALID");

@@ -47,7 +47,8 @@ export function routingStartup(): RoutingStartup | undefined {
  * is invalid it throws a {@linkcode ConfigError} and applies nothing.
  */
 export function loadRouting(host: Host): RoutingStartup {
-  const named = host.env("DB_ROUTER_CONFIG");
+  // Empty counts as unset, as for every other variable of the router.
+  const named = host.env("DB_ROUTER_CONFIG") || undefined;
   const cwd = host.cwd();
   const path = named ?? (cwd === undefined ? undefined : join(cwd, DEFAULT_CONFIG_PATH));
   let config: RoutingConfigOutput | undefined;
