@@ -86,6 +86,32 @@ test("writers count only write operations on tables shared as this process loads
   assert.ok(run.stdout.endsWith("writers:\nalpha  5\ngamma  4\nbeta   3\n"), run.stdout);
 });
 
+test("records of queueWrite() count as writes; reads and local tables do not", async () => {
+  const path = folder.path("queued.log");
+  const line = (menace: string, table: string, operation: string) =>
+    JSON.stringify({
+      menace_id: menace,
+      table_name: table,
+      operation,
+      timestamp: "2024-05-14T12:00:00Z",
+    });
+  writeFileSync(
+    path,
+    [
+      line("alpha", "bots", "queue"),
+      line("alpha", "bots", "queue"),
+      line("beta", "bots", "QUEUE"),
+      line("beta", "bots", "read"),
+      line("beta", "models", "queue"),
+    ].join("\n") + "\n",
+  );
+  const data = JSON.parse((await runCli(["analyze", "--json", path])).out);
+  assert.equal(data.topSharedWriters, [
+    { menace: "alpha", count: 2 },
+    { menace: "beta", count: 1 },
+  ]);
+});
+
 test("a missing log exits 1 naming it; bad usage exits 2", async () => {
   const missing = await runCli(["analyze", folder.path("none.log")]);
   assert.is(missing.code, 1);

@@ -113,15 +113,28 @@ test("tables exits 2 for an unknown option or an argument", async () => {
   assert.match(run.err, /Unexpected argument 'bots'/);
 });
 
-test("db-router --help lists check, new and tables; each one's --help exits 0", async () => {
+test("db-router --help lists every command; each one's --help exits 0", async () => {
   const run = await runCli(["--help"]);
   assert.is(run.code, 0);
-  for (const name of ["check", "new", "tables"]) {
+  for (const name of ["analyze", "sync", "check", "new", "tables"]) {
     assert.match(run.out, new RegExp(`\\n  ${name} +\\S`));
     const help = await runCli([name, "--help"]);
     assert.is(help.code, 0);
     assert.match(help.out, new RegExp(`^Usage: db-router ${name}`));
   }
+});
+
+test("an unknown command or none exits 2 with the usage on standard error", async () => {
+  const unknown = await runCli(["frobnicate"]);
+  assert.is(unknown.code, 2);
+  assert.match(
+    unknown.err,
+    /^db-router: unknown command "frobnicate"\n\nUsage: db-router <command>/,
+  );
+  const none = await runCli([]);
+  assert.is(none.code, 2);
+  assert.match(none.err, /^Usage: db-router <command>/);
+  assert.is(unknown.out + none.out, "");
 });
 
 test(`db-router --help runs as a child process (${runtime})`, async () => {

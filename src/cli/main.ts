@@ -11,9 +11,14 @@ import { COMMANDS } from "./commands/mod.ts";
 /** Runs the CLI with `argv` (without the runtime and script) and returns the exit code. */
 export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...args] = argv;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  if (name === undefined) {
+    // Bad usage: the overview goes where errors go, as for an unknown command.
+    io.err(overview());
+    return EXIT_USAGE;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
     io.out(overview());
-    return name === undefined ? EXIT_USAGE : 0;
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -17,10 +17,12 @@ export interface AuditRecord {
 
 /**
  * Operations that change data, compared case-insensitively: the router's own
- * helpers declare `"write"`; the others are the SQL verbs a caller may name.
+ * helpers declare `"write"`, `router.queueWrite()` records `"queue"`; the
+ * others are the SQL verbs a caller may name.
  */
 export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
   "write",
+  "queue",
   "insert",
   "update",
   "delete",

@@ -16,8 +16,8 @@ Summarises an audit log (DB_ROUTER_AUDIT_LOG) in three blocks, each sorted by
 count, then by name:
   1. accesses by menace, table and operation;
   2. accesses by menace and table;
-  3. top shared-table writers: write operations (write, insert, update,
-     delete, upsert, replace, create, alter, drop, truncate) on the tables
+  3. top shared-table writers: write operations (write, queue, insert,
+     update, delete, upsert, replace, create, alter, drop, truncate) on the tables
      that are shared as this process loads the routing: the built-in sets,
      config/db_router_tables.json or DB_ROUTER_CONFIG, DB_ROUTER_*_TABLES.
 The log is streamed: its size does not matter. Lines that are not audit
