@@ -97,7 +97,9 @@ export async function acquireFileLock(
         );
       }
       if (outcome === "retry") continue;
-      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+      // Jittered so that waiters spread out, and never above 16 ms (the documented bound).
+      const pause = Math.min(16, delay * (0.5 + Math.random()));
+      await new Promise((resolve) => setTimeout(resolve, pause));
       delay = Math.min(delay * 2, 16);
     }
   } catch (error) {
