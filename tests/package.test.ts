@@ -6,7 +6,7 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { suite } from "uvu";
@@ -38,6 +38,20 @@ test("npx db-router runs the package's executable", () => {
   });
   const { tables } = JSON.parse(out) as { tables: { table: string; route: string }[] };
   assert.equal(tables.find((e) => e.table === "bots")?.route, "shared");
+});
+
+test("the package ships the pre-commit hook that its comment says to copy", () => {
+  const listing = execFileSync("npm", ["pack", "--dry-run", "--json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, npm_config_ignore_scripts: "true" },
+  });
+  const [{ files }] = JSON.parse(listing) as [{ files: { path: string }[] }];
+  const paths = files.map((f) => f.path);
+  assert.ok(paths.includes("examples/pre-commit"), paths.join(" "));
+  assert.ok(paths.includes("dist/src/cli/bin.js"));
+  const hook = readFileSync(join(ROOT, "examples", "pre-commit"), "utf8");
+  assert.match(hook, /cp node_modules\/db-router\/examples\/pre-commit /);
 });
 
 test("the bundled module routes, stores and reads back rows", async () => {
