@@ -113,10 +113,12 @@ test("a libSQL URL works as the shared argument; sharedPath never shows a token"
 test("DB_ROUTER_SHARED_URL puts the shared tables on libSQL; a value that is not a URL is a ConfigError", async () => {
   const url = freshUrl();
   const before = process.env.DB_ROUTER_SHARED_URL;
+  const beforePath = process.env.MENACE_SHARED_DB_PATH;
   try {
     process.env.DB_ROUTER_SHARED_URL = url;
+    process.env.MENACE_SHARED_DB_PATH = "elsewhere/global.db";
     await using router = new DBRouter("alpha", "a.db", undefined, { storage: memoryStorage() });
-    assert.is(router.sharedPath, url);
+    assert.is(router.sharedPath, url, "the URL comes before MENACE_SHARED_DB_PATH");
     await router.getConnection("bots", "write").exec(BOTS_SCHEMA);
     await router.insert("bots", { name: "via-env" });
     await using explicit = new DBRouter("beta", "b.db", "shared.db", { storage: memoryStorage() });
@@ -126,6 +128,8 @@ test("DB_ROUTER_SHARED_URL puts the shared tables on libSQL; a value that is not
   } finally {
     if (before === undefined) delete process.env.DB_ROUTER_SHARED_URL;
     else process.env.DB_ROUTER_SHARED_URL = before;
+    if (beforePath === undefined) delete process.env.MENACE_SHARED_DB_PATH;
+    else process.env.MENACE_SHARED_DB_PATH = beforePath;
   }
   const raw = createClient({ url });
   assert.is((await raw.execute("SELECT source_menace_id FROM bots")).rows[0][0], "alpha");

@@ -46,6 +46,9 @@ async function add(page: Page, form: "bot" | "model", name: string): Promise<voi
 
 test("the demo routes, scopes, audits, follows another tab, and keeps it all across a reload", async () => {
   const context = await browser!.newContext({ viewport: { width: 1100, height: 900 } });
+  // Everything, sql.js's wasm included, must come from the demo's own server.
+  const requested: string[] = [];
+  context.on("request", (request) => requested.push(request.url()));
   const alpha = await context.newPage();
   await open(alpha, "alpha");
   assert.match(await alpha.textContent("#storage") ?? "", /page loads by alpha: 1/);
@@ -83,6 +86,10 @@ test("the demo routes, scopes, audits, follows another tab, and keeps it all acr
   mkdirSync(join(ROOT, "tests", "artifacts"), { recursive: true });
   await alpha.screenshot({ path: SCREENSHOT, fullPage: true });
   await context.close();
+  const origin = new URL(server!.url).origin;
+  assert.ok(requested.some((url) => url.endsWith(".wasm")), requested.join("\n"));
+  const elsewhere = requested.filter((url) => new URL(url).origin !== origin);
+  assert.equal(elsewhere, [], "requests that left the demo's server");
 });
 
 test.run();

@@ -42,6 +42,8 @@ const CASES = [
   { name: "fts_notes", template: "fts", route: "shared" },
   { name: "vector_docs", template: "vector", route: "shared" },
   { name: "local_items", template: "basic", route: "local" },
+  { name: "local_notes", template: "fts", route: "local" },
+  { name: "local_docs", template: "vector", route: "local" },
 ] as const;
 
 for (const c of CASES) {

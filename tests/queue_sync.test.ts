@@ -212,6 +212,26 @@ test("replayFailed applies failed records whose cause was fixed and keeps the ot
   assert.match(failed[0].from, /\.replay\.jsonl$/);
 });
 
+test("db-router sync --replay-failed retries failed records; without it they stay failed", async () => {
+  const missing = await encodeRecord("code", { body: "y = 2" }, "alpha");
+  mkdirSync(queueDir, { recursive: true });
+  appendFileSync(join(queueDir, "alpha.jsonl"), `${missing}\n`);
+  let out = "";
+  const io = { out: (t: string) => (out += t), err: () => {}, interactive: false };
+  const args = ["sync", "--once", "--db-path", shared, "--queue-dir", queueDir];
+  assert.is(await main(args, io), 0);
+  assert.match(out, "synced 1 file(s): 0 applied, 0 already applied, 1 failed");
+  sql("CREATE TABLE code (id INTEGER PRIMARY KEY, body TEXT, source_menace_id TEXT)");
+  out = "";
+  assert.is(await main(args, io), 0);
+  assert.is(sql("SELECT count(*) FROM code"), "0", "no replay without the flag");
+  out = "";
+  assert.is(await main([...args, "--replay-failed"], io), 0);
+  assert.match(out, "synced 1 file(s): 1 applied, 0 already applied, 0 failed");
+  assert.is(sql("SELECT body FROM code"), "y = 2");
+  assert.equal(failedEntries(), []);
+});
+
 test("syncSharedDb() works on memory storage too", async () => {
   const storage = memoryStorage();
   await using r = new DBRouter("alpha", "l.db", "shared/global.db", { storage });
