@@ -63,6 +63,34 @@ function namesInTable(): Map<string, number> {
   );
 }
 
+/** What a failed run of the kill test needs to be understood: where the missing records went. */
+async function diagnosis(expected: Set<string>, names: Map<string, number>): Promise<string> {
+  const missing = [...expected].filter((name) => !names.has(name));
+  const reasons = new Map<string, number>();
+  for (const menace of ["alpha", "beta"]) {
+    const file = join(queueDir, "failed", `${menace}.jsonl`);
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, "utf8").trim().split("\n")) {
+      const reason = JSON.parse(line).reason as string;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  await using reader = new DBRouter("reader", join(queueDir, "..", "reader.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+  const seen = await reader.getConnection("bots").get<{ n: number }>(
+    "SELECT count(DISTINCT name) AS n FROM bots",
+  );
+  return [
+    `${missing.length} of ${expected.size} records missing, e.g. ${missing.slice(0, 20).join(" ")}`,
+    `through a router the table has ${seen?.n} names (the base file alone: ${names.size})`,
+    `failed-file reasons: ${JSON.stringify([...reasons])}`,
+    `progress: ${sql("SELECT file || ' ' || lines || ' ' || done FROM _dbrouter_sync_progress")}`,
+    `applied hashes: ${sql("SELECT count(*) FROM _dbrouter_applied")}`,
+    `files: ${readdirSync(join(queueDir, "..")).join(" ")}`,
+  ].join("\n");
+}
+
 test("syncs killed at random moments lose no record and apply none twice", async () => {
   const expected = new Set<string>();
   const bad = new Set<string>();
@@ -117,7 +145,7 @@ test("syncs killed at random moments lose no record and apply none twice", async
   assert.ok(interrupted >= 4, `only ${interrupted} of 6 syncs were killed while working`);
   await syncToTheEnd();
   const names = namesInTable();
-  assert.is(names.size, expected.size);
+  if (names.size !== expected.size) assert.unreachable(await diagnosis(expected, names));
   for (const name of expected) assert.is(names.get(name), 1, name);
   const failed = new Set<string>();
   for (const menace of ["alpha", "beta"]) {
