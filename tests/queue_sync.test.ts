@@ -14,7 +14,15 @@ import { DBRouter, memoryStorage, type SyncOptions, syncSharedDb } from "../mod.
 import { main } from "../src/cli/main.ts";
 import { SYNC_SCHEMA } from "../src/queue/apply.ts";
 import { encodeRecord } from "../src/queue/record.ts";
-import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
+import { fileStorage } from "../src/storage/file/adapter.ts";
+import type { FileSystem } from "../src/storage/file/file_system.ts";
+import {
+  fileStorageFor,
+  fileSystemFor,
+  RUNTIME,
+  temporaryFolder,
+} from "./_support/storage_fixtures.ts";
+import { rejection } from "./_support/errors.ts";
 import { ROOT, startChild } from "./_support/spawn.ts";
 
 const test = suite(`queue sync (${RUNTIME})`);
@@ -230,6 +238,33 @@ test("db-router sync --replay-failed retries failed records; without it they sta
   assert.match(out, "synced 1 file(s): 1 applied, 0 already applied, 0 failed");
   assert.is(sql("SELECT body FROM code"), "y = 2");
   assert.equal(failedEntries(), []);
+});
+
+test("a claimed file whose reading ends early is kept, not finished, and a later pass applies the rest", async () => {
+  {
+    await using r = router("alpha");
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) => r.queueWrite("bots", { name: `early-${i}`, seq: i })),
+    );
+  }
+  // A reader that stops after its first 16 KiB chunk, as a faulty stream would.
+  const fs = fileSystemFor(RUNTIME);
+  const short: FileSystem = {
+    ...fs,
+    async *readChunks(path) {
+      for await (const chunk of fs.readChunks(path)) {
+        yield chunk.subarray(0, Math.min(chunk.length, 16_384));
+        return;
+      }
+    },
+  };
+  const error = await rejection(sync({ storage: fileStorage(short, "short", {}), batchSize: 10 }));
+  assert.match(error.message, /reading ended after 16384 of its \d+ bytes/);
+  assert.is(readdirSync(join(queueDir, "processing")).length, 1, "the claimed file is kept");
+  const applied = Number(sql("SELECT count(*) FROM bots"));
+  assert.ok(applied > 0 && applied < 300, `${applied} applied before the short read was noticed`);
+  assert.equal(await sync(), { files: 1, applied: 300 - applied, duplicates: 0, failed: 0 });
+  assert.is(sql("SELECT count(DISTINCT name) FROM bots"), "300");
 });
 
 test("syncSharedDb() works on memory storage too", async () => {

@@ -117,7 +117,8 @@ export async function applyClaimedFile(
     batch.push({ raw: original, line: await decodeRecord(original) });
     if (batch.length >= batchSize && !await flush()) return finished;
   }
-  if (batch.length > 0 && !await flush()) return finished;
+  // A flush that finds the progress inside its batch keeps the batch's unapplied tail: flush that too.
+  while (batch.length > 0) if (!await flush()) return finished;
   // Another sync read lines this one did not (appends that raced the claim): its file to finish.
   if (next > index) return false;
   return await finishFile(conn, name, index);

@@ -1,9 +1,15 @@
 /**
- * File storage for Bun: Bun's own `Bun.file` for whole-file reads and streams
- * (records and lock owners), `node:fs` for everything else. Bun's native file
- * API has no positional writes, `fsync`, `rename`, `utimes` or directory
- * listing, and `Bun.file` reads by path, so it cannot tell which inode it read;
- * Bun implements `node:fs` natively (in Zig), so those calls lose nothing.
+ * File storage for Bun: Bun's own `Bun.file` for whole small-file reads (lock
+ * owners), `node:fs` for everything else. Bun's native file API has no
+ * positional writes, `fsync`, `rename`, `utimes` or directory listing, and
+ * `Bun.file` reads by path, so it cannot tell which inode it read; Bun
+ * implements `node:fs` natively (in Zig), so those calls lose nothing.
+ *
+ * Record logs are streamed with `node:fs` positional reads, not
+ * `Bun.file().stream()`: Bun's file streams have ended before the end of a
+ * file in the past (oven-sh/bun#1939, #1940), and a sync that read a queue
+ * file short would have taken it as finished. A positional read loop stops
+ * only at a read of 0 bytes.
  *
  * @module
  */
@@ -55,7 +61,6 @@ function createBunFileSystem(): FileSystem {
   return {
     ...nodeFileSystem(),
     readFile: (path) => bun.file(path).bytes(),
-    readChunks: (path) => bun.file(path).stream(),
     processLabel: () => `bun pid ${pid}`,
   };
 }
@@ -72,7 +77,6 @@ function bunApi(): BunApi {
 
 interface BunFile {
   bytes(): Promise<Uint8Array>;
-  stream(): ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>;
 }
 
 interface BunApi {

@@ -172,11 +172,25 @@ async function stillAt(fs: FileSystem, handle: FileHandle, path: string): Promis
   }
 }
 
+/**
+ * Yields the complete lines of `path`. A reader that ends before the size the
+ * file had when reading began is an error, not the end: a sync that took it
+ * for the end would mark a claimed file finished and delete its unread lines.
+ */
 async function* readLines(fs: FileSystem, path: string): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let pending: Uint8Array[] = [];
+  let expected: number;
+  try {
+    expected = (await fs.stat(path)).size;
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+  let read = 0;
   try {
     for await (const chunk of fs.readChunks(path)) {
+      read += chunk.length;
       let start = 0;
       for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
         pending.push(chunk.subarray(start, end));
@@ -190,6 +204,12 @@ async function* readLines(fs: FileSystem, path: string): AsyncGenerator<string> 
     }
   } catch (error) {
     if (!isNotFound(error)) throw error;
+    return;
+  }
+  if (read < expected) {
+    throw new Error(
+      `Cannot read "${path}": reading ended after ${read} of its ${expected} bytes`,
+    );
   }
 }
 
