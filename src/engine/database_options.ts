@@ -34,8 +34,10 @@ export interface DatabaseOptions {
    */
   statementCacheSize: number;
   /**
-   * `"quick"` runs `PRAGMA quick_check` when a stored image is opened;
+   * `"quick"` runs `PRAGMA quick_check` when a stored image is first opened;
    * `"header"` checks only the header and size, for very large databases.
+   * Reloads that catch up with another process's commits check the header
+   * only, whatever this says: their pages are checksummed on disk.
    * @default "quick"
    */
   verifyOnOpen: "quick" | "header";
