@@ -258,6 +258,7 @@ export class QueueSync {
         progress.files++;
       }
     }
+    await this.#forgetFinished();
     return report(progress);
   }
 
@@ -281,8 +282,15 @@ export class QueueSync {
   async #prepare(): Promise<void> {
     if (!this.#prepared) await this.#conn.exec(SYNC_SCHEMA);
     this.#prepared = true;
-    // Finished files are remembered for a day, for syncs that may still be reading them.
-    // (A DELETE that matches nothing persists nothing, so this is cheap at every pass.)
+  }
+
+  /**
+   * Forgets files finished over a day ago: they are remembered that long for syncs that may
+   * still be reading them. Only once this pass has deleted the finished files it found, so that
+   * one left by a sync that died before deleting it is deleted, not applied again from line 0.
+   * (A DELETE that matches nothing persists nothing, so this is cheap at every pass.)
+   */
+  async #forgetFinished(): Promise<void> {
     const dayAgo = new Date(Date.now() - 86_400_000).toISOString();
     await this.#conn.run(
       "DELETE FROM _dbrouter_sync_progress WHERE done = 1 AND updated_at < ?",
