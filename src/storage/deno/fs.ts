@@ -54,6 +54,7 @@ function createDenoFileSystem(): FileSystem {
     readFile: (path) => deno.readFile(path),
     readChunks: (path) => readChunks(deno, path),
     stat: async (path) => info(await deno.stat(path)),
+    realPath: (path) => deno.realPathSync(path),
     rename: (from, to) => deno.rename(from, to),
     unlink: (path) => deno.remove(path),
     mkdir: (path) => deno.mkdir(path, { recursive: true }),
@@ -193,5 +194,6 @@ interface DenoApi {
   readDir(path: string): AsyncIterable<{ readonly name: string }>;
   utime(path: string, atime: Date, mtime: Date): Promise<void>;
   utimeSync(path: string, atime: Date, mtime: Date): void;
+  realPathSync(path: string): string;
   unrefTimer(id: number): void;
 }

@@ -8,9 +8,9 @@
  * @module
  */
 import { RouterError } from "../../errors.ts";
-import { dirname, resolve } from "../../path.ts";
+import { basename, dirname, join, resolve } from "../../path.ts";
 import type { StorageAdapter } from "../types.ts";
-import type { FileSystem } from "./file_system.ts";
+import { type FileSystem, isNotFound } from "./file_system.ts";
 import { fileRecords } from "./records.ts";
 import { FileDatabase } from "./stored_database.ts";
 
@@ -69,7 +69,7 @@ export function fileStorage(
         `Invalid database location ${JSON.stringify(location)}: expected a non-empty string`,
       );
     }
-    return resolve(fs.cwd(), location);
+    return canonicalPath(fs, resolve(fs.cwd(), location));
   };
   return {
     name,
@@ -77,18 +77,61 @@ export function fileStorage(
     resolve: resolveLocation,
     async open(key) {
       const path = resolveLocation(key);
-      try {
-        await fs.mkdir(dirname(path));
-      } catch (cause) {
-        const reason = cause instanceof Error ? cause.message : String(cause);
-        throw new RouterError("DATABASE_OPEN_FAILED", `Cannot open database "${path}": ${reason}`, {
-          cause,
-        });
-      }
+      await checkLocation(fs, path);
       return new FileDatabase(fs, path, databaseOptions);
     },
     records: fileRecords(fs, resolveLocation, options.syncRecords ?? true),
   };
+}
+
+/**
+ * `path` (absolute) through every symbolic link: the `realpath` of the file,
+ * or for a file that does not exist yet, of its nearest existing folder with
+ * the rest appended. So a database reached through a symlink (to the file or
+ * to a folder on the way) has one key: one lock, one in-process database, and
+ * the local/shared check compares the files themselves. A symlink to a file
+ * that does not exist yet is not followed (its target is unknown until then).
+ */
+function canonicalPath(fs: FileSystem, path: string): string {
+  const rest: string[] = [];
+  for (let current = path;;) {
+    try {
+      const real = fs.realPath(current);
+      return rest.length === 0 ? real : join(real, ...rest.reverse());
+    } catch {
+      // Missing (or not a folder): try its parent; open() reports what is wrong.
+    }
+    const parent = dirname(current);
+    if (parent === current) return path;
+    rest.push(basename(current));
+    current = parent;
+  }
+}
+
+/**
+ * Creates the folders of the database at `path` and checks that `path` is not
+ * a folder itself; rejects with `DATABASE_OPEN_FAILED` naming the path.
+ */
+async function checkLocation(fs: FileSystem, path: string): Promise<void> {
+  const fail = (reason: string, cause?: unknown) =>
+    new RouterError("DATABASE_OPEN_FAILED", `Cannot open database "${path}": ${reason}`, {
+      cause,
+    });
+  try {
+    await fs.mkdir(dirname(path));
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw fail(`cannot create its folder "${dirname(path)}" (${reason})`, cause);
+  }
+  let isDirectory = false;
+  try {
+    isDirectory = (await fs.stat(path)).isDirectory;
+  } catch (cause) {
+    if (!isNotFound(cause)) {
+      throw fail(cause instanceof Error ? cause.message : String(cause), cause);
+    }
+  }
+  if (isDirectory) throw fail("it is a directory, not a database file");
 }
 
 function positive(name: string, value: number | undefined): number | undefined {

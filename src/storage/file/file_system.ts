@@ -64,6 +64,12 @@ export interface FileSystem {
   readChunks(path: string): AsyncIterable<Uint8Array>;
   /** Information about `path`, following symbolic links. */
   stat(path: string): Promise<FileInfo>;
+  /**
+   * The canonical absolute path of an existing `path`, through every symbolic
+   * link (`realpath`). Synchronous: routers resolve their paths when they are
+   * constructed. Throws (`ENOENT`, `ENOTDIR`) when `path` does not exist.
+   */
+  realPath(path: string): string;
   /** Atomically renames `from` to `to`, replacing `to`. */
   rename(from: string, to: string): Promise<void>;
   /** Removes a file. */

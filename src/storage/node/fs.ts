@@ -60,6 +60,7 @@ function createNodeFileSystem(): FileSystem {
     readFile: async (path) => await files.readFile(path),
     readChunks: (path) => readChunks(files, path),
     stat: async (path) => info(await files.stat(path)),
+    realPath: (path) => fs.realpathSync(path),
     rename: (from, to) => files.rename(from, to),
     unlink: (path) => files.unlink(path),
     mkdir: async (path) => {
@@ -164,6 +165,7 @@ interface NodeTimers {
 interface NodeFs {
   readonly promises: NodeFsPromises;
   utimesSync(path: string, atime: Date, mtime: Date): void;
+  realpathSync(path: string): string;
 }
 
 interface NodeFsPromises {
