@@ -11,7 +11,8 @@
  *   skipped, which makes two syncs at once safe.
  * - `_dbrouter_applied(hash, applied_at)`: the hash of every applied record.
  *   A record whose hash is there is not inserted again, so a line that
- *   reaches the queue twice (see `RecordLog.append`) inserts once.
+ *   reaches the queue twice (see `RecordLog.append`) inserts once. Hashes are
+ *   forgotten after a retention (`sync.ts`, `appliedRetentionDays`).
  *
  * Each record is inserted in a savepoint: one that SQLite refuses (a
  * constraint, a type) is rolled back alone and reported with its reason.
@@ -54,13 +55,15 @@ export type BatchResult =
 /**
  * Applies `lines` (the lines `start` to `start + lines.length - 1` of the
  * claimed file `file`, whose records must come from `menaceId`) in one
- * transaction. `onRefused` runs inside it, before the commit, so refused lines
- * are recorded at least once. Returns `"moved"` with the recorded progress when
- * it is not `start`, and `"done"` when the file is finished already.
+ * transaction, stamped `now` (an ISO time). `onRefused` runs inside it, before
+ * the commit, so refused lines are recorded at least once. Returns `"moved"`
+ * with the recorded progress when it is not `start`, and `"done"` when the file
+ * is finished already.
  *
  * @example
  * ```ts ignore
- * const result = await applyBatch(conn, "alpha.001-ab.jsonl", "alpha", 0, lines, async () => {});
+ * const now = new Date().toISOString();
+ * const result = await applyBatch(conn, "alpha.001-ab.jsonl", "alpha", 0, lines, now, async () => {});
  * if (result.status === "applied") console.log(result.applied);
  * ```
  */
@@ -70,6 +73,7 @@ export function applyBatch(
   menaceId: string,
   start: number,
   lines: readonly BatchLine[],
+  now: string,
   onRefused: (refused: readonly Refusal[]) => Promise<void>,
 ): Promise<BatchResult> {
   return conn.transaction(async (tx) => {
@@ -79,7 +83,6 @@ export function applyBatch(
     );
     if (row?.done) return { status: "done" };
     if ((row?.lines ?? 0) !== start) return { status: "moved", progress: row?.lines ?? 0 };
-    const now = new Date().toISOString();
     const columns = new Map<string, Set<string>>();
     let applied = 0;
     let duplicates = 0;
@@ -121,15 +124,22 @@ export function applyBatch(
 }
 
 /**
- * Marks `file` finished if exactly `lines` of it are applied; resolves whether
- * it is finished (by this call or an earlier one).
+ * Marks `file` finished, at `now` (an ISO time), if exactly `lines` of it are
+ * applied; resolves whether it is finished (by this call or an earlier one).
  *
  * @example
  * ```ts ignore
- * if (await finishFile(conn, "alpha.001-ab.jsonl", 1200)) await records.remove(path);
+ * if (await finishFile(conn, "alpha.001-ab.jsonl", 1200, new Date().toISOString())) {
+ *   await records.remove(path);
+ * }
  * ```
  */
-export function finishFile(conn: Connection, file: string, lines: number): Promise<boolean> {
+export function finishFile(
+  conn: Connection,
+  file: string,
+  lines: number,
+  now: string,
+): Promise<boolean> {
   return conn.transaction(async (tx) => {
     const row = await tx.get<{ lines: number; done: number }>(
       "SELECT lines, done FROM _dbrouter_sync_progress WHERE file = ?",
@@ -140,7 +150,7 @@ export function finishFile(conn: Connection, file: string, lines: number): Promi
     await tx.run(
       `INSERT INTO _dbrouter_sync_progress (file, lines, done, updated_at) VALUES (?, ?, 1, ?)
        ON CONFLICT (file) DO UPDATE SET done = 1, updated_at = excluded.updated_at`,
-      [file, lines, new Date().toISOString()],
+      [file, lines, now],
     );
     return true;
   });

@@ -40,6 +40,8 @@ export interface ClaimedFileContext {
   readonly queueDir: string;
   /** Records per transaction. */
   readonly batchSize: number;
+  /** The time, in milliseconds since 1970, that stamps applied records and failures. */
+  readonly clock: () => number;
   /** Called after each applied batch. */
   readonly onBatch?: () => void;
 }
@@ -79,6 +81,7 @@ export async function applyClaimedFile(
       menaceId,
       start,
       sent.map((b) => b.line),
+      new Date(context.clock()).toISOString(),
       (refused) =>
         records.append(
           failed,
@@ -87,7 +90,7 @@ export async function applyClaimedFile(
               reason,
               line: sent[index].raw,
               from: name,
-              failed_at: new Date().toISOString(),
+              failed_at: new Date(context.clock()).toISOString(),
             })
           ),
         ),
@@ -121,7 +124,7 @@ export async function applyClaimedFile(
   while (batch.length > 0) if (!await flush()) return finished;
   // Another sync read lines this one did not (appends that raced the claim): its file to finish.
   if (next > index) return false;
-  return await finishFile(conn, name, index);
+  return await finishFile(conn, name, index, new Date(context.clock()).toISOString());
 }
 
 /** The original line of a failed-file entry (or the entry itself when it is not one). */

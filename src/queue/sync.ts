@@ -16,6 +16,20 @@
  * on one file: each batch checks the recorded progress under the database's
  * write lock, so each line is applied by one of them only.
  *
+ * Applied hashes (`_dbrouter_applied`) are kept `appliedRetentionDays`
+ * (default 7) and then forgotten, so the table holds about that many days of
+ * records. Forgetting is safe because of where a second copy of a line can
+ * be: in the same claimed file (forgetting waits until every file claimed
+ * before the pass began is finished), or in the instance's next queue file
+ * (an append that raced the claim is repeated there, and the next pass claims
+ * it). So a pass forgets only hashes applied before the pass began and older
+ * than the retention, and only when it left no file it could claim
+ * unfinished: whatever copies of them could exist were claimed and applied
+ * (skipped) before. The bound is the retention only for failed records: an
+ * entry of `failed/` whose record was applied after all (a sync that died
+ * between writing the entry and committing its batch, whose retry then
+ * succeeded) is recognised by `replayFailed` only within the retention.
+ *
  * A refused record (bad JSON, a changed hash, a denied, unknown or local
  * table, a missing table or column, a name that is not a plain SQL name, a
  * value SQLite refuses) is appended to `failed/<menace>.jsonl` as
@@ -86,9 +100,26 @@ export interface SyncOptions {
    * @default false
    */
   replayFailed?: boolean;
+  /**
+   * Days an applied record's hash is kept in `_dbrouter_applied`, to recognise
+   * a second copy of its line (see the module documentation for why this is
+   * safe); then it is forgotten, so the table stays bounded. Any number above 0.
+   * @default 7
+   */
+  appliedRetentionDays?: number;
+  /**
+   * The clock, in milliseconds since 1970, that stamps applied records and
+   * decides what is old enough to forget: for tests that cover days.
+   * @default Date.now
+   */
+  clock?: () => number;
   /** Called after each batch, for progress displays. */
   onProgress?: (progress: SyncProgress) => void;
 }
+
+const DAY_MS = 86_400_000;
+/** A pass forgets applied hashes at most this often: each time is a scan of the table. */
+const FORGET_INTERVAL_MS = 3_600_000;
 
 /**
  * Counts of a pass.
@@ -169,8 +200,11 @@ export class QueueSync {
   readonly #batchSize: number;
   readonly #replayFailed: boolean;
   readonly #onProgress: ((progress: SyncProgress) => void) | undefined;
+  readonly #retentionMs: number;
+  readonly #clock: () => number;
   #closed = false;
   #prepared = false;
+  #forgotAt = -Infinity;
 
   /** Binds the sync to its database and folder; nothing is opened until {@linkcode run}. */
   constructor(options: SyncOptions = {}) {
@@ -209,6 +243,14 @@ export class QueueSync {
     }
     this.#batchSize = batchSize;
     this.#replayFailed = options.replayFailed ?? false;
+    const retention = options.appliedRetentionDays ?? 7;
+    if (typeof retention !== "number" || !(retention > 0) || !Number.isFinite(retention)) {
+      throw new RangeError(
+        `Invalid applied retention ${retention} days: expected a finite number above 0`,
+      );
+    }
+    this.#retentionMs = retention * DAY_MS;
+    this.#clock = options.clock ?? Date.now;
     this.#onProgress = options.onProgress;
     this.#database = backend.connect(() => {
       if (this.#closed) {
@@ -224,6 +266,7 @@ export class QueueSync {
    * deletes the finished ones.
    */
   async run(options: { replayFailed?: boolean } = {}): Promise<SyncReport> {
+    const started = this.#clock();
     await this.#claim(this.queueDir, false);
     if (options.replayFailed ?? this.#replayFailed) {
       await this.#claim(join(this.queueDir, FAILED_FOLDER), true);
@@ -241,24 +284,28 @@ export class QueueSync {
       bytesDone: 0,
       bytesTotal: claimed.reduce((sum, entry) => sum + entry.size, 0),
     };
-    if (claimed.length === 0) return report(progress);
+    // A pass that finds nothing opens no database; one kept open goes on forgetting.
+    if (claimed.length === 0 && !this.#prepared) return report(progress);
     await this.#prepare();
     const context: ClaimedFileContext = {
       conn: this.#conn,
       records: this.#records,
       queueDir: this.queueDir,
       batchSize: this.#batchSize,
+      clock: this.#clock,
       onBatch: () => this.#onProgress?.({ ...progress }),
     };
+    let unfinished = false;
     for (const entry of claimed) {
       const { menaceId, replay } = entry.parsed!;
       const finished = await applyClaimedFile(context, entry.name, menaceId, replay, progress);
       if (finished) {
         await this.#records.remove(join(folder, entry.name));
         progress.files++;
-      }
+      } else if (entry.parsed!.claimedAt <= started) unfinished = true;
     }
-    await this.#forgetFinished();
+    if (claimed.length > 0) await this.#forgetFinished();
+    if (!unfinished) await this.#forgetApplied(started);
     return report(progress);
   }
 
@@ -274,7 +321,11 @@ export class QueueSync {
     for (const entry of await this.#records.list(folder)) {
       const menaceId = menaceOfQueueFile(entry.name);
       if (menaceId === undefined || entry.size === 0) continue;
-      const to = join(this.queueDir, PROCESSING_FOLDER, claimedName(menaceId, replay));
+      const to = join(
+        this.queueDir,
+        PROCESSING_FOLDER,
+        claimedName(menaceId, replay, this.#clock()),
+      );
       await this.#records.claim(join(folder, entry.name), to);
     }
   }
@@ -291,11 +342,23 @@ export class QueueSync {
    * (A DELETE that matches nothing persists nothing, so this is cheap at every pass.)
    */
   async #forgetFinished(): Promise<void> {
-    const dayAgo = new Date(Date.now() - 86_400_000).toISOString();
+    const dayAgo = new Date(this.#clock() - DAY_MS).toISOString();
     await this.#conn.run(
       "DELETE FROM _dbrouter_sync_progress WHERE done = 1 AND updated_at < ?",
       [dayAgo],
     );
+  }
+
+  /**
+   * Forgets the hashes applied before `started` (this pass's start, whose claims and applied
+   * files saw any second copy of their lines) and before the retention, at most once an hour.
+   */
+  async #forgetApplied(started: number): Promise<void> {
+    const now = this.#clock();
+    if (now - this.#forgotAt < FORGET_INTERVAL_MS) return;
+    this.#forgotAt = now;
+    const before = new Date(Math.min(started, now - this.#retentionMs)).toISOString();
+    await this.#conn.run("DELETE FROM _dbrouter_applied WHERE applied_at < ?", [before]);
   }
 }
 

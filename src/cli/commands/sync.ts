@@ -39,6 +39,10 @@ Options:
   --watch              also start a pass as soon as a queue file changes
   --replay-failed      first claim the failed files and try their records again
   --batch-size N       records per transaction (default 500)
+  --applied-retention-days DAYS
+                       days the hash of an applied record is kept to recognise
+                       a second copy of its line (default 7); then it is
+                       forgotten, so _dbrouter_applied stays bounded
   -h, --help           show this help
 
 Without --once, passes repeat until SIGINT or SIGTERM, which end the current
@@ -71,6 +75,7 @@ export const syncCommand: Command = {
       dbPath: options.dbPath,
       queueDir: options.queueDir,
       batchSize: options.batchSize,
+      appliedRetentionDays: options.appliedRetentionDays,
       onProgress: display.update,
     });
     // Failed records are replayed once, at the first pass, not retried at every pass.
@@ -108,6 +113,7 @@ interface SyncFlags {
   watch: boolean;
   replayFailed: boolean;
   batchSize?: number;
+  appliedRetentionDays?: number;
 }
 
 function parse(args: string[]): SyncFlags {
@@ -125,6 +131,7 @@ function parse(args: string[]): SyncFlags {
         watch: { type: "boolean" },
         "replay-failed": { type: "boolean" },
         "batch-size": { type: "string" },
+        "applied-retention-days": { type: "string" },
       },
     }));
   } catch (error) {
@@ -137,6 +144,16 @@ function parse(args: string[]): SyncFlags {
   const batchSize = values["batch-size"] === undefined ? undefined : Number(values["batch-size"]);
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
     throw new UsageError(`Invalid --batch-size "${values["batch-size"]}": expected a whole number`);
+  }
+  const retentionFlag = values["applied-retention-days"];
+  const appliedRetentionDays = retentionFlag === undefined ? undefined : Number(retentionFlag);
+  if (
+    appliedRetentionDays !== undefined &&
+    (!(appliedRetentionDays > 0) || !Number.isFinite(appliedRetentionDays))
+  ) {
+    throw new UsageError(
+      `Invalid --applied-retention-days "${retentionFlag}": expected a number of days above 0`,
+    );
   }
   if (values.once && values.watch) throw new UsageError("--once and --watch exclude each other");
   const dbUrl = values["db-url"];
@@ -157,6 +174,7 @@ function parse(args: string[]): SyncFlags {
     watch: values.watch ?? false,
     replayFailed: values["replay-failed"] ?? false,
     batchSize,
+    appliedRetentionDays,
   };
 }
 
