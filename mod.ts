@@ -34,6 +34,7 @@ export type {
   RunResult,
   SqlParam,
   SqlValue,
+  ValuesResult,
 } from "./src/engine/connection.ts";
 export type { DatabaseOptions, Durability } from "./src/engine/database.ts";
 export type { SqlFunction } from "./src/engine/functions.ts";

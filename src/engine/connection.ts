@@ -15,6 +15,7 @@ import {
   type Query,
   queryAll,
   queryFirst,
+  queryValues,
   runBatch,
   runStatement,
 } from "./sqljs_queries.ts";
@@ -25,6 +26,18 @@ export type { SqlValue } from "./sqljs_types.ts";
 
 /** A result row: column names to values. */
 export type Row = Record<string, SqlValue>;
+
+/**
+ * Rows as arrays of values, with the column names in order: what
+ * {@linkcode Connection.values} returns. Unlike row objects, two columns of
+ * the same name (`SELECT a.id, b.id FROM a JOIN b ...`) both stay, in order.
+ */
+export interface ValuesResult {
+  /** Column names in the order of the values of each row; duplicates kept. */
+  columns: string[];
+  /** One array per row, its values in the order of `columns`. */
+  rows: SqlValue[][];
+}
 
 /** What a write statement did. */
 export interface RunResult {
@@ -64,6 +77,13 @@ export interface Connection {
   all<T = Row>(sql: string, params?: Params): Promise<T[]>;
   /** Runs a query and returns its first row, or `undefined` when there is none. */
   get<T = Row>(sql: string, params?: Params): Promise<T | undefined>;
+  /**
+   * Runs a statement and returns its rows as arrays of values with the column
+   * names, duplicate names kept in order (better-sqlite3's `raw()`, libSQL's
+   * `columns`/`rows`): what query builders need for joins. A write with
+   * `RETURNING` works too. `columns` is given even when there are no rows.
+   */
+  values(sql: string, params?: Params): Promise<ValuesResult>;
   /** Runs one statement and reports the rows it changed. */
   run(sql: string, params?: Params): Promise<RunResult>;
   /** Runs a script of statements without parameters (schema set-up, mostly). */
@@ -100,6 +120,10 @@ export class SqlJsConnection implements Connection {
 
   get<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
     return this.#statement(sql, params, queryFirst<T>);
+  }
+
+  values(sql: string, params?: Params): Promise<ValuesResult> {
+    return this.#statement(sql, params, queryValues);
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {

@@ -7,12 +7,12 @@
  * @module
  */
 import { RouterError } from "../errors.ts";
-import type { BatchStatement, RunResult } from "./connection.ts";
+import type { BatchStatement, RunResult, ValuesResult } from "./connection.ts";
 import type { EngineDatabase } from "./database.ts";
 import { inTransaction } from "./sqljs_image.ts";
 import { type CallKind, prepareBatch } from "./statement_checks.ts";
 import { toBindParams } from "./params.ts";
-import type { SqlJsBindParams, SqlJsDatabase } from "./sqljs_types.ts";
+import type { SqlJsBindParams, SqlJsDatabase, SqlValue } from "./sqljs_types.ts";
 import type { StatementCache } from "./statements.ts";
 
 /** A batch statement with its parameters bound and its kind known. */
@@ -73,6 +73,27 @@ export function queryAll<T>(
     const rows: T[] = [];
     while (statement.step()) rows.push(prepared.row() as T);
     return rows;
+  } catch (error) {
+    throw asError(error);
+  } finally {
+    statement.reset();
+  }
+}
+
+/** Every row of `sql` as an array of values, with the column names (duplicates kept). */
+export function queryValues(
+  _db: SqlJsDatabase,
+  statements: StatementCache,
+  sql: string,
+  bind: SqlJsBindParams | undefined,
+): ValuesResult {
+  const statement = statements.get(sql);
+  try {
+    if (bind !== undefined) statement.bind(bind);
+    const rows: SqlValue[][] = [];
+    while (statement.step()) rows.push(statement.get());
+    // Read after the first step: a schema change re-prepares the statement inside SQLite.
+    return { columns: statement.getColumnNames(), rows };
   } catch (error) {
     throw asError(error);
   } finally {

@@ -4,7 +4,14 @@
  * @module
  */
 import { RouterError } from "../errors.ts";
-import type { BatchStatement, Connection, Guard, Row, RunResult } from "./connection.ts";
+import type {
+  BatchStatement,
+  Connection,
+  Guard,
+  Row,
+  RunResult,
+  ValuesResult,
+} from "./connection.ts";
 import type { EngineDatabase } from "./database.ts";
 import { checkSql } from "./statement_checks.ts";
 import { type Params, toBindParams } from "./params.ts";
@@ -15,6 +22,7 @@ import {
   type Query,
   queryAll,
   queryFirst,
+  queryValues,
   runBatch,
   runStatement,
 } from "./sqljs_queries.ts";
@@ -59,6 +67,10 @@ export class TransactionConnection implements Connection {
 
   get<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
     return this.#statement(sql, params, queryFirst<T>);
+  }
+
+  values(sql: string, params?: Params): Promise<ValuesResult> {
+    return this.#statement(sql, params, queryValues);
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {

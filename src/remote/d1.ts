@@ -12,10 +12,10 @@
  * @module
  */
 import type { SharedBackend } from "../engine/backend.ts";
-import type { Row, RunResult } from "../engine/connection.ts";
+import type { Row, RunResult, ValuesResult } from "../engine/connection.ts";
 import type { RemoteDriver } from "./driver.ts";
 import { remoteBackend } from "./remote_backend.ts";
-import { fixRow } from "./rows.ts";
+import { fixRow, valuesFrom } from "./rows.ts";
 import type { RemoteArg, RemoteStatement } from "./sql_args.ts";
 
 /** The `kind` of {@linkcode d1Backend}. */
@@ -39,6 +39,8 @@ export interface D1PreparedStatement {
   first(): Promise<Record<string, unknown> | null>;
   /** Runs the statement. */
   run(): Promise<D1Result>;
+  /** Runs the statement and returns its rows as arrays, the column names first. */
+  raw(options: { columnNames: true }): Promise<unknown[][]>;
 }
 
 /** The part of a Worker's D1 binding (`env.DB`) the router uses. */
@@ -111,6 +113,11 @@ class D1Driver implements RemoteDriver {
   async get(statement: RemoteStatement): Promise<Row | undefined> {
     const row = await this.#prepare(statement).first();
     return row === null ? undefined : fixRow<Row>(row);
+  }
+
+  async values(statement: RemoteStatement): Promise<ValuesResult> {
+    const [columns = [], ...rows] = await this.#prepare(statement).raw({ columnNames: true });
+    return valuesFrom(columns as string[], rows);
   }
 
   async run(statement: RemoteStatement): Promise<RunResult> {

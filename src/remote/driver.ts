@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Row, RunResult } from "../engine/connection.ts";
+import type { Row, RunResult, ValuesResult } from "../engine/connection.ts";
 import type { ArgPolicy, RemoteStatement } from "./sql_args.ts";
 
 /** Statements run one at a time on a remote engine. */
@@ -16,6 +16,8 @@ export interface RemoteExecutor {
   all(statement: RemoteStatement): Promise<Row[]>;
   /** The first row, or `undefined`. */
   get(statement: RemoteStatement): Promise<Row | undefined>;
+  /** Every row as an array of values, with the column names in order (duplicates kept). */
+  values(statement: RemoteStatement): Promise<ValuesResult>;
   /** Runs a statement and reports what it changed. */
   run(statement: RemoteStatement): Promise<RunResult>;
 }

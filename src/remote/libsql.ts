@@ -16,11 +16,11 @@
  * @module
  */
 import type { SharedBackend } from "../engine/backend.ts";
-import type { Row, RunResult } from "../engine/connection.ts";
+import type { Row, RunResult, ValuesResult } from "../engine/connection.ts";
 import type { RemoteDriver, RemoteTransaction } from "./driver.ts";
 import { redactUrl } from "./url.ts";
 import { remoteBackend } from "./remote_backend.ts";
-import { rowFromColumns } from "./rows.ts";
+import { rowFromColumns, valuesFrom } from "./rows.ts";
 import type { RemoteArg, RemoteStatement } from "./sql_args.ts";
 
 /** The `kind` of {@linkcode libsqlBackend}. */
@@ -151,6 +151,10 @@ class LibsqlDriver implements RemoteDriver {
       : rowFromColumns<Row>(result.columns, result.rows[0]);
   }
 
+  async values(statement: RemoteStatement): Promise<ValuesResult> {
+    return valuesOf(this.#client ?? await this.#connect(), statement);
+  }
+
   async run(statement: RemoteStatement): Promise<RunResult> {
     return runResult(await (this.#client ?? await this.#connect()).execute(statement));
   }
@@ -170,6 +174,7 @@ class LibsqlDriver implements RemoteDriver {
     return {
       all: (s) => allOf(tx, s),
       get: async (s) => (await allOf(tx, s))[0],
+      values: (s) => valuesOf(tx, s),
       run: async (s) => runResult(await tx.execute(s)),
       commit: () => tx.commit(),
       rollback: async () => {
@@ -206,6 +211,11 @@ class LibsqlDriver implements RemoteDriver {
 async function allOf(tx: LibsqlExecutor, statement: RemoteStatement): Promise<Row[]> {
   const result = await tx.execute(statement);
   return result.rows.map((row) => rowFromColumns<Row>(result.columns, row));
+}
+
+async function valuesOf(tx: LibsqlExecutor, statement: RemoteStatement): Promise<ValuesResult> {
+  const result = await tx.execute(statement);
+  return valuesFrom(result.columns, result.rows);
 }
 
 function runResult(result: LibsqlResultSet): RunResult {

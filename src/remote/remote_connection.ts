@@ -7,7 +7,14 @@
  *
  * @module
  */
-import type { BatchStatement, Connection, Guard, Row, RunResult } from "../engine/connection.ts";
+import type {
+  BatchStatement,
+  Connection,
+  Guard,
+  Row,
+  RunResult,
+  ValuesResult,
+} from "../engine/connection.ts";
 import type { Params } from "../engine/params.ts";
 import { RouterError } from "../errors.ts";
 import { emptyStorageStats } from "../storage/common.ts";
@@ -53,6 +60,10 @@ export class RemoteConnection implements Connection {
 
   get<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
     return this.#call(sql, params, (s) => this.#driver.get(s)) as Promise<T | undefined>;
+  }
+
+  values(sql: string, params?: Params): Promise<ValuesResult> {
+    return this.#call(sql, params, (s) => this.#driver.values(s));
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {

@@ -6,7 +6,14 @@
  *
  * @module
  */
-import type { BatchStatement, Connection, Guard, Row, RunResult } from "../engine/connection.ts";
+import type {
+  BatchStatement,
+  Connection,
+  Guard,
+  Row,
+  RunResult,
+  ValuesResult,
+} from "../engine/connection.ts";
 import type { Params } from "../engine/params.ts";
 import { RouterError } from "../errors.ts";
 import type { RemoteDriver, RemoteTransaction } from "./driver.ts";
@@ -54,6 +61,10 @@ export class RemoteTransactionConnection implements Connection {
 
   get<T = Row>(sql: string, params?: Params): Promise<T | undefined> {
     return this.#do(() => this.#tx.get(this.#bind(sql, params))) as Promise<T | undefined>;
+  }
+
+  values(sql: string, params?: Params): Promise<ValuesResult> {
+    return this.#do(() => this.#tx.values(this.#bind(sql, params)));
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Row, SqlValue } from "../engine/connection.ts";
+import type { Row, SqlValue, ValuesResult } from "../engine/connection.ts";
 
 /**
  * One column value as sql.js would return it.
@@ -72,4 +72,24 @@ export function rowFromColumns<T = Row>(
   const row: Record<string, SqlValue> = {};
   for (let i = 0; i < columns.length; i++) row[columns[i]] = toSqlValue(values[i]);
   return row as T;
+}
+
+/**
+ * Array rows from column names and rows of values (libSQL's result set, D1's
+ * `raw()`), every value as sql.js would return it.
+ *
+ * @example
+ * ```ts
+ * import { valuesFrom } from "./rows.ts";
+ * valuesFrom(["id", "id"], [[1, 2]]); // { columns: ["id", "id"], rows: [[1, 2]] }
+ * ```
+ */
+export function valuesFrom(
+  columns: readonly string[],
+  rows: readonly ArrayLike<unknown>[],
+): ValuesResult {
+  return {
+    columns: [...columns],
+    rows: rows.map((row) => Array.from({ length: columns.length }, (_, i) => toSqlValue(row[i]))),
+  };
 }

@@ -80,6 +80,48 @@ export const CONNECTION_CASES: readonly BackendCase[] = [
     },
   ],
   [
+    "values() returns rows as arrays with their column names, duplicates kept in order",
+    async ({ open, harness }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      const blob = new Uint8Array([7, 0, 255]);
+      await conn.run("INSERT INTO bots (id, name, data) VALUES (1, 'a', ?), (2, 'b', NULL)", [
+        blob,
+      ]);
+      const joined = await conn.values(
+        "SELECT x.id, x.name, y.id, y.name, x.data FROM bots x JOIN bots y ON y.id = x.id + ? ORDER BY x.id",
+        [1],
+      );
+      assert.equal(joined.columns, ["id", "name", "id", "name", "data"]);
+      assert.equal(joined.rows.length, 1);
+      assert.equal(joined.rows[0].slice(0, 4), [1, "a", 2, "b"]);
+      assert.instance(joined.rows[0][4], Uint8Array);
+      assert.equal([...(joined.rows[0][4] as Uint8Array)], [7, 0, 255]);
+      assert.ok(Array.isArray(joined.rows[0]), "a row is an array");
+      assert.equal(await conn.values("SELECT name, id FROM bots WHERE id > :min", { min: 5 }), {
+        columns: ["name", "id"],
+        rows: [],
+      }, "the columns of an empty result");
+      assert.equal(
+        await conn.values("INSERT INTO bots (name) VALUES (?) RETURNING id, name AS id", ["c"]),
+        { columns: ["id", "id"], rows: [[3, "c"]] },
+        "a write with RETURNING",
+      );
+      assert.equal(await conn.get("SELECT count(*) AS n FROM bots"), { n: 3 }, "the write ran");
+      await conn.exec("ALTER TABLE bots ADD COLUMN extra TEXT");
+      const wide = await conn.values("SELECT * FROM bots WHERE id = 3");
+      assert.equal(wide.columns, ["id", "name", "score", "data", "source_menace_id", "extra"]);
+      assert.instance(await rejection(conn.values("SELECT nope FROM bots")), Error);
+      assert.instance(await rejection(conn.values("BEGIN")), TypeError);
+      if (!harness.transactions) return;
+      const inside = await conn.transaction(async (tx) => {
+        await tx.run("INSERT INTO bots (name) VALUES ('d')");
+        return await tx.values("SELECT x.name, y.name FROM bots x JOIN bots y ON y.id = x.id - 3");
+      });
+      assert.equal(inside, { columns: ["name", "name"], rows: [["d", "a"]] });
+    },
+  ],
+  [
     "bad parameters are refused with a TypeError naming them, before anything runs",
     async ({ open }) => {
       const conn = open("alpha").getConnection("bots", "write");
