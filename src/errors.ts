@@ -23,7 +23,8 @@ export type RouterErrorCode =
   | "NOT_OWNER"
   | "UNSUPPORTED"
   | "AUDIT_WRITE_FAILED"
-  | "STORAGE_QUOTA";
+  | "STORAGE_QUOTA"
+  | "SCOPE_REFUSED";
 
 /**
  * Base class of every error the router raises for a condition a caller may

@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { SCOPE_PARAM, scopedQuery } from "../src/scope/mod.ts";
 import type { Scope, SqlValue } from "../src/scope/mod.ts";
+import { RouterError } from "../src/errors.ts";
 import { ALPHA, ids, openDb, rows, thrown } from "./_support/scope_db.ts";
 
 const test = suite("scopedQuery");
@@ -176,7 +177,7 @@ test("scopedQuery() scopes every arm of a compound SELECT that reads the table",
   db.close();
 });
 
-test("scopedQuery() scopes the main SELECT after a WITH clause, not the CTE", () => {
+test("scopedQuery() scopes the main SELECT after a WITH clause whose body does not read the table", () => {
   const out = scopedQuery(
     "WITH picked AS (SELECT bot_id FROM code WHERE id > ?) " +
       "SELECT id FROM bots WHERE id IN (SELECT bot_id FROM picked) LIMIT ?",
@@ -255,15 +256,16 @@ test("scopedQuery() with scope all returns the SQL unchanged and every row", () 
   assert.equal(named, { sql: "SELECT id FROM bots WHERE a = ?1", params: [1] });
 });
 
-test("scopedQuery() throws a TypeError when the main SELECT does not read the table", () => {
+test("scopedQuery() throws a TypeError when no part of the statement reads the table", () => {
   for (
     const sql of [
       "SELECT id FROM other",
-      "SELECT id FROM other WHERE id IN (SELECT id FROM bots)",
-      "SELECT id FROM (SELECT * FROM bots) AS b",
       "SELECT id FROM bots_archive",
       "SELECT * FROM json_each('[1]') AS bots",
-      "WITH b AS (SELECT * FROM bots) SELECT id FROM b",
+      "SELECT 'FROM bots' AS x FROM other /* FROM bots */ -- JOIN bots",
+      "SELECT bots.id FROM other AS bots",
+      "WITH bots AS (SELECT 1 AS id) SELECT id FROM bots",
+      "WITH x AS (SELECT 1 AS id), bots AS (SELECT id FROM x) SELECT id FROM bots",
       "SELECT 1",
     ]
   ) {
@@ -278,33 +280,102 @@ test("scopedQuery() throws a TypeError when the main SELECT does not read the ta
   );
 });
 
-test("scopedQuery() throws a TypeError when a WITH clause shadows the table", () => {
-  const error = thrown(() =>
-    scopedQuery("WITH bots AS (SELECT 1 AS id) SELECT id FROM bots", [], local)
+test("scopedQuery() resolves a WITH name that shadows the table as SQLite does", () => {
+  const db = openDb();
+  // The unqualified name is the CTE everywhere in the WITH: in the main SELECT and in every
+  // body, even one written before the definition; main.bots is always the table.
+  const shadow = scopedQuery(
+    "WITH x AS (SELECT id FROM bots), bots AS (SELECT * FROM main.bots WHERE a = ?) " +
+      "SELECT id FROM x UNION ALL SELECT id FROM bots ORDER BY 1",
+    [1],
+    local,
   );
-  assert.instance(error, TypeError);
-  assert.match(error.message, "WITH clause defines a table of that name");
-  const qualified = scopedQuery("WITH bots AS (SELECT 1) SELECT id FROM main.bots", [], local);
+  assert.equal(shadow, {
+    sql: "WITH x AS (SELECT id FROM bots), bots AS (SELECT * FROM main.bots WHERE (a = ?) " +
+      'AND "bots".source_menace_id = ?) SELECT id FROM x UNION ALL SELECT id FROM bots ORDER BY 1',
+    params: [1, "alpha"],
+  });
+  assert.equal(ids(db, shadow.sql, shadow.params), [1, 1]);
+  // A WITH inside a subquery shadows only inside that subquery.
+  const nested = scopedQuery(
+    "SELECT id FROM bots WHERE id IN (WITH bots AS (SELECT 4 AS id) SELECT id FROM bots) OR a = ?",
+    [1],
+    global,
+  );
   assert.is(
-    qualified.sql,
-    'WITH bots AS (SELECT 1) SELECT id FROM main.bots WHERE "bots".source_menace_id = ?',
+    nested.sql,
+    "SELECT id FROM bots WHERE (id IN (WITH bots AS (SELECT 4 AS id) SELECT id FROM bots) OR a = ?) " +
+      'AND "bots".source_menace_id <> ?',
   );
+  assert.equal(ids(db, nested.sql, nested.params), [4]);
+  db.close();
 });
 
-test("scopedQuery() throws a TypeError for the table on the optional side of an outer join", () => {
+test("scopedQuery() refuses with SCOPE_REFUSED a table a WHERE or ON filter cannot scope", () => {
   for (
-    const sql of [
-      "SELECT * FROM code LEFT JOIN bots b ON b.id = code.bot_id",
-      "SELECT * FROM code LEFT OUTER JOIN bots ON bots.id = code.bot_id",
-      "SELECT * FROM bots RIGHT JOIN code ON bots.id = code.bot_id",
-      "SELECT * FROM bots FULL JOIN code ON bots.id = code.bot_id",
-      "SELECT * FROM code LEFT JOIN (bots b JOIN other o ON o.id = b.id) ON b.id = code.bot_id",
+    const [sql, part] of [
+      ["SELECT * FROM bots RIGHT JOIN code ON bots.id = code.bot_id", "SELECT * FROM bots RIGHT"],
+      ["SELECT * FROM bots FULL JOIN code ON bots.id = code.bot_id", "SELECT * FROM bots FULL"],
+      ["SELECT * FROM code NATURAL LEFT JOIN bots", "SELECT * FROM code NATURAL"],
+      ["SELECT * FROM code LEFT JOIN bots USING (id)", "SELECT * FROM code LEFT"],
+      [
+        "SELECT * FROM code LEFT JOIN (bots b JOIN other o ON o.id = b.id) ON b.id = code.bot_id",
+        "SELECT * FROM code LEFT JOIN (bots b",
+      ],
+      [
+        "SELECT id FROM other WHERE id IN (SELECT code.id FROM bots RIGHT JOIN code ON 1)",
+        "SELECT code.id FROM bots RIGHT JOIN code ON 1",
+      ],
+      ["SELECT id FROM bots WHERE name IN bots", "IN bots"],
+      ["SELECT id FROM other WHERE name NOT IN main.bots", "IN main.bots"],
     ]
   ) {
     const error = thrown(() => scopedQuery(sql, [], local));
-    assert.instance(error, TypeError, sql);
-    assert.match(error.message, "optional side of an outer join");
+    assert.instance(error, RouterError, sql);
+    assert.is((error as RouterError).code, "SCOPE_REFUSED", sql);
+    assert.ok(error.message.includes(part), `${error.message} names ${part}`);
   }
+  // A shadowing CTE or a table-valued function after IN is not the table.
+  assert.ok(scopedQuery("WITH bots AS (SELECT 1) SELECT 1 FROM main.bots WHERE 1 IN bots", [], local));
+});
+
+test("scopedQuery() filters a table on the right of LEFT JOIN ... ON in its ON clause", () => {
+  const out = scopedQuery(
+    "SELECT c.id, b.id AS b FROM code c LEFT JOIN bots b ON b.id = c.bot_id OR b.id = ? " +
+      "WHERE c.id < ? ORDER BY c.id",
+    [99, 16],
+    local,
+  );
+  assert.equal(out, {
+    sql: "SELECT c.id, b.id AS b FROM code c LEFT JOIN bots b ON (b.id = c.bot_id OR b.id = ?) " +
+      'AND "b".source_menace_id = ? WHERE c.id < ? ORDER BY c.id',
+    params: [99, "alpha", 16],
+  });
+  const db = openDb();
+  // Every code row stays; only alpha's bots match.
+  assert.equal(rows(db, out.sql, out.params), [
+    { id: 11, b: 1 },
+    { id: 12, b: 2 },
+    { id: 13, b: 3 },
+    { id: 14, b: null },
+    { id: 15, b: null },
+  ]);
+  // Both sides of a LEFT self-join, with no WHERE: the ON filter comes before the WHERE.
+  const self = scopedQuery(
+    "SELECT p.id, q.id AS q FROM bots p LEFT JOIN bots q ON q.id = p.id + ?",
+    [1],
+    global,
+  );
+  assert.equal(self, {
+    sql: "SELECT p.id, q.id AS q FROM bots p LEFT JOIN bots q ON (q.id = p.id + ?) " +
+      'AND "q".source_menace_id <> ? WHERE "p".source_menace_id <> ?',
+    params: [1, "alpha", "alpha"],
+  });
+  assert.equal(rows(db, self.sql, self.params), [{ id: 4, q: 5 }, { id: 5, q: 6 }, {
+    id: 6,
+    q: null,
+  }]);
+  db.close();
 });
 
 test("scopedQuery() filters the preserved side of a LEFT JOIN", () => {

@@ -6,6 +6,7 @@
  */
 import { quote } from "./statement.ts";
 import type { ParsedSelect, SelectCore } from "./statement.ts";
+import type { Token } from "./tokenizer.ts";
 
 /** Insert `text` at offset `at` of the original SQL. */
 export interface Edit {
@@ -63,6 +64,28 @@ export function placeCondition(
     { at, text: `) AND ${condition}` },
   ];
   return { edits, at };
+}
+
+/**
+ * Edits that AND `condition` into the ON condition held in `tokens[start..end)`:
+ * `ON (<condition>) AND <added>`.
+ *
+ * @example
+ * ```ts
+ * import { tokenize } from "./tokenizer.ts";
+ * import { applyEdits, placeInOn } from "./placement.ts";
+ * const sql = "SELECT * FROM a LEFT JOIN b ON a.id = b.id OR 1";
+ * const { edits } = placeInOn(tokenize(sql), [8, 17], "b.x = 1");
+ * applyEdits(sql, edits); // "SELECT * FROM a LEFT JOIN b ON (a.id = b.id OR 1) AND b.x = 1"
+ * ```
+ */
+export function placeInOn(
+  tokens: readonly Token[],
+  [start, end]: readonly [number, number],
+  condition: string,
+): Placement {
+  const at = tokens[end - 1].end;
+  return { edits: [{ at: tokens[start].start, text: "(" }, { at, text: `) AND ${condition}` }], at };
 }
 
 /**

@@ -6,11 +6,13 @@
  */
 import { assertIdentifier } from "../routing/identifier.ts";
 import { assertMenaceId, scopeCondition } from "./clause.ts";
-import { applyEdits, placeCondition } from "./placement.ts";
+import { RouterError } from "../errors.ts";
+import { applyEdits, placeCondition, placeInOn } from "./placement.ts";
 import { parseScope } from "./scope.ts";
 import type { Scope } from "./scope.ts";
 import { parseSelect, quote } from "./statement.ts";
-import { qualifierOf, refsToScope } from "./table_refs.ts";
+import { coreText, findReferences } from "./references.ts";
+import { qualifierOf } from "./table_refs.ts";
 import type { TableRef } from "./table_refs.ts";
 import type { SqlValue } from "./values.ts";
 import { checkParams, SCOPE_PARAM } from "./query_params.ts";
@@ -132,34 +134,41 @@ export function scopedQuery(
   const scope = parseScope(target.scope ?? "local");
   const menaceId = assertMenaceId(target.menaceId);
   const parsed = parseSelect(sql);
-  const refs = refsToScope(sql, parsed, table);
+  const found = findReferences(sql, parsed, table);
   const bound = checkParams(sql, parsed.tokens, params ?? [], scope !== "all");
   if (scope === "all") return { sql, params: bound.params };
 
   const placeholder = bound.named ? `:${SCOPE_PARAM}` : "?";
-  const placements = parsed.cores.flatMap((core, index) => {
-    const found = refs[index];
-    if (found.length === 0) return [];
-    const bad = found.find((ref) => ref.nullable);
+  const condition = (ref: TableRef) => scopeCondition(qualifierOf(ref, table), scope, placeholder);
+  const placements = found.flatMap(({ core, refs }) => {
+    // A table joined by LEFT JOIN ... ON is filtered in that ON: the same as filtering it first.
+    const inOn = refs.filter((ref) => ref.leftOn !== undefined)
+      .map((ref) => ({ ...placeInOn(parsed.tokens, ref.leftOn!, condition(ref)), count: 1 }));
+    const inWhere = refs.filter((ref) => ref.leftOn === undefined);
+    const bad = inWhere.find((ref) => ref.nullable);
     if (bad !== undefined) {
-      throw new TypeError(
-        `Cannot scope table "${table}" in ${quote(sql)}: ${describe(bad)} is on the optional ` +
-          `side of an outer join, where a WHERE filter would drop unmatched rows`,
+      throw new RouterError(
+        "SCOPE_REFUSED",
+        `Cannot scope table "${table}" in ${quote(sql)}: ${describe(bad)} in ` +
+          `${coreText(sql, parsed.tokens, core)} is on the optional side of a RIGHT or FULL join ` +
+          `(or of a LEFT JOIN without ON), where a WHERE filter would drop unmatched rows`,
       );
     }
-    const condition = found
-      .map((ref) => scopeCondition(qualifierOf(ref, table), scope, placeholder))
-      .join(" AND ");
-    return [{ ...placeCondition(sql, parsed, core, condition), count: found.length }];
+    if (inWhere.length === 0) return inOn;
+    const where = placeCondition(sql, parsed, core, inWhere.map(condition).join(" AND "));
+    return [...inOn, { ...where, count: inWhere.length }];
   });
   const scoped = applyEdits(sql, placements.flatMap((placement) => placement.edits));
   if (bound.named) {
     return { sql: scoped, params: { ...bound.params, [`:${SCOPE_PARAM}`]: menaceId } };
   }
-  // Splice from the last placement back, so earlier indexes stay valid.
+  // Splice from the last placement back, so earlier indexes stay valid; of two placements at
+  // one offset, the one whose text comes first gets its ids first.
   const positional = bound.params;
   const marks = parsed.tokens.filter((t) => t.kind === "param" && t.text === "?");
-  for (const { at, count } of placements.sort((a, b) => b.at - a.at)) {
+  const order = placements.map((placement, seq) => ({ ...placement, seq }))
+    .sort((a, b) => b.at - a.at || b.seq - a.seq);
+  for (const { at, count } of order) {
     const index = marks.filter((t) => t.start < at).length;
     positional.splice(index, 0, ...Array<string>(count).fill(menaceId));
   }

@@ -57,7 +57,7 @@ export function parseSelect(sql: string): ParsedSelect {
     throw new TypeError(`Cannot scope SQL ${quote(sql)}: it holds more than one statement`);
   }
   const cteNames: string[] = [];
-  const main = skipWith(tokens, sql, cteNames);
+  const main = skipWith(tokens, sql, cteNames, 0);
   if (keywordOf(tokens[main]) !== "SELECT") {
     const found = tokens[main] ? `found "${tokens[main].text}"` : "found nothing";
     throw new TypeError(`Cannot scope SQL ${quote(sql)}: expected a SELECT statement, ${found}`);
@@ -108,11 +108,30 @@ export function quote(sql: string): string {
   return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 77)}...` : flat);
 }
 
-function skipWith(tokens: readonly Token[], sql: string, names: string[]): number {
-  if (keywordOf(tokens[0]) !== "WITH") return 0;
-  let i = 1;
-  const next = tokens[2];
-  if (keywordOf(tokens[1]) === "RECURSIVE" && keywordOf(next) !== "AS" && next?.kind !== "open") {
+/**
+ * Index of the first token after the WITH clause that starts at `start` (or
+ * `start` when there is none there), pushing the lower-cased names it defines
+ * onto `names`. Throws a `TypeError` for a malformed WITH clause.
+ *
+ * @example
+ * ```ts
+ * import { tokenize } from "./tokenizer.ts";
+ * import { skipWith } from "./statement.ts";
+ * const names: string[] = [];
+ * skipWith(tokenize("WITH a AS (SELECT 1) SELECT * FROM a"), "", names, 0); // 6
+ * names; // ["a"]
+ * ```
+ */
+export function skipWith(
+  tokens: readonly Token[],
+  sql: string,
+  names: string[],
+  start: number,
+): number {
+  if (keywordOf(tokens[start]) !== "WITH") return start;
+  let i = start + 1;
+  const next = tokens[i + 1];
+  if (keywordOf(tokens[i]) === "RECURSIVE" && keywordOf(next) !== "AS" && next?.kind !== "open") {
     i++;
   }
   for (;;) {
@@ -136,11 +155,37 @@ function skipWith(tokens: readonly Token[], sql: string, names: string[]): numbe
   }
 }
 
+/**
+ * The SELECT core whose `SELECT` keyword is `tokens[select]`, at any depth:
+ * a subquery, a CTE body or an arm of a compound. It ends before the `)` that
+ * closes its parentheses, or before a compound operator at its own depth.
+ *
+ * @example
+ * ```ts
+ * import { tokenize } from "./tokenizer.ts";
+ * import { coreAt } from "./statement.ts";
+ * coreAt(tokenize("SELECT (SELECT x FROM t WHERE y) FROM u"), 2);
+ * // { select: 2, from: 4, where: 6, tail: 8 }
+ * ```
+ */
+export function coreAt(tokens: readonly Token[], select: number): SelectCore {
+  const depth = tokens[select].depth;
+  let end = select + 1;
+  while (end < tokens.length) {
+    const token = tokens[end];
+    if (token.depth < depth) break;
+    if (token.depth === depth && COMPOUND.has(keywordOf(token) ?? "")) break;
+    end++;
+  }
+  return parseCore(tokens, select, end);
+}
+
 function parseCore(tokens: readonly Token[], select: number, end: number): SelectCore {
+  const depth = tokens[select].depth;
   let from: number | undefined;
   let where: number | undefined;
   for (let i = select + 1; i < end; i++) {
-    if (tokens[i].depth !== 0) continue;
+    if (tokens[i].depth !== depth) continue;
     const word = keywordOf(tokens[i]);
     if (
       word === "FROM" && from === undefined && where === undefined && !isDistinctFrom(tokens, i)

@@ -5,8 +5,7 @@
  * @module
  */
 import { quoteIdentifier } from "../routing/identifier.ts";
-import { closingParen, isWindowClause, quote } from "./statement.ts";
-import type { ParsedSelect } from "./statement.ts";
+import { closingParen, isWindowClause } from "./statement.ts";
 import { keywordOf, nameOf } from "./tokenizer.ts";
 import type { Token } from "./tokenizer.ts";
 
@@ -20,6 +19,14 @@ export interface TableRef {
   readonly alias: string | undefined;
   /** `true` on the optional side of an outer join (`LEFT`, `RIGHT`, `FULL`). */
   readonly nullable: boolean;
+  /** Token index of the table name. */
+  readonly at: number;
+  /**
+   * For a table that is itself the right operand of `LEFT JOIN ... ON`: the
+   * token range `[start, end)` of that ON condition, where a filter on the
+   * table is the same as filtering the table before the join.
+   */
+  readonly leftOn?: readonly [start: number, end: number];
 }
 
 const JOIN_WORDS = new Set(["NATURAL", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "OUTER", "JOIN"]);
@@ -68,65 +75,36 @@ export function tableRefs(tokens: readonly Token[], start: number, end: number):
         [schema, table] = [first, nameOf(tokens[i + 1])!];
         i += 2;
       }
+      const at = i - 1;
       if (tokens[i]?.kind === "open") i = closingParen(tokens, i) + 1; // table-valued function
-      else found = [{ table, schema, alias: undefined, nullable: false }];
+      else found = [{ table, schema, alias: undefined, nullable: false, at }];
     }
     const [alias, next] = aliasAt(tokens, i, end);
     i = next;
     const optional = /\b(LEFT|FULL)\b/.test(join);
+    // Skip ON, USING and INDEXED BY up to the next item, noting where ON begins.
+    let on: number | undefined;
+    while (i < end && !(tokens[i].depth === depth && isSeparator(tokens[i]))) {
+      if (tokens[i].depth === depth && keywordOf(tokens[i]) === "ON" && on === undefined) on = i;
+      i++;
+    }
+    const leftOn = !group && /\bLEFT\b/.test(join) && on !== undefined && on + 1 < i
+      ? [on + 1, i] as const
+      : undefined;
     // The tables of a join group keep their own names, even when the group has an alias.
     for (const ref of found) {
-      refs.push({ ...ref, alias: group ? ref.alias : alias, nullable: ref.nullable || optional });
+      const nullable = ref.nullable || optional;
+      refs.push({ ...ref, alias: group ? ref.alias : alias, nullable, leftOn: leftOn ?? ref.leftOn });
     }
     if (/\b(RIGHT|FULL)\b/.test(join)) {
       const before = refs.length - found.length;
       for (let k = 0; k < before; k++) refs[k] = { ...refs[k], nullable: true };
     }
-    // Skip ON, USING and INDEXED BY up to the next item.
-    while (i < end && !(tokens[i].depth === depth && isSeparator(tokens[i]))) i++;
     join = "";
     if (tokens[i]?.kind === "comma") i++;
     while (i < end && JOIN_WORDS.has(keywordOf(tokens[i]) ?? "")) {
       join += ` ${keywordOf(tokens[i++])}`;
     }
-  }
-  return refs;
-}
-
-/**
- * For each SELECT core of `parsed`, the references to `table` in its FROM
- * clause (compared without regard to ASCII case). Throws a `TypeError` when
- * no core reads the table, or when a WITH clause defines a table of that name
- * that an unqualified reference would mean.
- *
- * @example
- * ```ts
- * import { parseSelect } from "./statement.ts";
- * import { refsToScope } from "./table_refs.ts";
- * const sql = "SELECT * FROM bots b";
- * refsToScope(sql, parseSelect(sql), "bots")[0][0].alias; // "b"
- * ```
- */
-export function refsToScope(sql: string, parsed: ParsedSelect, table: string): TableRef[][] {
-  const lower = table.toLowerCase();
-  const refs = parsed.cores.map((core) =>
-    core.from === undefined ? [] : tableRefs(parsed.tokens, core.from + 1, core.where ?? core.tail)
-      .filter((ref) => ref.table.toLowerCase() === lower)
-  );
-  const all = refs.flat();
-  if (all.length === 0) {
-    throw new TypeError(
-      `Cannot scope table "${table}" in ${
-        quote(sql)
-      }: the main SELECT does not read it in its FROM clause`,
-    );
-  }
-  if (parsed.cteNames.includes(lower) && all.some((ref) => ref.schema === undefined)) {
-    throw new TypeError(
-      `Cannot scope table "${table}" in ${
-        quote(sql)
-      }: its WITH clause defines a table of that name`,
-    );
   }
   return refs;
 }
@@ -138,7 +116,8 @@ export function refsToScope(sql: string, parsed: ParsedSelect, table: string): T
  * @example
  * ```ts
  * import { qualifierOf } from "./table_refs.ts";
- * qualifierOf({ table: "bots", schema: undefined, alias: "b", nullable: false }, "bots"); // '"b"'
+ * qualifierOf({ table: "bots", schema: undefined, alias: "b", nullable: false, at: 0 }, "bots");
+ * // '"b"'
  * ```
  */
 export function qualifierOf(ref: TableRef, table: string): string {
