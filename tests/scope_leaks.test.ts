@@ -55,7 +55,10 @@ test("IN (...), EXISTS and a subquery of a table that is not scoped see only the
     { id: 13 },
   ]);
   await same("global", inList, [99]);
-  await same("local", "SELECT id FROM code WHERE NOT EXISTS (SELECT 1 FROM bots WHERE id = bot_id)");
+  await same(
+    "local",
+    "SELECT id FROM code WHERE NOT EXISTS (SELECT 1 FROM bots WHERE id = bot_id)",
+  );
 });
 
 test("a CTE body and every arm of a compound inside a subquery see only the scope's rows", async () => {

@@ -336,7 +336,9 @@ test("scopedQuery() refuses with SCOPE_REFUSED a table a WHERE or ON filter cann
     assert.ok(error.message.includes(part), `${error.message} names ${part}`);
   }
   // A shadowing CTE or a table-valued function after IN is not the table.
-  assert.ok(scopedQuery("WITH bots AS (SELECT 1) SELECT 1 FROM main.bots WHERE 1 IN bots", [], local));
+  assert.ok(
+    scopedQuery("WITH bots AS (SELECT 1) SELECT 1 FROM main.bots WHERE 1 IN bots", [], local),
+  );
 });
 
 test("scopedQuery() filters a table on the right of LEFT JOIN ... ON in its ON clause", () => {

@@ -85,7 +85,10 @@ export function placeInOn(
   condition: string,
 ): Placement {
   const at = tokens[end - 1].end;
-  return { edits: [{ at: tokens[start].start, text: "(" }, { at, text: `) AND ${condition}` }], at };
+  return {
+    edits: [{ at: tokens[start].start, text: "(" }, { at, text: `) AND ${condition}` }],
+    at,
+  };
 }
 
 /**

@@ -94,7 +94,12 @@ export function tableRefs(tokens: readonly Token[], start: number, end: number):
     // The tables of a join group keep their own names, even when the group has an alias.
     for (const ref of found) {
       const nullable = ref.nullable || optional;
-      refs.push({ ...ref, alias: group ? ref.alias : alias, nullable, leftOn: leftOn ?? ref.leftOn });
+      refs.push({
+        ...ref,
+        alias: group ? ref.alias : alias,
+        nullable,
+        leftOn: leftOn ?? ref.leftOn,
+      });
     }
     if (/\b(RIGHT|FULL)\b/.test(join)) {
       const before = refs.length - found.length;

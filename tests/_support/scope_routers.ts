@@ -81,7 +81,9 @@ export async function openScopeWorld(): Promise<ScopeWorld> {
       db.run("INSERT INTO code VALUES (?, ?, ?)", [row.id + 10, row.id, row.owner]);
       const seen = scope === "all" ||
         (row.owner !== null && (row.owner === "alpha") === (scope === "local"));
-      if (seen) db.run("INSERT INTO bots VALUES (?, ?, ?, ?)", [row.id, row.name, row.grp, row.owner]);
+      if (seen) {
+        db.run("INSERT INTO bots VALUES (?, ?, ?, ?)", [row.id, row.name, row.grp, row.owner]);
+      }
     }
     oracles.set(scope, db);
   }
