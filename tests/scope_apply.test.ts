@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { applyScope, buildScopeClause } from "../src/scope/mod.ts";
+import { RouterError } from "../src/errors.ts";
 import { ALPHA, ids, openDb, rows, thrown } from "./_support/scope_db.ts";
 
 const test = suite("applyScope");
@@ -107,7 +108,7 @@ test('applyScope() is not fooled by "where" in a comment, and keeps the comments
   db.close();
 });
 
-test("applyScope() works with subqueries and WITH", () => {
+test("applyScope() works with subqueries and WITH that read other tables", () => {
   const db = openDb();
   const subquery = applyScope(
     "SELECT id FROM bots WHERE id IN (SELECT bot_id FROM code WHERE id > 11) ORDER BY id",
@@ -120,16 +121,16 @@ test("applyScope() works with subqueries and WITH", () => {
   assert.equal(ids(db, subquery, PARAMS), [2, 3]);
 
   const cte = applyScope(
-    "WITH ones AS (SELECT id FROM bots WHERE a = 1 ORDER BY id LIMIT 9) " +
-      "SELECT id FROM bots WHERE id IN (SELECT id FROM ones) ORDER BY id",
+    "WITH ones AS (SELECT bot_id FROM code WHERE id > 11 ORDER BY id LIMIT 9) " +
+      "SELECT id FROM bots WHERE id IN (SELECT bot_id FROM ones) ORDER BY id",
     LOCAL,
   );
   assert.is(
     cte,
-    "WITH ones AS (SELECT id FROM bots WHERE a = 1 ORDER BY id LIMIT 9) " +
-      `SELECT id FROM bots WHERE (id IN (SELECT id FROM ones)) AND ${C} ORDER BY id`,
+    "WITH ones AS (SELECT bot_id FROM code WHERE id > 11 ORDER BY id LIMIT 9) " +
+      `SELECT id FROM bots WHERE (id IN (SELECT bot_id FROM ones)) AND ${C} ORDER BY id`,
   );
-  assert.equal(ids(db, cte, PARAMS), [1]);
+  assert.equal(ids(db, cte, PARAMS), [2, 3]);
 
   const recursive = applyScope(
     "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 7), " +
@@ -147,15 +148,36 @@ test("applyScope() works with subqueries and WITH", () => {
   db.close();
 });
 
-test("applyScope() leaves a subquery in FROM alone and filters the outer SELECT", () => {
-  const sql = applyScope(
-    "SELECT id FROM (SELECT * FROM bots WHERE a = 1) AS bots ORDER BY id",
-    LOCAL,
+test("applyScope() refuses with SCOPE_REFUSED a statement that reads the table more than once", () => {
+  for (
+    const [sql, part] of [
+      ["SELECT *, (SELECT group_concat(name) FROM bots) AS agg FROM bots", "SELECT group_concat"],
+      ["SELECT id FROM (SELECT * FROM bots WHERE a = 1) AS bots", "SELECT * FROM bots WHERE a = 1"],
+      ["WITH x AS (SELECT id FROM bots) SELECT id FROM bots WHERE id IN x", "SELECT id FROM bots"],
+      ["SELECT b.id FROM bots INNER JOIN (SELECT name AS m FROM bots) s ON 1", "SELECT name AS m"],
+      ["SELECT id FROM bots WHERE EXISTS (SELECT 1 FROM main.bots c WHERE c.a = 1)", "SELECT 1"],
+      ["SELECT bots.id FROM bots, bots b", "reads it 2 times"],
+    ]
+  ) {
+    const error = thrown(() => applyScope(sql, LOCAL));
+    assert.instance(error, RouterError, sql);
+    assert.is((error as RouterError).code, "SCOPE_REFUSED", sql);
+    assert.ok(error.message.includes(part), `${error.message} names ${part}`);
+  }
+  // The clause may name the main SELECT's alias; the table behind it is checked.
+  const [aliased] = buildScopeClause("b", "local", ALPHA);
+  const error = thrown(() =>
+    applyScope("SELECT b.id FROM bots b WHERE b.id IN (SELECT id FROM bots)", aliased)
   );
-  assert.is(sql, `SELECT id FROM (SELECT * FROM bots WHERE a = 1) AS bots WHERE ${C} ORDER BY id`);
-  const db = openDb();
-  assert.equal(ids(db, sql, PARAMS), [1]);
-  db.close();
+  assert.is((error as RouterError).code, "SCOPE_REFUSED");
+  const fine = applyScope(
+    "SELECT b.id FROM bots b WHERE b.id IN (SELECT bot_id FROM code)",
+    aliased,
+  );
+  assert.is(
+    fine,
+    'SELECT b.id FROM bots b WHERE (b.id IN (SELECT bot_id FROM code)) AND "b".source_menace_id = ?',
+  );
 });
 
 test("applyScope() accepts a compound SELECT inside a subquery", () => {

@@ -5,8 +5,13 @@
  * @module
  */
 import { applyEdits, placeCondition } from "./placement.ts";
+import { RouterError } from "../errors.ts";
+import { coreText, findReferences } from "./references.ts";
+import type { CoreRefs } from "./references.ts";
 import { parseSelect, quote } from "./statement.ts";
-import { keywordOf, tokenize } from "./tokenizer.ts";
+import type { ParsedSelect } from "./statement.ts";
+import { tableRefs } from "./table_refs.ts";
+import { keywordOf, nameOf, tokenize } from "./tokenizer.ts";
 
 /**
  * Adds `clause` (from {@linkcode buildScopeClause}) to the WHERE clause of the
@@ -19,8 +24,16 @@ import { keywordOf, tokenize } from "./tokenizer.ts";
  *   lands before `GROUP BY`, `HAVING`, `WINDOW`, `ORDER BY` and `LIMIT`.
  * - Names, string literals and comments never count as keywords: a column
  *   `somewhere` or a literal `'where'` is not a WHERE clause.
- * - The target is the main SELECT, after any WITH clause (`RECURSIVE` too);
- *   subqueries in parentheses and CTE bodies are left alone.
+ * - The target is the main SELECT, after any WITH clause (`RECURSIVE` too).
+ *   One clause with one parameter can filter only one reference, so when the
+ *   clause names its table (`"bots".source_menace_id`, as
+ *   {@linkcode buildScopeClause} writes it, or an alias of the main SELECT)
+ *   and the statement reads that table anywhere else (a subquery, a derived
+ *   table, a CTE body, a second reference in the same FROM), `applyScope`
+ *   throws a {@linkcode RouterError} `SCOPE_REFUSED` naming that part, rather
+ *   than let its rows through unfiltered: use {@linkcode scopedQuery}, which
+ *   filters every reference. Subqueries that read other tables are fine. A
+ *   clause that names no table (`owner = ?`) filters the main SELECT only.
  * - A trailing `;` and trailing comments are kept after the added clause.
  * - A clause with a top-level `OR` is wrapped in parentheses.
  *
@@ -55,7 +68,42 @@ export function applyScope(sql: string, clause: string): string {
         `filter every arm; use scopedQuery() or scope each arm`,
     );
   }
+  refuseOtherReferences(sql, parsed, condition);
   return applyEdits(sql, placeCondition(sql, parsed, parsed.cores[0], condition).edits);
+}
+
+/**
+ * Throws `SCOPE_REFUSED` when the table the clause filters is read anywhere
+ * but once in the main SELECT's FROM clause.
+ */
+function refuseOtherReferences(sql: string, parsed: ParsedSelect, condition: string): void {
+  const clause = tokenize(condition);
+  const qualifier = nameOf(clause[0]);
+  if (qualifier === undefined || clause[1]?.kind !== "dot") return;
+  const main = parsed.cores[0];
+  const mainRefs = main.from === undefined
+    ? []
+    : tableRefs(parsed.tokens, main.from + 1, main.where ?? main.tail);
+  const aliased = mainRefs.find((ref) => ref.alias?.toLowerCase() === qualifier.toLowerCase());
+  const table = aliased?.table ?? qualifier;
+  let found: CoreRefs[];
+  try {
+    found = findReferences(sql, parsed, table);
+  } catch (error) {
+    if (error instanceof TypeError) return; // the table is read nowhere: only the alias counts
+    throw error;
+  }
+  const elsewhere = found.find(({ core }) => core.select !== main.select);
+  const inMain = found.find(({ core }) => core.select === main.select)?.refs.length ?? 0;
+  if (elsewhere === undefined && inMain <= 1) return;
+  const part = elsewhere === undefined
+    ? `the main SELECT reads it ${inMain} times`
+    : `${coreText(sql, parsed.tokens, elsewhere.core)} reads it too`;
+  throw new RouterError(
+    "SCOPE_REFUSED",
+    `Cannot scope table "${table}" in ${quote(sql)}: ${part}, and one clause filters one ` +
+      `reference; use scopedQuery(), which filters every reference`,
+  );
 }
 
 /** The clause as one expression: no `;`, no comment, parenthesised if it has a top-level OR. */
