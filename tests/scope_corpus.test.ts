@@ -18,7 +18,16 @@ interface Shape {
 }
 
 /** How a statement names the table: the scoper must recognise each. */
-const SPELLINGS = ["bots", '"bots"', "[bots]", "`Bots`", "main.bots", '"main"."BOTS"', "BOTS"];
+const SPELLINGS = [
+  "bots",
+  '"bots"',
+  "[bots]",
+  "`Bots`",
+  "'bots'",
+  "main.bots",
+  '"main"."BOTS"',
+  "BOTS",
+];
 
 /** Statements built around the table `t`, each without ORDER BY or LIMIT so they compose. */
 const SHAPES: readonly ((t: string) => Shape)[] = [

@@ -69,27 +69,54 @@ export interface ScopedSql<P> {
 }
 
 /**
- * Adds the scope condition for `target.table` to the main SELECT of `sql`
- * (as {@linkcode applyScope} does) and returns `{ sql, params }` ready to run.
+ * Filters every reference to `target.table` in `sql`, wherever it is, and
+ * returns `{ sql, params }` ready to run: the main SELECT, every arm of a
+ * compound, subqueries in the select list, WHERE, HAVING, ON and ORDER BY,
+ * derived tables in FROM and JOIN, `IN (...)` and `EXISTS (...)`, correlated
+ * subqueries and CTE bodies. A statement it cannot filter completely is
+ * refused, never run half-filtered.
+ *
+ * How: each SELECT core (at any depth) whose FROM clause names the table gets
+ * the condition in its own WHERE clause, as {@linkcode applyScope} adds it to
+ * the main one (`WHERE (<own condition>) AND "b".source_menace_id = ?`). A
+ * filter on a table joined by plain or inner joins is the same as filtering
+ * the table before the join, so each core sees only the scope's rows of every
+ * reference it reads, and a subquery sees nothing else. A table that is the
+ * right operand of `LEFT JOIN ... ON` is filtered in that ON clause instead,
+ * which is likewise the same as filtering it first (a WHERE filter would drop
+ * the unmatched rows). This was chosen over rewriting each reference into a
+ * derived table `(SELECT * FROM bots WHERE ...)` because it keeps `rowid`,
+ * `INDEXED BY` and `schema.table.column` names working.
  *
  * - Positional `?` parameters: the menace id is inserted at the position of
- *   its placeholder, so `WHERE a = ? ORDER BY x LIMIT ?` with `[1, 10]` gives
- *   `WHERE (a = ?) AND "bots".source_menace_id = ? ORDER BY x LIMIT ?` with
- *   `[1, "alpha", 10]`. The array must have one value per `?`.
+ *   each placeholder it gets, so `WHERE a = ? ORDER BY x LIMIT ?` with
+ *   `[1, 10]` gives `WHERE (a = ?) AND "bots".source_menace_id = ? ORDER BY x
+ *   LIMIT ?` with `[1, "alpha", 10]`, and a subquery's id goes between the
+ *   parameters around it. The array must have one value per `?`.
  * - Named parameters (an object): the id is bound as `:__scope_menace_id`;
  *   a query or object that already uses that name is refused.
  * - Numbered `?NNN` parameters, and named ones with an array (or `?` with an
  *   object), are refused rather than guessed.
- * - The condition names the table as the FROM clause does: `FROM bots AS b`
- *   and `JOIN bots b` give `"b".source_menace_id`. Every reference of the
- *   table in the main SELECT is filtered (both sides of a self-join), and in
- *   a compound SELECT every arm that reads the table; arms that do not are
- *   left alone. Subqueries and CTE bodies are never changed.
- * - A main SELECT that does not read the table in its FROM or JOINs, and a
- *   WITH clause that defines a table of the same name, throw a `TypeError`.
- * - A table on the optional side of an outer join (`LEFT`, `RIGHT`, `FULL`)
- *   throws: a WHERE filter there would silently turn the join into an inner
- *   one. Filter it in the ON clause yourself with {@linkcode buildScopeClause}.
+ * - The condition names the table as its FROM clause does: `FROM bots AS b`
+ *   and `JOIN bots b` give `"b".source_menace_id`, so two filtered tables in
+ *   one join never make `source_menace_id` ambiguous. Quoted names (`"bots"`,
+ *   `[bots]`, `` `bots` ``, `'bots'`), any letter case, and a schema
+ *   (`main.bots`, any schema) are the table; a name inside a string literal,
+ *   a quoted column name or a comment is not.
+ * - A WITH name is resolved as SQLite does: an unqualified `bots` anywhere in
+ *   a WITH clause that defines `bots` (its main SELECT and every body) is
+ *   that CTE and is not filtered; `main.bots` is always the table.
+ * - A statement that reads the table nowhere throws a `TypeError`.
+ * - These throw a {@linkcode RouterError} `SCOPE_REFUSED` naming the part of
+ *   the statement: the table on the optional side of a `RIGHT` or `FULL`
+ *   join, of a `LEFT JOIN` without ON (`USING`, `NATURAL`), or inside a join
+ *   group on the right of a `LEFT JOIN` (a WHERE filter would drop unmatched
+ *   rows; filter it in the ON clause yourself with
+ *   {@linkcode buildScopeClause}), and `x IN bots`, which reads the table
+ *   without a FROM clause (write `IN (SELECT col FROM bots)`).
+ * - Not seen, because SQL text does not show them: a view or a trigger that
+ *   reads the table, and a virtual table (an FTS index) that copies its rows.
+ *   Scope the table itself, not a view of it.
  * - Scope `all` returns the SQL unchanged and the params copied, after the
  *   same checks of the query and the table.
  *
@@ -150,8 +177,9 @@ export function scopedQuery(
       throw new RouterError(
         "SCOPE_REFUSED",
         `Cannot scope table "${table}" in ${quote(sql)}: ${describe(bad)} in ` +
-          `${coreText(sql, parsed.tokens, core)} is on the optional side of a RIGHT or FULL join ` +
-          `(or of a LEFT JOIN without ON), where a WHERE filter would drop unmatched rows`,
+          `${coreText(sql, parsed.tokens, core)} is on the optional side of an outer join ` +
+          `(RIGHT, FULL, or a LEFT JOIN without an ON of its own), where a WHERE filter would drop ` +
+          `unmatched rows`,
       );
     }
     if (inWhere.length === 0) return inOn;
