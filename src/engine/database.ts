@@ -13,6 +13,17 @@
  * pages that changed before it resolves (durability `"commit"`), or marks the
  * database dirty and persists within `flushIntervalMs` (durability `"deferred"`).
  *
+ * A read waits for this process's writes and transactions issued before it,
+ * so it sees them, except while the write that holds the database is waiting
+ * for the cross-process lock (another process's long transaction, or a dead
+ * holder until `lockStaleMs`): then reads run at once on the committed data,
+ * catching up with other processes as usual, and see neither that write nor
+ * the ones queued behind it (so a read issued without awaiting a write before
+ * it may miss that write on shared storage, even when the lock is free).
+ * They never run while a write runs its statements and persists them, or
+ * inside a transaction, where the in-memory database may hold rows that are
+ * not committed.
+ *
  * @module
  */
 import { Mutex } from "async-mutex";
@@ -74,6 +85,13 @@ export class EngineDatabase {
   #refreshing: Promise<void> | undefined;
   #dirty = false;
   #heldLock: Release | undefined;
+  /** The mutex holder is waiting for the cross-process lock and has not touched the database yet. */
+  #awaitingLock = false;
+  /** A catch-up that reads run while the mutex holder waits for the cross-process lock. */
+  #sideRefresh: Promise<void> | undefined;
+  /** Settles when a mutex holder next starts waiting for the cross-process lock. */
+  #lockWaitStarted!: Promise<void>;
+  #startLockWait!: () => void;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #backgroundError: unknown;
   #closed = false;
@@ -85,6 +103,11 @@ export class EngineDatabase {
     this.#shared = adapter.capabilities.sharedAcrossProcesses;
     this.#options = options;
     this.key = key;
+    this.#newLockWait();
+  }
+
+  #newLockWait(): void {
+    this.#lockWaitStarted = new Promise((resolve) => (this.#startLockWait = resolve));
   }
 
   /** Loads and checks the stored image; rejects with `DATABASE_CORRUPT` for a damaged one. */
@@ -133,12 +156,13 @@ export class EngineDatabase {
    * Runs `work(db, statements, a, b)` on the current data, after catching up
    * if the last check is too old. The common case (open, fresh, not inside a
    * write) runs at once, and costs no file-system call: only storage shared
-   * across processes is checked, at most every `maxReadLagMs`.
+   * across processes is checked, at most every `maxReadLagMs`. A write that
+   * is waiting for another process's lock does not hold a read up.
    */
   read<T, A = undefined, B = undefined>(work: DatabaseWork<T, A, B>, a?: A, b?: B): Promise<T> {
     const db = this.#db;
     if (
-      db !== undefined && !this.#mutex.isLocked() &&
+      db !== undefined && (!this.#mutex.isLocked() || this.#awaitingLock) &&
       (!this.#shared || performance.now() - this.#checkedAt < this.#options.maxReadLagMs)
     ) {
       try {
@@ -152,11 +176,38 @@ export class EngineDatabase {
 
   async #readSlowly<T>(work: DatabaseWork<T>): Promise<T> {
     if (this.#db === undefined) await this.ready();
-    if (this.#shared && performance.now() - this.#checkedAt >= this.#options.maxReadLagMs) {
-      await (this.#refreshing ??= this.#refreshExclusive());
+    // This read's place in the mutex queue, behind the writes issued before it, once taken.
+    let turn: Promise<() => void> | undefined;
+    let release: (() => void) | undefined;
+    let caughtUp = false;
+    try {
+      for (;;) {
+        if (release === undefined && this.#mutex.isLocked() && !this.#awaitingLock) {
+          turn ??= this.#mutex.acquire().then((granted) => (release = granted));
+          // A write that starts waiting for the cross-process lock lets the read go ahead.
+          await Promise.race([turn, this.#lockWaitStarted]);
+        }
+        if (release !== undefined) {
+          if (this.#isStale()) await this.#refresh();
+          return this.#run(work);
+        }
+        if (!caughtUp && this.#isStale()) {
+          // While the write holding the mutex only waits for the lock, catching up cannot race it.
+          await (this.#awaitingLock
+            ? this.#sideRefresh ??= this.#refresh().finally(() => (this.#sideRefresh = undefined))
+            : this.#refreshing ??= this.#refreshExclusive());
+          caughtUp = true;
+          continue; // a write may have got the lock meanwhile, and be running
+        }
+        return this.#run(work);
+      }
+    } finally {
+      void turn?.then((granted) => granted());
     }
-    if (this.#mutex.isLocked()) return this.#mutex.runExclusive(() => this.#run(work));
-    return this.#run(work);
+  }
+
+  #isStale(): boolean {
+    return this.#shared && performance.now() - this.#checkedAt >= this.#options.maxReadLagMs;
   }
 
   /**
@@ -288,7 +339,17 @@ export class EngineDatabase {
       throw error;
     }
     if (!this.#shared || this.#heldLock) return noop;
-    const unlock = await this.#store!.lock();
+    let unlock: Release;
+    this.#awaitingLock = true;
+    this.#startLockWait();
+    this.#newLockWait();
+    try {
+      unlock = await this.#store!.lock();
+    } finally {
+      this.#awaitingLock = false;
+      // A reader's failed catch-up is its own error; ours follows below.
+      await this.#sideRefresh?.catch(() => {});
+    }
     try {
       await this.#refresh();
     } catch (error) {
@@ -388,7 +449,10 @@ export class EngineDatabase {
       });
   }
 
-  /** Reloads when another process committed since our version. Caller holds the mutex. */
+  /**
+   * Reloads when another process committed since our version. Caller holds the
+   * mutex, or runs while its holder waits for the cross-process lock.
+   */
   async #refresh(): Promise<void> {
     if (!this.#shared || this.#heldLock) return;
     const version = await this.#store!.version();
