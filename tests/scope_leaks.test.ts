@@ -46,9 +46,8 @@ test("a correlated subquery sees only the scope's rows", async () => {
   await same("global", sql);
 });
 
-test("IN (...), EXISTS and a subquery of a table that is not scoped see only the scope's rows", async () => {
+test("IN (...) and EXISTS subqueries see only the scope's rows", async () => {
   const inList = "SELECT id FROM code WHERE bot_id IN (SELECT id FROM bots) AND id < ?";
-  // The main SELECT reads only code (not filtered); its subquery reads bots.
   assert.equal(await world.alpha.query("bots", inList, [99], { scope: "local" }), [
     { id: 11 },
     { id: 12 },
@@ -59,6 +58,18 @@ test("IN (...), EXISTS and a subquery of a table that is not scoped see only the
     "local",
     "SELECT id FROM code WHERE NOT EXISTS (SELECT 1 FROM bots WHERE id = bot_id)",
   );
+});
+
+test("another shared table read in the same statement is filtered with the same scope", async () => {
+  const sql = "SELECT b.name, c.id FROM bots b CROSS JOIN code c WHERE c.id > ?";
+  const local = await world.alpha.query<{ id: number }>("bots", sql, [0], { scope: "local" });
+  assert.equal(local.length, 9);
+  assert.equal([...new Set(local.map((row) => row.id))].sort(), [11, 12, 13]);
+  const global = await world.alpha.query<{ id: number }>("bots", sql, [0], { scope: "global" });
+  assert.equal([...new Set(global.map((row) => row.id))].sort(), [14, 15, 16, 17]);
+  await same("global", sql, [0]);
+  // With scope all nothing is filtered: every bot with every code row.
+  assert.is((await world.alpha.query("bots", sql, [0], { scope: "all" })).length, 64);
 });
 
 test("a CTE body and every arm of a compound inside a subquery see only the scope's rows", async () => {

@@ -195,6 +195,38 @@ test("scopedQuery() scopes the main SELECT after a WITH clause whose body does n
   db.close();
 });
 
+test("scopedQuery() filters the alsoScope tables wherever the statement reads them", () => {
+  const out = scopedQuery(
+    "SELECT b.id FROM bots b JOIN code c ON c.bot_id = b.id WHERE b.a = ? " +
+      "AND c.id IN (SELECT id FROM code WHERE id > ?) ORDER BY b.id LIMIT ?",
+    [0, 11, 10],
+    { ...global, alsoScope: ["code", "other", "bots"] },
+  );
+  assert.equal(out, {
+    sql: "SELECT b.id FROM bots b JOIN code c ON c.bot_id = b.id WHERE (b.a = ? " +
+      'AND c.id IN (SELECT id FROM code WHERE (id > ?) AND "code".source_menace_id <> ?)) ' +
+      'AND "b".source_menace_id <> ? AND "c".source_menace_id <> ? ORDER BY b.id LIMIT ?',
+    params: [0, 11, "alpha", "alpha", "alpha", 10],
+  });
+  const db = openDb();
+  db.run("UPDATE code SET source_menace_id = 'alpha' WHERE id = 15");
+  assert.equal(ids(db, out.sql, out.params), [6]);
+  db.close();
+  // A table only in alsoScope need not be read; one that is not a plain name is misuse.
+  assert.is(
+    scopedQuery("SELECT id FROM bots", [], { ...local, alsoScope: ["other"] }).params.length,
+    1,
+  );
+  assert.instance(
+    thrown(() => scopedQuery("SELECT id FROM code", [], { ...local, alsoScope: ["bots"] })),
+    TypeError,
+  );
+  assert.instance(
+    thrown(() => scopedQuery("SELECT id FROM bots", [], { ...local, alsoScope: ["a b"] })),
+    TypeError,
+  );
+});
+
 test("scopedQuery() binds the id as a named parameter when params are an object", () => {
   const out = scopedQuery("SELECT id FROM bots WHERE a = :a OR b = @b ORDER BY id LIMIT $n", {
     ":a": 1,

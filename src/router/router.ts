@@ -38,6 +38,7 @@ import type { StorageAdapter, StorageStats } from "../storage/types.ts";
 import { AccessCounter, type AccessCounts } from "./access_counts.ts";
 import { type DBRouterOptions, resolveRouterOptions } from "./options.ts";
 import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "./paths.ts";
+import { otherSharedTables } from "./scope_tables.ts";
 import { sharedBackendFor } from "./shared_target.ts";
 
 const OPERATION = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -180,7 +181,11 @@ export class DBRouter implements AsyncDisposable {
   /**
    * Runs a SELECT on `table` that sees only the rows `scope` allows (`"local"`:
    * this instance's, `"global"`: other instances', `"all"`: every row), with
-   * the menace id bound in its place among `params`. See `scopedQuery`.
+   * the menace id bound in its place among `params`. Every reference to
+   * `table` is filtered, in subqueries, derived tables and CTE bodies too, and
+   * so is every other shared table the statement reads (all carry
+   * `source_menace_id`). A statement that cannot be filtered completely
+   * throws a `RouterError` `SCOPE_REFUSED` and is not run. See `scopedQuery`.
    *
    * @example
    * ```ts
@@ -202,6 +207,7 @@ export class DBRouter implements AsyncDisposable {
       table,
       scope: options.scope,
       menaceId: this.menaceId,
+      alsoScope: conn.database === "shared" ? otherSharedTables(table, sql) : [],
     });
     return conn.all<T>(scoped.sql, scoped.params);
   }

@@ -11,6 +11,7 @@ import { applyEdits, placeCondition, placeInOn } from "./placement.ts";
 import { parseScope } from "./scope.ts";
 import type { Scope } from "./scope.ts";
 import { parseSelect, quote } from "./statement.ts";
+import type { SelectCore } from "./statement.ts";
 import { coreText, findReferences } from "./references.ts";
 import { qualifierOf } from "./table_refs.ts";
 import type { TableRef } from "./table_refs.ts";
@@ -39,6 +40,14 @@ export interface ScopeTarget {
   readonly scope?: Scope;
   /** The current instance's id. */
   readonly menaceId: string;
+  /**
+   * More tables to filter the same way wherever the statement reads them; unlike
+   * `table`, the statement need not read them. `router.query()` passes the
+   * other shared tables the statement reads.
+   *
+   * @default {[]}
+   */
+  readonly alsoScope?: readonly string[];
 }
 
 /**
@@ -161,22 +170,40 @@ export function scopedQuery(
   const scope = parseScope(target.scope ?? "local");
   const menaceId = assertMenaceId(target.menaceId);
   const parsed = parseSelect(sql);
-  const found = findReferences(sql, parsed, table);
+  const others = [...new Set(target.alsoScope ?? [])]
+    .map((name) => assertIdentifier(name, "table name in alsoScope"))
+    .filter((name) => name.toLowerCase() !== table.toLowerCase());
+  const found = [table, ...others].flatMap((name, index) =>
+    findReferences(sql, parsed, name, index === 0).map((c) => ({ ...c, table: name }))
+  );
   const bound = checkParams(sql, parsed.tokens, params ?? [], scope !== "all");
   if (scope === "all") return { sql, params: bound.params };
 
   const placeholder = bound.named ? `:${SCOPE_PARAM}` : "?";
-  const condition = (ref: TableRef) => scopeCondition(qualifierOf(ref, table), scope, placeholder);
-  const placements = found.flatMap(({ core, refs }) => {
+  // One placement per SELECT core, whichever tables it reads, in the order of the statement.
+  const byCore = new Map<number, { core: SelectCore; refs: [TableRef, string][] }>();
+  for (const { core, refs, table: name } of found) {
+    const entry = byCore.get(core.select) ?? { core, refs: [] };
+    entry.refs.push(...refs.map((ref): [TableRef, string] => [ref, name]));
+    byCore.set(core.select, entry);
+  }
+  const cores = [...byCore.values()].sort((a, b) => a.core.select - b.core.select);
+  const condition = ([ref, name]: [TableRef, string]) =>
+    scopeCondition(qualifierOf(ref, name), scope, placeholder);
+  const placements = cores.flatMap(({ core, refs }) => {
+    refs.sort(([a], [b]) => a.at - b.at);
     // A table joined by LEFT JOIN ... ON is filtered in that ON: the same as filtering it first.
-    const inOn = refs.filter((ref) => ref.leftOn !== undefined)
-      .map((ref) => ({ ...placeInOn(parsed.tokens, ref.leftOn!, condition(ref)), count: 1 }));
-    const inWhere = refs.filter((ref) => ref.leftOn === undefined);
-    const bad = inWhere.find((ref) => ref.nullable);
+    const inOn = refs.filter(([ref]) => ref.leftOn !== undefined)
+      .map((entry) => ({
+        ...placeInOn(parsed.tokens, entry[0].leftOn!, condition(entry)),
+        count: 1,
+      }));
+    const inWhere = refs.filter(([ref]) => ref.leftOn === undefined);
+    const bad = inWhere.find(([ref]) => ref.nullable);
     if (bad !== undefined) {
       throw new RouterError(
         "SCOPE_REFUSED",
-        `Cannot scope table "${table}" in ${quote(sql)}: ${describe(bad)} in ` +
+        `Cannot scope table "${bad[1]}" in ${quote(sql)}: ${describe(bad[0])} in ` +
           `${coreText(sql, parsed.tokens, core)} is on the optional side of an outer join ` +
           `(RIGHT, FULL, or a LEFT JOIN without an ON of its own), where a WHERE filter would drop ` +
           `unmatched rows`,

@@ -40,7 +40,8 @@ interface CteExtent {
  * defines that name (SQLite makes a CTE name visible in every body of its WITH
  * clause and in the statement after it, not only after its definition).
  *
- * Throws a `TypeError` when no core reads the table, and a
+ * Throws a `TypeError` when no core reads the table (unless `required` is
+ * `false`: then the result is empty), and a
  * {@linkcode RouterError} `SCOPE_REFUSED` for `x IN bots`, the one other way
  * SQL reads a table's rows, which would otherwise escape the filter.
  *
@@ -52,7 +53,12 @@ interface CteExtent {
  * findReferences(sql, parseSelect(sql), "bots").map((c) => c.refs[0].alias); // [undefined, "b"]
  * ```
  */
-export function findReferences(sql: string, parsed: ParsedSelect, table: string): CoreRefs[] {
+export function findReferences(
+  sql: string,
+  parsed: ParsedSelect,
+  table: string,
+  required = true,
+): CoreRefs[] {
   const { tokens } = parsed;
   const wanted = asciiLower(table);
   const extents = cteExtents(sql, tokens).filter((extent) => extent.names.includes(wanted));
@@ -71,13 +77,44 @@ export function findReferences(sql: string, parsed: ParsedSelect, table: string)
       .filter((ref) => isTable(ref.schema, ref.table, ref.at));
     if (refs.length > 0) found.push({ core, refs });
   }
-  if (found.length === 0) {
+  if (found.length === 0 && required) {
     throw new TypeError(
       `Cannot scope table "${table}" in ${quote(sql)}: the statement does not read it ` +
         `in any FROM clause`,
     );
   }
   return found;
+}
+
+/**
+ * The names of the tables that the FROM clauses of `parsed` read, anywhere in
+ * the statement, lower-cased (ASCII only) and without schema; names that are
+ * CTEs where they appear are left out.
+ *
+ * @example
+ * ```ts
+ * import { parseSelect } from "./statement.ts";
+ * import { tablesRead } from "./references.ts";
+ * const sql = "WITH c AS (SELECT 1) SELECT * FROM Bots WHERE id IN (SELECT id FROM main.code, c)";
+ * tablesRead(sql, parseSelect(sql)); // ["bots", "code"]
+ * ```
+ */
+export function tablesRead(sql: string, parsed: ParsedSelect): string[] {
+  const { tokens } = parsed;
+  const extents = cteExtents(sql, tokens);
+  const names = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    if (keywordOf(tokens[i]) !== "SELECT") continue;
+    const core = coreAt(tokens, i);
+    if (core.from === undefined) continue;
+    for (const ref of tableRefs(tokens, core.from + 1, core.where ?? core.tail)) {
+      const name = asciiLower(ref.table);
+      const isCte = ref.schema === undefined &&
+        extents.some((e) => e.names.includes(name) && e.start <= ref.at && ref.at < e.end);
+      if (!isCte) names.add(name);
+    }
+  }
+  return [...names];
 }
 
 /**

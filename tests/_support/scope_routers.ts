@@ -42,7 +42,7 @@ export const BOT_ROWS: readonly BotRow[] = [
 export interface ScopeWorld {
   readonly alpha: DBRouter;
   readonly beta: DBRouter;
-  /** Runs `sql` unscoped on a database holding only the `bots` rows `scope` lets alpha see. */
+  /** Runs `sql` unscoped on a database holding only the rows `scope` lets alpha see. */
   oracle(scope: Scope, sql: string, params: unknown): Record<string, unknown>[];
   /** Closes both routers and the oracles. */
   close(): Promise<void>;
@@ -51,8 +51,8 @@ export interface ScopeWorld {
 /**
  * Opens the world: alpha and beta insert their own rows through `insert()`
  * (stamped with their id); gamma's row and the orphan are written as raw SQL.
- * `code` has one row per bot (`id` = bot id + 10) and is never filtered when
- * `bots` is the scoped table.
+ * `code`, another shared table, has one row per bot (`id` = bot id + 10),
+ * owned like its bot; `router.query("bots", ...)` filters it too.
  */
 export async function openScopeWorld(): Promise<ScopeWorld> {
   const storage = memoryStorage();
@@ -78,12 +78,11 @@ export async function openScopeWorld(): Promise<ScopeWorld> {
   for (const scope of ["local", "global", "all"] as const) {
     const db = await rawSqlJs(SCHEMA);
     for (const row of BOT_ROWS) {
-      db.run("INSERT INTO code VALUES (?, ?, ?)", [row.id + 10, row.id, row.owner]);
       const seen = scope === "all" ||
         (row.owner !== null && (row.owner === "alpha") === (scope === "local"));
-      if (seen) {
-        db.run("INSERT INTO bots VALUES (?, ?, ?, ?)", [row.id, row.name, row.grp, row.owner]);
-      }
+      if (!seen) continue;
+      db.run("INSERT INTO bots VALUES (?, ?, ?, ?)", [row.id, row.name, row.grp, row.owner]);
+      db.run("INSERT INTO code VALUES (?, ?, ?)", [row.id + 10, row.id, row.owner]);
     }
     oracles.set(scope, db);
   }

@@ -1,0 +1,47 @@
+/**
+ * Which other shared tables a query reads, so that `router.query()` filters
+ * them with the same scope as the table it was given.
+ *
+ * @module
+ */
+import { tablesRead } from "../scope/references.ts";
+import { parseSelect } from "../scope/statement.ts";
+import { routeTable, SHARED_TABLES } from "../routing/tables.ts";
+
+/**
+ * The shared tables (by `SHARED_TABLES`, as declared there) that `sql` reads
+ * anywhere, other than `table`. SQL that does not parse gives `[]`: the
+ * scoper then reports the problem itself.
+ *
+ * @example
+ * ```ts
+ * import { otherSharedTables } from "./scope_tables.ts";
+ * otherSharedTables("bots", "SELECT * FROM bots JOIN code ON code.bot_id = bots.id"); // ["code"]
+ * ```
+ */
+export function otherSharedTables(table: string, sql: string): string[] {
+  let read: string[];
+  try {
+    read = tablesRead(sql, parseSelect(sql));
+  } catch {
+    return [];
+  }
+  const wanted = new Set(read);
+  const own = asciiLower(table);
+  return [...SHARED_TABLES].filter((name) => {
+    const lower = asciiLower(name);
+    return lower !== own && wanted.has(lower) && isShared(name);
+  });
+}
+
+function isShared(name: string): boolean {
+  try {
+    return routeTable(name) === "shared";
+  } catch {
+    return false; // denied or ambiguous: not for the scoper to decide
+  }
+}
+
+function asciiLower(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
