@@ -82,6 +82,7 @@ export {
 } from "./src/errors.ts";
 export type { ConfigIssue, RouterErrorCode } from "./src/errors.ts";
 export type { AccessEvent, RouterObserver } from "./src/observe/hooks.ts";
+export type { AuditRotationOptions } from "./src/observe/audit_rotation.ts";
 export { LOG_CATEGORY } from "./src/observe/log.ts";
 export { formatJsonRecord, formatKvRecord } from "./src/observe/log_format.ts";
 export { METER_NAME, TABLE_ACCESS_METRIC } from "./src/observe/metrics.ts";
@@ -101,6 +102,7 @@ export type {
   LoadedImage,
   PageCommit,
   RecordLog,
+  RecordLogEnds,
   RecordLogEntry,
   Release,
   StorageAdapter,

@@ -1,10 +1,11 @@
 /**
  * One audit log appended by a Node, a Deno and a Bun process at once: every
- * line intact, none lost, each writer's chain unbroken.
+ * line intact, none lost, each writer's chain unbroken; and the same while the
+ * log rotates every 256 KiB, read back as one log.
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -68,6 +69,59 @@ test(`node, deno and bun append ${COUNT} accesses each to one file at once: ever
   const verify = await runCli(["analyze", "--verify", path]);
   assert.is(verify.code, 0, verify.err);
   assert.match(verify.out, `Integrity: ok, ${3 * COUNT} lines in 3 writer chains`);
+});
+
+test(`node, deno and bun append ${COUNT} accesses each while the log rotates: none lost, torn or doubled`, async () => {
+  const path = folder.path("rotating-audit.log");
+  const startAt = String(Date.now() + 2500);
+  const rotation = JSON.stringify({ maxBytes: 256 * 1024 });
+  const runs = await Promise.all(
+    RUNTIMES.map((runtime) =>
+      runScript(join(ROOT, "tests/_support/observe_child.ts"), {
+        runtime,
+        args: ["close", `menace-${runtime}`, String(COUNT), path, startAt, rotation],
+        env: {
+          DB_ROUTER_AUDIT_LOG: undefined,
+          DB_ROUTER_CONFIG: undefined,
+          DB_ROUTER_AUDIT_CHAIN: "1",
+        },
+      })
+    ),
+  );
+  for (const [i, run] of runs.entries()) {
+    assert.is(run.code, 0, `${RUNTIMES[i]}: ${run.stderr}`);
+    assert.match(run.stdout, '{"closed":true}');
+  }
+  const names = readdirSync(folder.dir)
+    .filter((name) => name.startsWith("rotating-audit.log.") && !name.endsWith("-dbrlock"))
+    .sort();
+  assert.ok(names.length >= 20, `${names.length} rotated files`);
+  const perMenace = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const name of [...names, "rotating-audit.log"]) {
+    const text = readFileSync(join(folder.dir, name), "utf8");
+    assert.ok(text.endsWith("\n"), `${name} ends with a newline`);
+    assert.ok(text.length <= 256 * 1024 || name === "rotating-audit.log", `${name} is small`);
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      const record = JSON.parse(line);
+      if ("rotated_from" in record) continue;
+      assert.not.ok(seen.has(line), `a line written twice: ${line}`);
+      seen.add(line);
+      perMenace.set(record.menace_id, (perMenace.get(record.menace_id) ?? 0) + 1);
+    }
+  }
+  assert.equal(Object.fromEntries(perMenace), {
+    "menace-node": COUNT,
+    "menace-deno": COUNT,
+    "menace-bun": COUNT,
+  });
+  const verify = await runCli(["analyze", "--verify", path]);
+  assert.is(verify.code, 0, verify.err);
+  assert.match(
+    verify.out,
+    `Integrity: ok, ${3 * COUNT} lines of ${names.length + 1} files in 3 writer chains`,
+  );
 });
 
 test.run();

@@ -207,7 +207,7 @@ test("an append that a claim moves away while it is being written is repeated in
       };
     },
   };
-  const records = fileRecords(racing, (name) => name, false);
+  const records = fileRecords(racing, (name) => name, false, { staleMs: 5000, timeoutMs: 60000 });
   await records.append(log, ["one", "two"]);
   assert.is(claims, 2, "written twice");
   assert.equal(readFileSync(claimed, "utf8"), "one\ntwo\n", "the claimed log got the first write");

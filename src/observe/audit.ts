@@ -23,11 +23,22 @@
  * `close()` or `ready()` with `AUDIT_WRITE_FAILED`, so lines are never lost
  * in silence.
  *
+ * The log rotates by size and age (`audit_rotation.ts`) wherever the
+ * storage's records can lock, which file and memory storage can.
+ *
  * @module
  */
 import { RouterError } from "../errors.ts";
 import type { RecordLog } from "../storage/types.ts";
 import { AuditChain } from "./audit_chain.ts";
+import {
+  appendRotating,
+  type AuditRotation,
+  type AuditRotationOptions,
+  canRotate,
+  resolveAuditRotation,
+  type RotatingLog,
+} from "./audit_rotation.ts";
 import type { AccessEvent, RouterObserver } from "./hooks.ts";
 
 /** Options of {@linkcode AuditLogObserver}. */
@@ -40,6 +51,12 @@ export interface AuditLogOptions {
   batchLines?: number;
   /** Lines kept while appends fail; older ones are dropped and reported. @default 100000 */
   maxPendingLines?: number;
+  /**
+   * When the log rotates (`audit_rotation.ts`); `false` never rotates. Storage
+   * whose records cannot lock (IndexedDB) does not rotate, and refuses options.
+   * @default rotation by 64 MiB or a day, every file kept, where the storage can
+   */
+  rotation?: AuditRotationOptions | false;
   /** Told about the first failure of a run of failed appends. */
   onError?(error: RouterError): void;
 }
@@ -69,6 +86,7 @@ export class AuditLogObserver implements RouterObserver {
   readonly #maxPending: number;
   readonly #onError?: (error: RouterError) => void;
   readonly #chain: AuditChain | undefined;
+  readonly #rotation: AuditRotation | undefined;
   // Waiting accesses, as parallel arrays: the line is built at append time,
   // so that getConnection pays for four array pushes and a clock read only.
   #menaces: string[] = [];
@@ -95,6 +113,14 @@ export class AuditLogObserver implements RouterObserver {
     this.#maxPending = options.maxPendingLines ?? 100_000;
     this.#onError = options.onError;
     this.#chain = options.chain ? new AuditChain() : undefined;
+    const rotation = options.rotation ?? (canRotate(records) ? {} : false);
+    if (rotation !== false && !canRotate(records)) {
+      throw new RouterError(
+        "UNSUPPORTED",
+        `Cannot rotate audit log "${path}": its storage's records cannot be locked`,
+      );
+    }
+    this.#rotation = rotation === false ? undefined : resolveAuditRotation(rotation);
   }
 
   /** Buffers the access; appends start from here only when a batch is full. */
@@ -163,7 +189,11 @@ export class AuditLogObserver implements RouterObserver {
         ? this.#lines.splice(0)
         : this.#lines.splice(0, MAX_APPEND_LINES);
       try {
-        await this.#records.append(this.path, batch);
+        if (this.#rotation === undefined) await this.#records.append(this.path, batch);
+        else {
+          const records = this.#records as RotatingLog;
+          await appendRotating(records, this.path, batch, this.#rotation, Date.now());
+        }
         this.#failure = undefined;
       } catch (cause) {
         this.#lines = batch.concat(this.#lines);

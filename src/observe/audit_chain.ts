@@ -64,6 +64,8 @@ export class AuditChain {
 
 /** One break in the chains found by {@linkcode ChainVerifier}. */
 export interface ChainProblem {
+  /** The file's name, when the log is a set of rotated files. */
+  readonly file?: string;
   /** 1-based line number in the file. */
   readonly line: number;
   /** What is wrong, in the library's message style. */
@@ -91,16 +93,22 @@ export class ChainVerifier {
   readonly #heads = new Map<string, { menaceId: string; count: number }>();
   /** Chains started (lines with {@linkcode CHAIN_START}). */
   chains = 0;
+  /** Chains taken as continuing from removed files (see `check`). */
+  continued = 0;
 
   /**
    * Checks line number `lineNumber` (its exact text, its `menace_id` and its
-   * `prev_hash`); returns the problem, if any, and advances the chains.
+   * `prev_hash`); returns the problem, if any, and advances the chains. With
+   * `afterRemoved` (lines of the first file left after older rotated files were
+   * removed), a line that follows no line seen is taken as continuing a chain
+   * from the removed files, and counted in {@linkcode continued}.
    */
   check(
     lineNumber: number,
     text: string,
     menaceId: string,
     prevHash: string | undefined,
+    afterRemoved = false,
   ): ChainProblem | undefined {
     let problem: ChainProblem | undefined;
     if (prevHash === undefined) {
@@ -110,6 +118,8 @@ export class ChainVerifier {
     } else if (this.#heads.get(prevHash)?.menaceId === menaceId) {
       const head = this.#heads.get(prevHash)!;
       if (--head.count === 0) this.#heads.delete(prevHash);
+    } else if (afterRemoved) {
+      this.continued++;
     } else {
       problem = {
         line: lineNumber,

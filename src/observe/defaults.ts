@@ -22,6 +22,7 @@ import type { Host } from "../storage/host.ts";
 import type { StorageAdapter } from "../storage/types.ts";
 import { accessLogObserver } from "./access_log.ts";
 import { AuditLogObserver } from "./audit.ts";
+import type { AuditRotationOptions } from "./audit_rotation.ts";
 import type { RouterObserver } from "./hooks.ts";
 import { RouterLog } from "./log.ts";
 import { parseLogSettings } from "./log_env.ts";
@@ -43,6 +44,8 @@ export interface DefaultObserversInput {
   auditLog?: string | false;
   /** The router option `auditChain`. */
   auditChain?: boolean;
+  /** The router option `auditRotation`. */
+  auditRotation?: AuditRotationOptions | false;
   /** The config file's `audit_log`. @default what the library loaded on import */
   configAuditLog?: string;
   /** Replaces the console sink used while LogTape is not configured (tests). */
@@ -109,6 +112,7 @@ export function defaultObservers(input: DefaultObserversInput): RouterObserver[]
     observers.push(
       new AuditLogObserver(storage.records, path, {
         chain,
+        rotation: input.auditRotation,
         onError: (error) =>
           log.emit("audit", "error", "{reason}", { reason: error.message, code: error.code, path }),
       }),

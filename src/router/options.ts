@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { type DatabaseOptions, DEFAULT_DATABASE_OPTIONS } from "../engine/database.ts";
+import type { AuditRotationOptions } from "../observe/audit_rotation.ts";
 import type { RouterObserver } from "../observe/hooks.ts";
 import type { StorageAdapter } from "../storage/types.ts";
 
@@ -32,6 +33,13 @@ export interface DBRouterOptions extends Partial<DatabaseOptions> {
    * @default `DB_ROUTER_AUDIT_CHAIN` (`1`, `true`, `yes`, `on`), else false
    */
   auditChain?: boolean;
+  /**
+   * When the audit log rotates (`audit.log` to `audit.log.000001`, ...) and how
+   * many rotated files are kept; `false` never rotates. Every process writing
+   * one log must use the same setting (see README, Audit log).
+   * @default `{ maxBytes: 64 MiB, maxAgeMs: a day, keepFiles: Infinity }`
+   */
+  auditRotation?: AuditRotationOptions | false;
   /**
    * The folder of `queueWrite()` queue files, which `db-router sync` applies.
    * @default `DB_ROUTER_QUEUE_DIR`, else `queue/` beside the shared database
@@ -69,6 +77,16 @@ const DBRouterOptionsSchema = v.object({
     ),
   ),
   auditChain: v.optional(v.boolean("expected true or false")),
+  auditRotation: v.optional(
+    v.union([
+      v.literal(false),
+      v.strictObject({
+        maxBytes: v.optional(v.number()),
+        maxAgeMs: v.optional(v.number()),
+        keepFiles: v.optional(v.number()),
+      }),
+    ], "expected false or { maxBytes?, maxAgeMs?, keepFiles? }"),
+  ),
   queueDir: v.optional(v.pipe(v.string(), v.minLength(1, "expected a folder path"))),
   observers: v.optional(
     v.array(
@@ -87,6 +105,7 @@ export interface ResolvedRouterOptions {
   observers: readonly RouterObserver[];
   auditLog?: string | false;
   auditChain?: boolean;
+  auditRotation?: AuditRotationOptions | false;
   queueDir?: string;
 }
 
@@ -116,6 +135,7 @@ export function resolveRouterOptions(options: DBRouterOptions | undefined): Reso
     observers: Object.freeze([...(o.observers ?? [])]),
     auditLog: o.auditLog,
     auditChain: o.auditChain,
+    auditRotation: o.auditRotation,
     queueDir: o.queueDir,
   };
 }

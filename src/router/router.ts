@@ -107,6 +107,7 @@ export class DBRouter implements AsyncDisposable {
         storage: this.#storage,
         auditLog: resolved.auditLog,
         auditChain: resolved.auditChain,
+        auditRotation: resolved.auditRotation,
       }),
       ...resolved.observers,
     ];

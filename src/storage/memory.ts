@@ -44,6 +44,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
   const images = new Map<string, { image: Uint8Array; version: number }>();
   const locks = new Map<string, Mutex>();
   const logs = new Map<string, string[]>();
+  const logLocks = new Map<string, Mutex>();
   for (const [key, image] of Object.entries(options.initial ?? {})) {
     images.set(normalizeKey(key), { image: image.slice(), version: 1 });
   }
@@ -86,6 +87,17 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
       remove(name) {
         logs.delete(name);
         return Promise.resolve();
+      },
+      async lock(name) {
+        let mutex = logLocks.get(name);
+        if (!mutex) logLocks.set(name, mutex = new Mutex());
+        return releaseOnce(await mutex.acquire());
+      },
+      ends(name) {
+        const log = logs.get(name);
+        if (!log) return Promise.resolve(undefined);
+        const size = log.reduce((sum, line) => sum + line.length + 1, 0);
+        return Promise.resolve({ size, first: log[0], last: log.at(-1) });
       },
     },
   };

@@ -132,6 +132,25 @@ export interface RecordLog {
   claim?(name: string, to: string): Promise<boolean>;
   /** Deletes log `name`; a missing log is not an error. */
   remove?(name: string): Promise<void>;
+  /**
+   * Takes the exclusive lock of log `name`: across processes for files, within
+   * the adapter for memory. Appends do not take it; writers that must not
+   * interleave with each other's work on the log (rotating an audit log) do.
+   * A holder that died is recovered from as the adapter's database locks are.
+   */
+  lock?(name: string): Promise<Release>;
+  /** Size, first and last complete lines of log `name`; `undefined` when it does not exist. */
+  ends?(name: string): Promise<RecordLogEnds | undefined>;
+}
+
+/** What {@linkcode RecordLog.ends} finds. */
+export interface RecordLogEnds {
+  /** Size in bytes. */
+  readonly size: number;
+  /** The first complete line, unless there is none or it is very long (over 64 KiB). */
+  readonly first?: string;
+  /** The last complete line, unless there is none or it is very long (over 64 KiB). */
+  readonly last?: string;
 }
 
 /** A storage adapter: where database images and records are kept. */

@@ -5,18 +5,19 @@
  * event loop every 100 accesses so that timed batches interleave with other
  * processes. Prints one JSON line per step on standard output.
  *
- * Usage: observe_child.ts <close|exit|ready> <menaceId> <count> [auditLog] [startAt]
+ * Usage: observe_child.ts <close|exit|ready> <menaceId> <count> [auditLog] [startAt] [rotation]
  *  - `close` closes the router at the end, `exit` just ends (no `close()`),
  *    `ready` calls `ready()` first and prints its error, if any.
  *  - Without `auditLog` (or with `-`), the environment and config file decide.
  *  - `startAt` (milliseconds since the epoch) delays the accesses until
  *    then, so that processes started one after another run at once.
+ *  - `rotation` is the router option `auditRotation`, as JSON.
  *
  * @module
  */
 import { DBRouter, memoryStorage } from "../../mod.ts";
 
-const [ending, menaceId, count, auditLog, startAt] = process.argv.slice(2);
+const [ending, menaceId, count, auditLog, startAt, rotation] = process.argv.slice(2);
 const ACCESSES: Array<[string, string]> = [
   ["bots", "write"],
   ["bots", "read"],
@@ -39,6 +40,7 @@ try {
   router = new DBRouter(menaceId, "local.db", "shared.db", {
     storage: memoryStorage(),
     ...(auditLog && auditLog !== "-" ? { auditLog } : {}),
+    ...(rotation ? { auditRotation: JSON.parse(rotation) } : {}),
   });
 } catch (error) {
   report(failure(error));

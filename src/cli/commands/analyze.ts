@@ -20,12 +20,15 @@ count, then by name:
      update, delete, upsert, replace, create, alter, drop, truncate) on the tables
      that are shared as this process loads the routing: the built-in sets,
      config/db_router_tables.json or DB_ROUTER_CONFIG, DB_ROUTER_*_TABLES.
-The log is streamed: its size does not matter. Lines that are not audit
-lines are skipped and counted on standard error.
+The log is streamed: its size does not matter. A log that rotated is read
+as one: <audit.log>.000001, <audit.log>.000002, ... then <audit.log>. Lines
+that are not audit lines are skipped and counted on standard error.
 
 Options:
-  --json      print {records, malformed, byOperation, byTable, topSharedWriters, verify?}
-  --verify    check the prev_hash chains: report edited, removed or torn lines
+  --json      print {files, records, malformed, byOperation, byTable, topSharedWriters, verify?}
+  --verify    check the prev_hash chains: report edited, removed or torn lines,
+              and that each rotated file continues the one before it; say
+              where files removed by the rotation's keepFiles end
   --top N     writers to list (default 10; 0 lists all)
   -h, --help  show this help
 
@@ -58,29 +61,44 @@ export const analyzeCommand: Command = {
       io.err(
         `db-router analyze: skipped ${result.malformed} malformed line${
           result.malformed === 1 ? "" : "s"
-        } (the first is line ${result.firstMalformed})\n`,
+        } (the first is line ${result.firstMalformed}${
+          result.files.length > 1 ? ` of ${result.firstMalformedFile}` : ""
+        })\n`,
       );
     }
     const verify = result.verify;
     if (values.json) {
-      const { records, malformed } = result;
-      io.out(`${JSON.stringify({ records, malformed, ...report, verify }, null, 2)}\n`);
+      const { files, records, malformed } = result;
+      io.out(`${JSON.stringify({ files, records, malformed, ...report, verify }, null, 2)}\n`);
     } else {
       io.out(formatReport(report));
       if (verify) {
+        const files = result.files.length > 1 ? ` of ${result.files.length} files` : "";
         io.out(
           verify.problemCount === 0
-            ? `\nIntegrity: ok, ${result.records} lines in ${verify.chains} writer chain${
+            ? `\nIntegrity: ok, ${result.records} lines${files} in ${verify.chains} writer chain${
               verify.chains === 1 ? "" : "s"
             }\n`
             : `\nIntegrity: FAILED, ${verify.problemCount} problems in ${
               result.records + result.malformed
-            } lines\n`,
+            } lines${files}\n`,
         );
+        const removed = verify.removedPrefix;
+        if (removed) {
+          io.out(
+            `Removed prefix: the log begins at ${removed.firstFile}, which continues ${removed.continues} ` +
+              `(removed); ${removed.continuedChains} chain${
+                removed.continuedChains === 1 ? "" : "s"
+              } continue from the removed files\n`,
+          );
+        }
       }
     }
     if (!verify || verify.problemCount === 0) return 0;
-    for (const problem of verify.problems) io.err(`line ${problem.line}: ${problem.message}\n`);
+    for (const problem of verify.problems) {
+      const file = problem.file === undefined ? "" : `${problem.file} `;
+      io.err(`${file}line ${problem.line}: ${problem.message}\n`);
+    }
     const more = verify.problemCount - verify.problems.length;
     if (more > 0) io.err(`... and ${more} more\n`);
     return 1;

@@ -80,7 +80,7 @@ export function fileStorage(
       await checkLocation(fs, path);
       return new FileDatabase(fs, path, databaseOptions);
     },
-    records: fileRecords(fs, resolveLocation, options.syncRecords ?? true),
+    records: fileRecords(fs, resolveLocation, options.syncRecords ?? true, databaseOptions),
   };
 }
 

@@ -22,22 +22,29 @@
  * path (same inode) and, if not, writes its lines again to the new log. Lines
  * are then never lost to a claim, and may be read twice (see `RecordLog`).
  *
+ * A log's lock (`lock`, for audit log rotation) is the database write lock of
+ * `lock.ts` in the folder `<log>-dbrlock/`.
+ *
  * @module
  */
 import { dirname } from "../../path.ts";
 import { type FileHandle, type FileSystem, isNotFound, readFully } from "./file_system.ts";
-import type { RecordLog, RecordLogEntry } from "../types.ts";
+import type { RecordLog, RecordLogEnds, RecordLogEntry } from "../types.ts";
+import { acquireFileLock, type FileLockOptions } from "./lock.ts";
 
 const NEWLINE = 0x0a;
 
 /**
  * Creates the record log of a file storage adapter. `resolve` turns a record
  * log's name into an absolute path; with `sync`, each append is `fdatasync`ed
- * before it resolves.
+ * before it resolves; `lockOptions` are those of the adapter's database locks.
  *
  * @example
  * ```ts ignore
- * const records = fileRecords(fs, (name) => resolve(fs.cwd(), name), true);
+ * const records = fileRecords(fs, (name) => resolve(fs.cwd(), name), true, {
+ *   staleMs: 5000,
+ *   timeoutMs: 60000,
+ * });
  * await records.append("queue/alpha.jsonl", ['{"table":"bots"}']);
  * for await (const line of records.read("queue/alpha.jsonl")) console.log(line);
  * ```
@@ -46,6 +53,7 @@ export function fileRecords(
   fs: FileSystem,
   resolve: (name: string) => string,
   sync: boolean,
+  lockOptions: FileLockOptions,
 ): RecordLog {
   return {
     async append(name, lines) {
@@ -122,7 +130,49 @@ export function fileRecords(
         if (!isNotFound(error)) throw error;
       }
     },
+    async lock(name) {
+      const path = resolve(name);
+      await fs.mkdir(dirname(path));
+      const lock = await acquireFileLock(fs, `${path}-dbrlock`, path, lockOptions);
+      return () => lock.release();
+    },
+    ends(name) {
+      return readEnds(fs, resolve(name));
+    },
   };
+}
+
+/** Bytes read at each end of a log by `ends`: audit lines are far shorter. */
+const END_BYTES = 65536;
+
+async function readEnds(fs: FileSystem, path: string): Promise<RecordLogEnds | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(path, "read");
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const decoder = new TextDecoder();
+    const head = new Uint8Array(Math.min(size, END_BYTES));
+    const headBytes = head.subarray(0, await readFully(handle, head, 0));
+    // Empty lines carry nothing (see above): the first and last lines are the non-empty ones.
+    const lines = (bytes: Uint8Array) => decoder.decode(bytes).split("\n");
+    const firstLines = lines(headBytes);
+    firstLines.pop(); // unfinished, or empty after the last newline
+    const first = firstLines.find((line) => line !== "");
+    const tailStart = Math.max(0, size - END_BYTES);
+    const tail = new Uint8Array(size - tailStart);
+    const tailLines = lines(tail.subarray(0, await readFully(handle, tail, tailStart)));
+    tailLines.pop();
+    if (tailStart > 0) tailLines.shift(); // may have begun before the bytes read
+    const last = tailLines.findLast((line) => line !== "");
+    return { size, first, last };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A claim would have to win this many races in a row against one append. */
