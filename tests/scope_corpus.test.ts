@@ -96,6 +96,26 @@ const SHAPES: readonly ((t: string) => Shape)[] = [
     sql: `SELECT id FROM code WHERE bot_id NOT IN (SELECT id FROM ${t} WHERE id > ?)`,
     params: [0],
   }),
+  (t) => ({ sql: `SELECT rowid AS r, name FROM ${t} WHERE rowid > ?`, params: [1] }),
+  (t) => ({
+    sql: `SELECT b.id, d.id AS d FROM ${t} b LEFT JOIN code c ON c.bot_id = b.id ` +
+      `LEFT JOIN ${t} d ON d.id = c.bot_id + 1`,
+    params: [],
+  }),
+  (t) => ({
+    sql: `SELECT count(*) FILTER (WHERE grp = 'x') AS n, max(id) OVER () AS m FROM ${t}`,
+    params: [],
+  }),
+  (t) => ({
+    sql: "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 8) " +
+      `SELECT n, (SELECT name FROM ${t} WHERE id = n) AS name FROM r`,
+    params: [],
+  }),
+  (t) => ({ sql: `SELECT id FROM ${t} LIMIT (SELECT count(*) FROM ${t}) - ?`, params: [1] }),
+  (t) => ({
+    sql: `SELECT id FROM ${t} WHERE id > ? UNION VALUES ((SELECT max(id) FROM ${t}))`,
+    params: [0],
+  }),
 ];
 
 /** Statements the scoper cannot prove: refused, never run. */
@@ -112,7 +132,11 @@ const WRAPPERS: readonly ((shape: Shape) => Shape | undefined)[] = [
   (s) => s,
   (s) => ({ sql: `SELECT * FROM (${s.sql}) AS wrapped`, params: s.params }),
   (s) => ({ sql: `WITH w AS (${s.sql}) SELECT * FROM w`, params: s.params }),
-  (s) => ({ sql: `${s.sql} UNION ALL ${s.sql}`, params: [...s.params, ...s.params] }),
+  // A compound arm may not start with WITH or hold its own LIMIT.
+  (s) =>
+    /^WITH|\bLIMIT\b/.test(s.sql)
+      ? undefined
+      : { sql: `${s.sql} UNION ALL ${s.sql}`, params: [...s.params, ...s.params] },
   (s) => ({ sql: `SELECT (SELECT count(*) FROM (${s.sql})) AS n`, params: s.params }),
   (s) => ({ sql: `SELECT 0 AS k, * FROM (${s.sql}) LIMIT ?`, params: [...s.params, 100] }),
 ];
