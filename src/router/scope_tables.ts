@@ -20,18 +20,22 @@ import { routeTable, SHARED_TABLES } from "../routing/tables.ts";
  * ```
  */
 export function otherSharedTables(table: string, sql: string): string[] {
-  let read: string[];
+  // Most queries name no other shared table at all: skip the parse for them. Full lower-casing
+  // only adds candidates (SQLite folds ASCII letters alone), and the parse decides.
+  const text = sql.toLowerCase();
+  const own = asciiLower(table);
+  const named = [...SHARED_TABLES].filter((name) => {
+    const lower = asciiLower(name);
+    return lower !== own && text.includes(lower);
+  });
+  if (named.length === 0) return [];
+  let read: Set<string>;
   try {
-    read = tablesRead(sql, parseSelect(sql));
+    read = new Set(tablesRead(sql, parseSelect(sql)));
   } catch {
     return [];
   }
-  const wanted = new Set(read);
-  const own = asciiLower(table);
-  return [...SHARED_TABLES].filter((name) => {
-    const lower = asciiLower(name);
-    return lower !== own && wanted.has(lower) && isShared(name);
-  });
+  return named.filter((name) => read.has(asciiLower(name)) && isShared(name));
 }
 
 function isShared(name: string): boolean {
