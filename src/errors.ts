@@ -24,7 +24,9 @@ export type RouterErrorCode =
   | "UNSUPPORTED"
   | "AUDIT_WRITE_FAILED"
   | "STORAGE_QUOTA"
-  | "SCOPE_REFUSED";
+  | "SCOPE_REFUSED"
+  | "FOREIGN_WRITE"
+  | "FOREIGN_JOURNAL";
 
 /**
  * Base class of every error the router raises for a condition a caller may

@@ -157,7 +157,9 @@ function fileCases(runtime: Runtime): void {
     fourth.fill(44, 2 * 1024, 3 * 1024);
     await folding.commit(commitOf(images[2], fourth, 1024));
     assert.is(folding.stats().compactions, 1);
-    // The crash: the new base is in place, the old log is still there.
+    // The crash: the new base is in place, the old log is still there, and the
+    // new log (which names the new base) still waits at its temporary name.
+    writeFileSync(`${path}-dbrlog-next`, readFileSync(`${path}-dbrlog`));
     writeFileSync(`${path}-dbrlog`, oldLog);
     const db = await storage().open(path);
     const loaded = await db.load();

@@ -432,8 +432,9 @@ export class EngineDatabase {
     } catch (cause) {
       // Memory now holds a change that storage does not: return to what storage has.
       this.#install({ image: this.#shadow, version: this.#version }, "header");
-      // A full quota keeps its own code: callers may free space and retry.
-      if (cause instanceof RouterError && cause.code === "STORAGE_QUOTA") throw cause;
+      // A full quota keeps its own code: callers may free space and retry; so do
+      // another program's writes to a database file (see storage/file/foreign.ts).
+      if (cause instanceof RouterError && KEPT_CODES.has(cause.code)) throw cause;
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new RouterError("PERSIST_FAILED", `Cannot save database "${this.key}": ${reason}`, {
         cause,
@@ -484,3 +485,8 @@ export class EngineDatabase {
 }
 
 const noop: Release = () => Promise.resolve();
+const KEPT_CODES: ReadonlySet<string> = new Set([
+  "STORAGE_QUOTA",
+  "FOREIGN_WRITE",
+  "FOREIGN_JOURNAL",
+]);

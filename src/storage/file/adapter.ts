@@ -37,6 +37,15 @@ export interface FileStorageOptions {
    */
   lockTimeoutMs?: number;
   /**
+   * Milliseconds after a process's last commit to the page log, with no commit
+   * by any process since, after which it folds the log into the base file, so
+   * that other SQLite programs reading the file see every commit. `false`
+   * folds only past `compactThresholdBytes`, at `close()` and by
+   * `db-router fold`. A fold writes the whole file once.
+   * @default 5000
+   */
+  foldIdleMs?: number | false;
+  /**
    * Whether `records.append` waits for the lines to reach the disk (`fdatasync`).
    * @default true
    */
@@ -62,6 +71,9 @@ export function fileStorage(
     compactThresholdBytes: positive("compactThresholdBytes", options.compactThresholdBytes),
     staleMs: positive("lockStaleMs", options.lockStaleMs) ?? 5000,
     timeoutMs: positive("lockTimeoutMs", options.lockTimeoutMs) ?? 60000,
+    foldIdleMs: options.foldIdleMs === false
+      ? undefined
+      : positive("foldIdleMs", options.foldIdleMs) ?? DEFAULT_FOLD_IDLE_MS,
   };
   const resolveLocation = (location: string): string => {
     if (typeof location !== "string" || location.length === 0) {
@@ -133,6 +145,8 @@ async function checkLocation(fs: FileSystem, path: string): Promise<void> {
   }
   if (isDirectory) throw fail("it is a directory, not a database file");
 }
+
+const DEFAULT_FOLD_IDLE_MS = 5000;
 
 function positive(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;

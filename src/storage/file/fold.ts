@@ -20,7 +20,14 @@
  * @module
  */
 import { type Checksum, checksum } from "./checksum.ts";
-import { type FileSystem, isNotFound, readFully, writeFully } from "./file_system.ts";
+import {
+  type FileInfo,
+  type FileSystem,
+  isNotFound,
+  readFully,
+  writeFully,
+} from "./file_system.ts";
+import { type BaseRecord, changeCounter, mtimeKey } from "./foreign.ts";
 import {
   type DatabaseFiles,
   decodeLogHeader,
@@ -38,6 +45,8 @@ export interface FoldResult {
   readonly sums: Checksum;
   /** Bytes written: the image plus the log header. */
   readonly bytesWritten: number;
+  /** The new base as written. */
+  readonly base: BaseRecord;
 }
 
 /**
@@ -61,7 +70,7 @@ export async function fold(
   const directory = dirname(files.base);
   await removeIfPresent(fs, files.nextBase);
   await removeIfPresent(fs, files.nextLog);
-  const baseIno = await writeDurably(fs, files.nextBase, image);
+  const base = await writeDurably(fs, files.nextBase, image);
   const salts = crypto.getRandomValues(new Uint32Array(2));
   const fields = {
     pageSize,
@@ -69,8 +78,10 @@ export async function fold(
     salt1: salts[0],
     salt2: salts[1],
     baseSize: image.length,
-    baseIno,
+    baseIno: base.ino,
     baseChecksum: checksum(image),
+    baseCounter: changeCounter(image),
+    baseMtime: mtimeKey(base.mtimeMs),
   };
   const headerBytes = encodeLogHeader(fields);
   await writeDurably(fs, files.nextLog, headerBytes);
@@ -81,7 +92,12 @@ export async function fold(
   await fs.rename(files.nextLog, files.log);
   await fs.syncDirectory(directory);
   const header: LogHeader = { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
-  return { header, sums: header.checksum, bytesWritten: image.length + LOG_HEADER_BYTES };
+  return {
+    header,
+    sums: header.checksum,
+    bytesWritten: image.length + LOG_HEADER_BYTES,
+    base: { ino: base.ino, size: base.size, mtimeMs: base.mtimeMs, counter: fields.baseCounter },
+  };
 }
 
 /**
@@ -122,13 +138,13 @@ export async function needsFold(fs: FileSystem, files: DatabaseFiles): Promise<b
     base.size !== header.baseSize;
 }
 
-/** Writes `bytes` to a new file at `path`, `fsync`s it and returns its inode. */
-async function writeDurably(fs: FileSystem, path: string, bytes: Uint8Array): Promise<number> {
+/** Writes `bytes` to a new file at `path`, `fsync`s it and returns its `fstat`. */
+async function writeDurably(fs: FileSystem, path: string, bytes: Uint8Array): Promise<FileInfo> {
   const handle = await fs.open(path, "createNew");
   try {
     await writeFully(handle, bytes, 0);
     await handle.sync();
-    return (await handle.stat()).ino;
+    return await handle.stat();
   } finally {
     await handle.close();
   }

@@ -11,7 +11,10 @@
  * Log header, little-endian: magic `"DBRL"`, format version (1), page size,
  * generation (folds so far), salt 1, salt 2 (random per generation), the base
  * this log belongs to (size and inode as float64, checksum of its bytes as two
- * uint32), 8 reserved bytes, and a checksum of the 56 bytes before it.
+ * uint32, then its SQLite file change counter and the low 32 bits of its
+ * modification time in milliseconds as uint32, both 0 in logs written before
+ * they were recorded: see `foreign.ts`), and a checksum of the 56 bytes
+ * before it.
  *
  * Frame header, little-endian uint32: page number; the page count of the
  * database after the commit on a commit's last frame, else 0; salt 1; salt 2;
@@ -77,6 +80,10 @@ export interface LogHeader {
   readonly baseIno: number;
   /** Checksum of that base's bytes. */
   readonly baseChecksum: Checksum;
+  /** That base's SQLite file change counter (0 when not recorded). */
+  readonly baseCounter: number;
+  /** Low 32 bits of that base's modification time in milliseconds (0 when not recorded). */
+  readonly baseMtime: number;
   /** Checksum of the header: where the first frame's checksum continues from. */
   readonly checksum: Checksum;
 }
@@ -89,7 +96,7 @@ export interface LogHeader {
  * import { decodeLogHeader, encodeLogHeader } from "./log_format.ts";
  * const bytes = encodeLogHeader({
  *   pageSize: 4096, generation: 1, salt1: 7, salt2: 9,
- *   baseSize: 8192, baseIno: 12, baseChecksum: [1, 2],
+ *   baseSize: 8192, baseIno: 12, baseChecksum: [1, 2], baseCounter: 3, baseMtime: 4,
  * });
  * decodeLogHeader(bytes)?.pageSize; // 4096
  * ```
@@ -107,6 +114,8 @@ export function encodeLogHeader(header: Omit<LogHeader, "checksum">): Uint8Array
   view.setFloat64(32, header.baseIno, true);
   view.setUint32(40, header.baseChecksum[0], true);
   view.setUint32(44, header.baseChecksum[1], true);
+  view.setUint32(48, header.baseCounter >>> 0, true);
+  view.setUint32(52, header.baseMtime >>> 0, true);
   const sums = checksum(bytes.subarray(0, 56));
   view.setUint32(56, sums[0], true);
   view.setUint32(60, sums[1], true);
@@ -140,6 +149,8 @@ export function decodeLogHeader(bytes: Uint8Array): LogHeader | undefined {
     baseSize: view.getFloat64(24, true),
     baseIno: view.getFloat64(32, true),
     baseChecksum: [view.getUint32(40, true), view.getUint32(44, true)],
+    baseCounter: view.getUint32(48, true),
+    baseMtime: view.getUint32(52, true),
     checksum: sums,
   };
 }

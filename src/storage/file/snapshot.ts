@@ -8,11 +8,17 @@
  * for another state, even across folds by other processes. Without a log, the
  * stamp is the base's inode, size and time (`b...`); with neither, `"none"`.
  *
- * The log's header names its base (size and inode, and a checksum of its
- * bytes). A reader holds the base open while it reads the log, so the inode
- * cannot be reused meanwhile: a matching inode and size prove the pair. On a
- * mismatch, a checksum of the base settles it (a copied pair of files still
- * matches); otherwise the log is not applied (see `fold.ts` for the crash case).
+ * The log's header names its base (size, inode, modification time, SQLite's
+ * change counter, and a checksum of its bytes). A reader holds the base open
+ * while it reads the log, so the inode cannot be reused meanwhile: a match
+ * proves the pair. On a mismatch, a checksum of the base settles it (a copied
+ * or touched pair of files still matches). Otherwise the base is not the one
+ * the log belongs to: after a fold stopped between its renames (the next log,
+ * still at `PATH-dbrlog-next`, names this base) the base alone is the image
+ * (see `fold.ts`); a log without commits is dropped the same way; but a log
+ * with commits beside a base that another program wrote is refused with
+ * `FOREIGN_WRITE` (see `foreign.ts`). The stamp then also names the base
+ * (`...-f<inode>-<size>-<time>`), so that version checks see such a change.
  *
  * @module
  */
@@ -32,6 +38,13 @@ import {
   scanCommits,
 } from "./log_format.ts";
 import { applyFrames } from "./replay.ts";
+import {
+  assertNoForeignJournal,
+  type BaseRecord,
+  foreignWriteError,
+  matchesHeader,
+  recordOf,
+} from "./foreign.ts";
 
 /**
  * What a handle knows about the files at one version stamp:
@@ -55,6 +68,8 @@ export interface LogState {
   readonly sums: Checksum;
   /** Bytes of the image at this state. */
   readonly imageLength: number;
+  /** The base file at this state, `null` for none: a commit refuses if it changed. */
+  readonly base: BaseRecord | null;
 }
 
 /** An image and the state it was read at. */
@@ -85,7 +100,8 @@ export async function readStamp(fs: FileSystem, files: DatabaseFiles): Promise<s
     const info = await handle.stat();
     const bytes = new Uint8Array(LOG_HEADER_BYTES);
     const got = await readFully(handle, bytes, 0);
-    return stampOf(decodeLogHeader(bytes.subarray(0, got)), info, null);
+    const header = decodeLogHeader(bytes.subarray(0, got));
+    return stampOf(header, info, header ? await statIfPresent(fs, files.base) : null);
   } finally {
     await handle.close();
   }
@@ -100,6 +116,7 @@ export async function readStamp(fs: FileSystem, files: DatabaseFiles): Promise<s
  * ```
  */
 export async function readSnapshot(fs: FileSystem, files: DatabaseFiles): Promise<Snapshot> {
+  await assertNoForeignJournal(fs, files);
   for (let attempt = 1;; attempt++) {
     // The base stays open until the log is read and the path checked again, so
     // its inode cannot pass to another file meanwhile.
@@ -116,31 +133,66 @@ export async function readSnapshot(fs: FileSystem, files: DatabaseFiles): Promis
         if (attempt < ATTEMPTS) continue;
         throw new Error(`the base kept changing while it was read (${ATTEMPTS} attempts)`);
       }
-      return settle(base, log);
+      const settled = await settle(fs, files, base, log);
+      if (settled !== "foreign") return settled;
+      // A fold by another process may have finished its renames meanwhile.
+      const now = await statIfPresent(fs, files.log);
+      if (now?.ino !== log?.info.ino && attempt < ATTEMPTS) continue;
+      throw foreignWriteError(files.base, "it is not the file that the log's last fold left");
     } finally {
       await base?.handle.close();
     }
   }
 }
 
-function settle(base: OpenedFile | null, log: OpenedFile | null): Snapshot {
+/** The snapshot of the files read, or `"foreign"` for a base that another program wrote. */
+async function settle(
+  fs: FileSystem,
+  files: DatabaseFiles,
+  base: OpenedFile | null,
+  log: OpenedFile | null,
+): Promise<Snapshot | "foreign"> {
   const header = log ? decodeLogHeader(log.bytes) : undefined;
   const stamp = stampOf(header, log?.info ?? null, base?.info ?? null);
   const size = log?.info.size ?? 0;
-  if (!base) return { image: null, state: detachedState(stamp, "empty", size, 0) };
-  if (!log) return { image: base.bytes, state: detachedState(stamp, "base", 0, base.bytes.length) };
-  if (header && header.baseIno === base.info.ino && header.baseSize === base.info.size) {
-    return applyLog(base.bytes, log.bytes, header, stamp);
-  }
+  if (!base) return { image: null, state: detachedState(stamp, "empty", size, 0, null) };
+  const record = recordOf(base.info, base.bytes);
+  const alone = (mode: "base" | "detached") => ({
+    image: base.bytes,
+    state: detachedState(stamp, mode, mode === "base" ? 0 : size, base.bytes.length, record),
+  });
+  if (!log) return alone("base");
+  // A damaged log, or no log of ours: the base alone is the image; the stamp
+  // stays the log's, so that it changes when the next commit or fold replaces the log.
+  if (!header) return alone("detached");
+  if (matchesHeader(header, record)) return applyLog(base.bytes, log.bytes, header, stamp, record);
   const sums = checksum(base.bytes);
-  if (header && header.baseSize === base.bytes.length && sameChecksum(header.baseChecksum, sums)) {
-    return applyLog(base.bytes, log.bytes, header, stamp);
+  if (header.baseSize === base.bytes.length && sameChecksum(header.baseChecksum, sums)) {
+    return applyLog(base.bytes, log.bytes, header, stamp, record);
   }
-  // Not this base's log: a fold stopped between its renames (the next log then
-  // names this base), or the log is damaged or foreign. The base alone is the
-  // image either way; the stamp stays the log's, so that it changes when the
-  // next commit or fold replaces the log.
-  return { image: base.bytes, state: detachedState(stamp, "detached", size, base.bytes.length) };
+  // Not this base's log. Without commits it holds nothing, and a fold stopped
+  // between its renames left a base that holds every commit of the old log:
+  // the base alone is the image. Otherwise another program wrote the base.
+  const commits = scanCommits(log.bytes.subarray(LOG_HEADER_BYTES), header, header.checksum);
+  if (commits.length === 0 || await nextLogNames(fs, files, record)) return alone("detached");
+  return "foreign";
+}
+
+/** Whether a fold's next log, not yet renamed into place, names `base`. */
+async function nextLogNames(
+  fs: FileSystem,
+  files: DatabaseFiles,
+  base: BaseRecord,
+): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(files.nextLog);
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+  const header = decodeLogHeader(bytes);
+  return header !== undefined && matchesHeader(header, base);
 }
 
 /**
@@ -174,6 +226,12 @@ export async function readSince(
     const header = decodeLogHeader(head.subarray(0, await readFully(handle, head, 0)));
     if (!header || header.salt1 !== known.salt1 || header.salt2 !== known.salt2) return undefined;
     if (header.generation !== known.generation || info.size < state.validEnd) return undefined;
+    // A base that another program changed: a whole read decides what it means.
+    const base = await statIfPresent(fs, files.base);
+    const seen = state.base;
+    const same = seen !== null && base !== null && base.ino === seen.ino &&
+      base.size === seen.size && base.mtimeMs === seen.mtimeMs;
+    if (!base || !(same || matchesHeader(header, base))) return undefined;
     if (info.size === state.size) return { image, state };
     const tail = new Uint8Array(info.size - state.validEnd);
     const got = await readFully(handle, tail, state.validEnd);
@@ -209,7 +267,12 @@ export function stampOf(
   log: FileInfo | null,
   base: FileInfo | null,
 ): string {
-  if (log && header) return logStamp(header, log.size);
+  if (log && header) {
+    const stamp = logStamp(header, log.size);
+    return !base || matchesHeader(header, base)
+      ? stamp
+      : `${stamp}-f${base.ino}-${base.size}-${base.mtimeMs}`;
+  }
   if (log) return `x${log.ino}-${log.size}-${log.mtimeMs}`;
   if (base) return `b${base.ino}-${base.size}-${base.mtimeMs}`;
   return "none";
@@ -227,7 +290,13 @@ export function logStamp(header: LogHeader, size: number): string {
   return `g${header.generation}-${hex(header.salt1)}${hex(header.salt2)}-${size}`;
 }
 
-function applyLog(base: Uint8Array, log: Uint8Array, header: LogHeader, stamp: string): Snapshot {
+function applyLog(
+  base: Uint8Array,
+  log: Uint8Array,
+  header: LogHeader,
+  stamp: string,
+  record: BaseRecord,
+): Snapshot {
   const scan = scanCommits(log.subarray(LOG_HEADER_BYTES), header, header.checksum);
   const image = applyFrames(base, header.pageSize, scan.frames);
   const state: LogState = {
@@ -238,6 +307,7 @@ function applyLog(base: Uint8Array, log: Uint8Array, header: LogHeader, stamp: s
     validEnd: LOG_HEADER_BYTES + scan.length,
     sums: scan.sums,
     imageLength: image.length,
+    base: record,
   };
   return { image, state };
 }
@@ -247,8 +317,9 @@ function detachedState(
   mode: "empty" | "base" | "detached",
   size: number,
   imageLength: number,
+  base: BaseRecord | null,
 ): LogState {
-  return { stamp, mode, size, validEnd: 0, sums: [0, 0], imageLength };
+  return { stamp, mode, size, validEnd: 0, sums: [0, 0], imageLength, base };
 }
 
 interface OpenedFile {

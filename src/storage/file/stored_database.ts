@@ -7,10 +7,18 @@
  *
  * @module
  */
+import { RouterError } from "../../errors.ts";
 import { checkCommit, emptyStorageStats } from "../common.ts";
 import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
 import type { FileSystem } from "./file_system.ts";
 import { fold, needsFold } from "./fold.ts";
+import {
+  assertNoForeignJournal,
+  type BaseRecord,
+  foreignWriteError,
+  readBaseRecord,
+  sameBase,
+} from "./foreign.ts";
 import { acquireFileLock, type FileLock, type FileLockOptions } from "./lock.ts";
 import { databaseFiles, encodeCommit, FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from "./log_format.ts";
 import { logStamp, type LogState, readSince, readSnapshot, readStamp } from "./snapshot.ts";
@@ -22,6 +30,12 @@ export interface FileDatabaseOptions extends FileLockOptions {
    * means the larger of 4 MiB and the base's size.
    */
   readonly compactThresholdBytes: number | undefined;
+  /**
+   * Milliseconds without a commit to the log (by any process) after which a
+   * process that committed folds it, so that other programs read a current
+   * file; `undefined` never folds for idleness.
+   */
+  readonly foldIdleMs: number | undefined;
 }
 
 const MIN_FOLD_THRESHOLD = 4 * 1024 * 1024;
@@ -48,6 +62,10 @@ export class FileDatabase implements StoredDatabase {
   #current: LogState | undefined;
   #lock: FileLock | undefined;
   readonly #stats: StorageStats = emptyStorageStats();
+  /** Set when the base changed under a state this handle knew: the next load reads it whole. */
+  #drifted = false;
+  #stopIdleFold: (() => void) | undefined;
+  #closed = false;
 
   /** Binds the database at `key`; nothing is read until a call needs it. */
   constructor(fs: FileSystem, key: string, options: FileDatabaseOptions) {
@@ -59,17 +77,19 @@ export class FileDatabase implements StoredDatabase {
 
   /** Reads the image, only the new part of the log when `since` is a state this handle saw. */
   async load(since?: LoadedImage): Promise<LoadedImage> {
-    const state = since && this.#states.get(since.version);
+    const state = !this.#drifted && since && this.#states.get(since.version);
     const snapshot = (state && since.image &&
       await readSince(this.#fs, this.#files, state, since.image)) ||
       await readSnapshot(this.#fs, this.#files);
+    this.#drifted = false;
     this.#remember(snapshot.state);
     return { image: snapshot.image, version: snapshot.state.stamp };
   }
 
-  /** The version stamp: one small read of the log's header. */
-  version(): Promise<string> {
-    return readStamp(this.#fs, this.#files);
+  /** The version stamp: one small read of the log's header and a `stat` of the base. */
+  async version(): Promise<string> {
+    const stamp = await readStamp(this.#fs, this.#files);
+    return this.#drifted ? `${stamp}-drifted` : stamp;
   }
 
   /** Appends the commit's pages to the log, or folds; durable when it resolves. */
@@ -78,6 +98,7 @@ export class FileDatabase implements StoredDatabase {
     const started = performance.now();
     await this.#lock?.assertHeld();
     const current = this.#current;
+    if (current) await this.#assertBase(current);
     if (current && (await this.version()) !== current.stamp) {
       throw new Error("another process committed since this one read it");
     }
@@ -94,7 +115,7 @@ export class FileDatabase implements StoredDatabase {
       current.size !== current.validEnd ||
       current.size - LOG_HEADER_BYTES + appended > threshold
     ) {
-      written = await this.#fold(commit.image, commit.pageSize);
+      written = await this.#fold(commit.image, commit.pageSize, current?.base);
     } else {
       const { bytes, sums } = encodeCommit(header, current.sums, pages, commit.pageCount);
       const size = current.size + bytes.length;
@@ -108,6 +129,7 @@ export class FileDatabase implements StoredDatabase {
         imageLength: commit.image.length,
       });
       written = bytes.length;
+      this.#scheduleIdleFold();
     }
     this.#stats.commits++;
     this.#stats.bytesWritten += written;
@@ -120,10 +142,24 @@ export class FileDatabase implements StoredDatabase {
   async lock(): Promise<Release> {
     const lock = await acquireFileLock(this.#fs, this.#files.lockDir, this.key, this.#options);
     this.#lock = lock;
-    return async () => {
+    const release = async () => {
       if (this.#lock === lock) this.#lock = undefined;
       await lock.release();
     };
+    try {
+      // Another program's journal refuses the write before it runs; a base it
+      // changed makes the holder's catch-up read the base whole (and adopt it,
+      // or refuse with FOREIGN_WRITE when the log holds commits).
+      await assertNoForeignJournal(this.#fs, this.#files);
+      const current = this.#current;
+      if (current && !sameBase(current.base, await readBaseRecord(this.#fs, this.key))) {
+        this.#drifted = true;
+      }
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    return release;
   }
 
   /** Folds the log into the base, when it has anything to fold. The caller holds the lock. */
@@ -136,7 +172,7 @@ export class FileDatabase implements StoredDatabase {
     if (!image || image.length === 0 || state.mode === "base") return;
     if (state.mode === "log" && state.size === LOG_HEADER_BYTES) return;
     const pageSize = state.header?.pageSize ?? sqlitePageSize(image);
-    this.#stats.bytesWritten += await this.#fold(image, pageSize);
+    this.#stats.bytesWritten += await this.#fold(image, pageSize, state.base);
   }
 
   /** A copy of this handle's figures. */
@@ -149,13 +185,22 @@ export class FileDatabase implements StoredDatabase {
    * it); a database whose log is already empty costs a few `stat`s and no lock.
    */
   async close(options?: { compact?: boolean }): Promise<void> {
-    if (!options?.compact || !await needsFold(this.#fs, this.#files)) return;
-    if (this.#lock) return await this.compact();
-    const release = await this.lock();
+    this.#closed = true;
+    this.#stopIdleFold?.();
+    this.#stopIdleFold = undefined;
     try {
-      await this.compact();
-    } finally {
-      await release();
+      if (!options?.compact || !await needsFold(this.#fs, this.#files)) return;
+      if (this.#lock) return await this.compact();
+      const release = await this.lock();
+      try {
+        await this.compact();
+      } finally {
+        await release();
+      }
+    } catch (error) {
+      // Every commit is safe in the log: the fold waits for the other program to finish.
+      if (error instanceof RouterError && error.code.startsWith("FOREIGN_")) return;
+      throw error;
     }
   }
 
@@ -182,11 +227,31 @@ export class FileDatabase implements StoredDatabase {
     }
   }
 
-  async #fold(image: Uint8Array, pageSize: number): Promise<number> {
+  /**
+   * Throws unless the base and journals are as `state` saw them: a base that
+   * another program changed is never written over or extended by a log.
+   */
+  async #assertBase(state: LogState): Promise<void> {
+    await assertNoForeignJournal(this.#fs, this.#files);
+    if (sameBase(state.base, await readBaseRecord(this.#fs, this.key))) return;
+    this.#drifted = true;
+    if (state.mode === "log" && state.validEnd > LOG_HEADER_BYTES) {
+      throw foreignWriteError(this.key, "it changed since db-router last read or folded it");
+    }
+    throw new RouterError(
+      "FOREIGN_WRITE",
+      `Cannot save database "${this.key}": another program wrote the file while this write ran; nothing was written, and the next write reads the file first`,
+    );
+  }
+
+  /** Folds `image`, refusing if the base is no longer `base` just before the renames. */
+  async #fold(image: Uint8Array, pageSize: number, base?: BaseRecord | null): Promise<number> {
     const generation = (this.#current?.header?.generation ?? 0) + 1;
     const lock = this.#lock;
+    const state = this.#current;
     const result = await fold(this.#fs, this.#files, image, pageSize, generation, async () => {
       await lock?.assertHeld();
+      if (base !== undefined && state) await this.#assertBase({ ...state, base });
     });
     const { header } = result;
     this.#remember({
@@ -197,9 +262,53 @@ export class FileDatabase implements StoredDatabase {
       validEnd: LOG_HEADER_BYTES,
       sums: result.sums,
       imageLength: image.length,
+      base: result.base,
     });
     this.#stats.compactions++;
     return result.bytesWritten;
+  }
+
+  /**
+   * Folds the log once no process has appended to it for `foldIdleMs`, so
+   * that other programs find a current base. Checks every `foldIdleMs`
+   * (timers that do not keep the process alive); a failure is left for the
+   * next write to report.
+   */
+  #scheduleIdleFold(): void {
+    const idleMs = this.#options.foldIdleMs;
+    if (idleMs === undefined || this.#stopIdleFold || this.#closed) return;
+    let running = false;
+    const stop = this.#stopIdleFold = this.#fs.repeat(idleMs, () => {
+      if (running) return;
+      running = true;
+      this.#foldIfIdle(idleMs).then((done) => {
+        running = false;
+        if (done && this.#stopIdleFold === stop) {
+          stop();
+          this.#stopIdleFold = undefined;
+        }
+      });
+    });
+  }
+
+  /** Folds when the log has been idle for `idleMs`; resolves whether nothing is left to do. */
+  async #foldIfIdle(idleMs: number): Promise<boolean> {
+    try {
+      if (this.#closed) return true;
+      const log = await this.#fs.stat(this.#files.log);
+      if (Date.now() - log.mtimeMs < idleMs) return false;
+      if (!await needsFold(this.#fs, this.#files)) return true;
+      const release = await this.lock();
+      try {
+        if (!this.#closed) await this.compact();
+      } finally {
+        await release();
+      }
+      return true;
+    } catch {
+      // Gone, locked for too long, or another program's file: the next write reports it.
+      return true;
+    }
   }
 
   #remember(state: LogState): void {
