@@ -2,7 +2,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { tokenize } from "../src/scope/tokenizer.ts";
 import { tableRefs } from "../src/scope/table_refs.ts";
-import { parseSelect } from "../src/scope/statement.ts";
+import { coreAt, parseSelect } from "../src/scope/statement.ts";
+import { tablesRead } from "../src/scope/references.ts";
 import { thrown } from "./_support/scope_db.ts";
 
 const test = suite("scope tokenizer");
@@ -102,6 +103,54 @@ test("parseSelect() finds FROM, WHERE and the clause after them in each arm", ()
   assert.equal(parseSelect("WITH recursive AS (SELECT 1) SELECT * FROM recursive").cteNames, [
     "recursive",
   ]);
+});
+
+test("tableRefs() gives each table's token index and the ON of its own LEFT JOIN", () => {
+  const sql = "a LEFT JOIN main.b x ON x.id = a.id OR 1 JOIN c ON 1 LEFT JOIN d USING (id) " +
+    "LEFT JOIN (e JOIN f ON 1) ON 1";
+  const tokens = tokenize(sql);
+  const refs = tableRefs(tokens, 0, tokens.length);
+  assert.equal(refs.map((r) => tokens[r.at].text), ["a", "b", "c", "d", "e", "f"]);
+  const on = refs.map((r) =>
+    r.leftOn && sql.slice(tokens[r.leftOn[0]].start, tokens[r.leftOn[1] - 1].end)
+  );
+  // Only b is itself the right operand of LEFT JOIN ... ON; d has USING, e and f are in a group.
+  assert.equal(on, [undefined, "x.id = a.id OR 1", undefined, undefined, undefined, undefined]);
+  assert.equal(refs.map((r) => r.nullable), [false, true, false, true, true, true]);
+});
+
+test("coreAt() finds each SELECT core at its own depth, up to its compound operator or )", () => {
+  const sql = "SELECT (SELECT x FROM t WHERE y UNION SELECT z FROM u ORDER BY 1) FROM v WHERE w";
+  const tokens = tokenize(sql);
+  const starts = tokens.flatMap((t, i) => (t.text === "SELECT" ? [i] : []));
+  const text = (i: number) => {
+    const core = coreAt(tokens, i);
+    return [
+      sql.slice(tokens[core.select].start, tokens[core.tail - 1].end),
+      core.from && tokens[core.from].text,
+      core.where && tokens[core.where].text,
+    ];
+  };
+  assert.equal(starts.map(text), [
+    [
+      "SELECT (SELECT x FROM t WHERE y UNION SELECT z FROM u ORDER BY 1) FROM v WHERE w",
+      "FROM",
+      "WHERE",
+    ],
+    ["SELECT x FROM t WHERE y", "FROM", "WHERE"],
+    ["SELECT z FROM u", "FROM", undefined],
+  ]);
+});
+
+test("tablesRead() lists the tables read anywhere, leaving out CTE names where they are CTEs", () => {
+  const sql = "WITH bots AS (SELECT * FROM main.bots) SELECT * FROM bots, Code " +
+    "WHERE x IN (SELECT id FROM [other] o) AND y = 'FROM secret' -- JOIN hidden";
+  assert.equal(tablesRead(sql, parseSelect(sql)), ["bots", "code", "other"]);
+  const shadowOnly = "WITH bots AS (SELECT 1) SELECT * FROM bots, (SELECT * FROM bots)";
+  assert.equal(
+    tablesRead(shadowOnly, parseSelect(shadowOnly)),
+    [],
+  );
 });
 
 test.run();
