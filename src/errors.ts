@@ -24,7 +24,11 @@ export type RouterErrorCode =
   | "UNSUPPORTED"
   | "AUDIT_WRITE_FAILED"
   | "STORAGE_QUOTA"
-  | "SCOPE_REFUSED";
+  | "SCOPE_REFUSED"
+  | "MIGRATION_FAILED"
+  | "MIGRATION_AHEAD"
+  | "MIGRATION_MISMATCH"
+  | "QUERY_CROSSES_DATABASES";
 
 /**
  * Base class of every error the router raises for a condition a caller may

@@ -6,6 +6,7 @@
 import type { Command } from "../command.ts";
 import { analyzeCommand } from "./analyze.ts";
 import { checkCommand } from "./check.ts";
+import { migrateCommand } from "./migrate.ts";
 import { newCommand } from "./new.ts";
 import { syncCommand } from "./sync.ts";
 import { tablesCommand } from "./tables.ts";
@@ -14,6 +15,7 @@ import { tablesCommand } from "./tables.ts";
 export const COMMANDS: readonly Command[] = [
   analyzeCommand,
   checkCommand,
+  migrateCommand,
   newCommand,
   syncCommand,
   tablesCommand,
