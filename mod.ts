@@ -86,6 +86,8 @@ export type { AuditRotationOptions } from "./src/observe/audit_rotation.ts";
 export { LOG_CATEGORY } from "./src/observe/log.ts";
 export { formatJsonRecord, formatKvRecord } from "./src/observe/log_format.ts";
 export { METER_NAME, TABLE_ACCESS_METRIC } from "./src/observe/metrics.ts";
+export { MigrationError } from "./src/migrate/migration.ts";
+export type { MigrateOptions, Migration, MigrationReport } from "./src/migrate/migration.ts";
 export { QueueSync, syncSharedDb } from "./src/queue/sync.ts";
 export type { SyncOptions, SyncProgress, SyncReport } from "./src/queue/sync.ts";
 export type { QueuedRecord, QueuedValue } from "./src/queue/record.ts";

@@ -26,7 +26,11 @@ export type RouterErrorCode =
   | "STORAGE_QUOTA"
   | "SCOPE_REFUSED"
   | "FOREIGN_WRITE"
-  | "FOREIGN_JOURNAL";
+  | "FOREIGN_JOURNAL"
+  | "MIGRATION_FAILED"
+  | "MIGRATION_AHEAD"
+  | "MIGRATION_MISMATCH"
+  | "QUERY_CROSSES_DATABASES";
 
 /**
  * Base class of every error the router raises for a condition a caller may

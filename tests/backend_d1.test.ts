@@ -111,4 +111,25 @@ test("transaction() says why it is unsupported and points to batch()", async () 
   assert.match(error.message, /D1 refuses BEGIN/);
 });
 
+test("Workers racing on D1 apply each migration once: a second batch fails on the version's key", async () => {
+  // Two binding names: two keys, so nothing in this process serialises them; D1's batches race.
+  const others = ["A", "B", "C"].map((name, i) =>
+    new DBRouter(`m${i}`, `m${i}.db`, d1Backend(db, { name }), { storage: memoryStorage() })
+  );
+  try {
+    const migrations = [
+      { name: "one", up: "CREATE TABLE raced (x); INSERT INTO raced VALUES (1)" },
+      { name: "two", up: "INSERT INTO raced VALUES (2)" },
+    ];
+    const reports = await Promise.all(others.map((r) => r.migrate(migrations)));
+    assert.equal(reports.flatMap((r) => r.applied).sort(), ["one", "two"]);
+    assert.equal(await router.getConnection("bots").all("SELECT x FROM raced ORDER BY x"), [
+      { x: 1 },
+      { x: 2 },
+    ]);
+  } finally {
+    await Promise.all(others.map((r) => r.close()));
+  }
+});
+
 test.run();

@@ -26,6 +26,14 @@ import type { EngineDatabase } from "../engine/database.ts";
 import { assertSqlFunction, type SqlFunction } from "../engine/functions.ts";
 import { acquireDatabase, releaseDatabase } from "../engine/registry.ts";
 import { SQLJS_BACKEND_KIND } from "../engine/sqljs_backend.ts";
+import {
+  checkMigrationName,
+  type MigrateOptions,
+  type Migration,
+  type MigrationReport,
+} from "../migrate/migration.ts";
+import { runMigrations } from "../migrate/run.ts";
+import { D1_BACKEND_KIND } from "../remote/d1.ts";
 import { defaultObservers } from "../observe/defaults.ts";
 import type { AccessEvent, RouterObserver } from "../observe/hooks.ts";
 import { explainRoute, type RouteExplanation } from "../routing/explain.ts";
@@ -40,7 +48,9 @@ import { type DBRouterOptions, resolveRouterOptions } from "./options.ts";
 import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "./paths.ts";
 import { otherSharedTables } from "./scope_tables.ts";
 import { sharedBackendFor } from "./shared_target.ts";
+import { DATABASE_CONNECTION } from "./hidden.ts";
 
+const ENGINE_NAMES: Record<string, string> = { sqljs: "sql.js", d1: "D1", libsql: "libSQL" };
 const OPERATION = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
 /** Called whenever a router closes; `global.ts` uses it to forget a closed `GLOBAL_ROUTER`. */
@@ -78,6 +88,7 @@ export class DBRouter implements AsyncDisposable {
   readonly #shared: SharedDatabase;
   readonly #localConnection: Connection;
   readonly #sharedConnection: Connection;
+  readonly #sharedBackend: SharedBackend;
   readonly #counts = new AccessCounter();
   #queue: QueueWriter | undefined;
   #closed = false;
@@ -136,6 +147,14 @@ export class DBRouter implements AsyncDisposable {
     this.#shared = backend.connect(guard);
     this.#localConnection = new SqlJsConnection(this.#local, "local", guard);
     this.#sharedConnection = this.#shared.connection;
+    this.#sharedBackend = backend;
+    // Not a method, so that it stays out of the public type: see hidden.ts.
+    Object.defineProperty(this, DATABASE_CONNECTION, {
+      value: (database: "shared" | "local"): Connection => {
+        this.#assertOpen();
+        return database === "local" ? this.#localConnection : this.#sharedConnection;
+      },
+    });
   }
 
   /**
@@ -285,6 +304,62 @@ export class DBRouter implements AsyncDisposable {
     this.getConnection(table, "queue");
     this.#queue ??= QueueWriter.open(this.#storage, this.queueDir, this.menaceId);
     return this.#queue.push(table, data);
+  }
+
+  /**
+   * Applies the migrations the shared (or, with `{ database: "local" }`, the
+   * local) database lacks, in order, each exactly once even when many
+   * processes call this at once: each runs in a transaction that re-reads
+   * the database's version under its write lock (D1: an atomic batch guarded
+   * by the version's record). A list's version is the number of its
+   * migrations applied, recorded in the table `_dbrouter_migrations`
+   * (namespace, version, name, time, menace id); `PRAGMA user_version` holds
+   * the number of every namespace's (not on D1). Lists of different
+   * `namespace`s (default `"main"`) are versioned apart. Rejects with a
+   * `MigrationError`: `MIGRATION_FAILED` naming the migration that failed
+   * (rolled back whole; those before it stay applied), `MIGRATION_AHEAD` when
+   * the database has migrations this code does not know, `MIGRATION_MISMATCH`
+   * when a recorded name differs from the code's. Migrations run on the
+   * database's connection, not routed per table.
+   *
+   * @example
+   * ```ts
+   * import { DBRouter, memoryStorage } from "../../mod.ts";
+   * await using router = new DBRouter("alpha", "l.db", "s.db", { storage: memoryStorage() });
+   * await router.migrate([
+   *   { name: "create_bots", up: "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT)" },
+   *   { name: "bots_owner", up: "ALTER TABLE bots ADD COLUMN source_menace_id TEXT" },
+   * ]); // { database: "shared", namespace: "main", from: 0, to: 2, applied: [...] }
+   * ```
+   */
+  migrate(
+    migrations: readonly Migration[],
+    options: MigrateOptions = {},
+  ): Promise<MigrationReport> {
+    try {
+      this.#assertOpen();
+      const database = options?.database ?? "shared";
+      if (database !== "shared" && database !== "local") {
+        throw new TypeError(
+          `Invalid option database ${JSON.stringify(database)}: expected "shared" or "local"`,
+        );
+      }
+      const namespace = checkMigrationName(options?.namespace ?? "main", "namespace");
+      const local = database === "local";
+      const backend = this.#sharedBackend;
+      return runMigrations({
+        connection: local ? this.#localConnection : this.#sharedConnection,
+        database,
+        namespace,
+        menaceId: this.menaceId,
+        transactions: local || backend.capabilities.transactions,
+        userVersion: local || backend.kind !== D1_BACKEND_KIND,
+        engine: local ? "sql.js" : ENGINE_NAMES[backend.kind] ?? backend.kind,
+        key: local ? `local:${this.localPath}` : `${backend.kind}:${this.sharedPath}`,
+      }, migrations);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Accesses per table since this router was created. */

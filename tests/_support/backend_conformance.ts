@@ -9,6 +9,7 @@
 import { suite } from "uvu";
 import type { DBRouter, DBRouterOptions, Row } from "../../mod.ts";
 import { CONNECTION_CASES } from "./backend_cases_connection.ts";
+import { MIGRATE_CASES } from "./backend_cases_migrate.ts";
 import { ROUTER_CASES } from "./backend_cases_router.ts";
 
 /** One shared database, fresh for one case, and the routers that use it. */
@@ -58,7 +59,7 @@ export type BackendCase = readonly [string, (context: CaseContext) => Promise<vo
  */
 export function testSharedBackend(harness: BackendHarness): void {
   const test = suite(`shared backend conformance: ${harness.name}`);
-  const cases = [...CONNECTION_CASES, ...ROUTER_CASES];
+  const cases = [...CONNECTION_CASES, ...ROUTER_CASES, ...MIGRATE_CASES];
   for (const title of Object.keys(harness.skip ?? {})) {
     if (!cases.some(([known]) => known === title)) {
       throw new TypeError(`Cannot skip backend case "${title}": no such case`);

@@ -7,6 +7,7 @@ import type { Command } from "../command.ts";
 import { analyzeCommand } from "./analyze.ts";
 import { checkCommand } from "./check.ts";
 import { foldCommand } from "./fold.ts";
+import { migrateCommand } from "./migrate.ts";
 import { newCommand } from "./new.ts";
 import { syncCommand } from "./sync.ts";
 import { tablesCommand } from "./tables.ts";
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   analyzeCommand,
   checkCommand,
   foldCommand,
+  migrateCommand,
   newCommand,
   syncCommand,
   tablesCommand,

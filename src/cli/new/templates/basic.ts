@@ -8,6 +8,7 @@ import type { TemplateContext } from "../names.ts";
 import {
   classOpening,
   getAndRemove,
+  migrationsDeclaration,
   moduleHeader,
   READ_OPTIONS,
   routingDeclaration,
@@ -32,7 +33,14 @@ export function basicModule(ctx: TemplateContext): string {
       `const id = await db.add({ name: "first", data: { level: 2 } });`,
     )
   }
-import { type DBRouter, GLOBAL_ROUTER, LOCAL_TABLES, type Scope, SHARED_TABLES } from "${ctx.library}";
+import {
+  type DBRouter,
+  GLOBAL_ROUTER,
+  LOCAL_TABLES,
+  type Migration,
+  type Scope,
+  SHARED_TABLES,
+} from "${ctx.library}";
 
 ${routingDeclaration(ctx)}
 
@@ -67,6 +75,8 @@ const SCHEMA = \`
   );
   CREATE INDEX IF NOT EXISTS ${table}_by_menace ON ${table} (source_menace_id, id);
 \`;
+
+${migrationsDeclaration(ctx)}
 
 const COLUMNS = "id, name, data, source_menace_id AS menaceId, created_at AS createdAt";
 

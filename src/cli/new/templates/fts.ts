@@ -10,6 +10,7 @@ import type { TemplateContext } from "../names.ts";
 import {
   classOpening,
   getAndRemove,
+  migrationsDeclaration,
   moduleHeader,
   READ_OPTIONS,
   routingDeclaration,
@@ -39,7 +40,14 @@ export function ftsModule(ctx: TemplateContext): string {
       `await db.add({ title: "Disk full", body: "node 7 ran out of space" });\n * await db.search("disk"); // [{ title: "Disk full", ... }]`,
     )
   }
-import { type DBRouter, GLOBAL_ROUTER, LOCAL_TABLES, type Scope, SHARED_TABLES } from "${ctx.library}";
+import {
+  type DBRouter,
+  GLOBAL_ROUTER,
+  LOCAL_TABLES,
+  type Migration,
+  type Scope,
+  SHARED_TABLES,
+} from "${ctx.library}";
 
 ${routingDeclaration(ctx)}
 
@@ -87,6 +95,8 @@ const SCHEMA = \`
     INSERT INTO ${fts} (docid, title, body) VALUES (new.rowid, new.title, new.body);
   END;
 \`;
+
+${migrationsDeclaration(ctx)}
 
 const COLUMNS = "${table}.id AS id, ${table}.title AS title, ${table}.body AS body, " +
   "${table}.source_menace_id AS menaceId, ${table}.created_at AS createdAt";

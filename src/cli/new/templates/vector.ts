@@ -10,6 +10,7 @@ import type { TemplateContext } from "../names.ts";
 import {
   classOpening,
   getAndRemove,
+  migrationsDeclaration,
   moduleHeader,
   READ_OPTIONS,
   routingDeclaration,
@@ -44,6 +45,7 @@ import {
   type DBRouter,
   GLOBAL_ROUTER,
   LOCAL_TABLES,
+  type Migration,
   type Scope,
   SHARED_TABLES,
   type SqlValue,
@@ -133,6 +135,8 @@ const SCHEMA = \`
   );
   CREATE INDEX IF NOT EXISTS ${table}_by_dims ON ${table} (dims, source_menace_id);
 \`;
+
+${migrationsDeclaration(ctx)}
 
 const COLUMNS =
   "id, ref, embedding, metadata, source_menace_id AS menaceId, created_at AS createdAt";
