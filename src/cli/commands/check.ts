@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
+import { type Command, type CommandIO, usageErrorOf } from "../command.ts";
 import { formatFinding } from "../check/check_source.ts";
 import { runCheck } from "../check/run.ts";
 
@@ -68,6 +68,6 @@ function parse(args: string[]) {
       options: { allow: { type: "string", multiple: true } },
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
 }
