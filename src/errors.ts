@@ -24,7 +24,8 @@ export type RouterErrorCode =
   | "UNSUPPORTED"
   | "AUDIT_WRITE_FAILED"
   | "STORAGE_QUOTA"
-  | "SCOPE_REFUSED";
+  | "SCOPE_REFUSED"
+  | "PACKAGE_MISSING";
 
 /**
  * Base class of every error the router raises for a condition a caller may
