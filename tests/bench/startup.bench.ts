@@ -118,8 +118,7 @@ try {
       ];
     }),
   ]);
-  if (!existsSync(DIST)) console.log("\n(dist/mod.js is missing: `npm run build` builds it, and this file runs it when
- * `dist/` is older than the sources)");
+  if (!existsSync(DIST)) console.log("\n(dist/mod.js is missing: `npm run build` builds it)");
 } finally {
   folder.remove();
 }
