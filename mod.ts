@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { loadRouting } from "./src/routing/startup.ts";
+import { loadRouting, type RoutingStartup } from "./src/routing/startup.ts";
 import { getHost } from "./src/storage/detect.ts";
 
 export { DBRouter } from "./src/router/router.ts";
@@ -36,6 +36,7 @@ export type {
   SqlValue,
   ValuesResult,
 } from "./src/engine/connection.ts";
+export type { Guard } from "./src/engine/connection.ts";
 export type { DatabaseOptions, Durability } from "./src/engine/database.ts";
 export type { SqlFunction } from "./src/engine/functions.ts";
 export {
@@ -67,6 +68,7 @@ export {
   stampedUpsert,
 } from "./src/scope/mod.ts";
 export type {
+  ColumnValues,
   NamedParams,
   ScopedSql,
   ScopeTarget,
@@ -85,6 +87,7 @@ export type { AccessEvent, RouterObserver } from "./src/observe/hooks.ts";
 export type { AuditRotationOptions } from "./src/observe/audit_rotation.ts";
 export { LOG_CATEGORY } from "./src/observe/log.ts";
 export { formatJsonRecord, formatKvRecord } from "./src/observe/log_format.ts";
+export type { LogFormatter, LogLevel, LogRecord } from "./src/observe/log_record.ts";
 export { METER_NAME, TABLE_ACCESS_METRIC } from "./src/observe/metrics.ts";
 export { MigrationError } from "./src/migrate/migration.ts";
 export type { MigrateOptions, Migration, MigrationReport } from "./src/migrate/migration.ts";
@@ -103,6 +106,7 @@ export type {
 export type {
   LoadedImage,
   PageCommit,
+  PageNumber,
   RecordLog,
   RecordLogEnds,
   RecordLogEntry,
@@ -129,8 +133,10 @@ export type {
   LibsqlResultSet,
   LibsqlTransaction,
 } from "./src/remote/libsql.ts";
+export type { RemoteArg } from "./src/remote/sql_args.ts";
+export type { RoutingStartup } from "./src/routing/startup.ts";
 
 /** What the start-up load merged: the config file, if one was found. */
-export const ROUTING_STARTUP: import("./src/routing/startup.ts").RoutingStartup = loadRouting(
+export const ROUTING_STARTUP: RoutingStartup = loadRouting(
   getHost(),
 );

@@ -30,7 +30,8 @@ export type RouterErrorCode =
   | "MIGRATION_FAILED"
   | "MIGRATION_AHEAD"
   | "MIGRATION_MISMATCH"
-  | "QUERY_CROSSES_DATABASES";
+  | "QUERY_CROSSES_DATABASES"
+  | "PACKAGE_MISSING";
 
 /**
  * Base class of every error the router raises for a condition a caller may

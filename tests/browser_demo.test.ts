@@ -28,6 +28,18 @@ test.after(async () => {
   await server?.close();
 });
 
+test("the demo serves the icon its page links, and at /favicon.ico", async () => {
+  const page = await (await fetch(server!.url)).text();
+  const href = /<link rel="icon" href="([^"]+)"/.exec(page)?.[1];
+  assert.is(href, "/favicon.svg");
+  for (const path of [href!, "/favicon.ico"]) {
+    const response = await fetch(new URL(path, server!.url));
+    assert.is(response.status, 200, path);
+    assert.is(response.headers.get("content-type"), "image/svg+xml");
+    assert.match(await response.text(), /^<svg /);
+  }
+});
+
 async function open(page: Page, menace: string): Promise<void> {
   await page.goto(`${server!.url}?menace=${menace}`);
   await page.waitForSelector("body[data-state=ready]");

@@ -161,6 +161,14 @@ test("new makes a missing --out folder and says what it created", async () => {
   assert.is(run.code, 0, run.err);
   assert.match(run.out, /Created .*alerts_db\.ts\nCreated .*alerts_db\.test\.ts\n/);
   assert.equal(listing(out), ["alerts_db.test.ts", "alerts_db.ts"]);
+  // The exact commands: the folder (outside the working directory: absolute), the packages
+  // the test imports (db-router itself too, since the folder is not in a checkout), the run.
+  assert.match(
+    run.out,
+    `\nRun its test:\n  cd ${out}\n  npm install db-router\n  npm install --save-dev uvu tsx\n` +
+      `  npx tsx alerts_db.test.ts\n(or, with uvu installed: deno run -A alerts_db.test.ts, ` +
+      `or bun alerts_db.test.ts)\n`,
+  );
 });
 
 const USAGE_ERRORS: [string, string[], RegExp][] = [
@@ -198,7 +206,8 @@ for (const [what, argv, message] of USAGE_ERRORS) {
     const run = await runCli([...argv, "--out", dir]);
     assert.is(run.code, 2, run.err);
     assert.match(run.err, message);
-    assert.match(run.err, /Run "db-router new --help" for usage/);
+    // An unknown option prints the whole usage; other mistakes point to it.
+    assert.match(run.err, /Run "db-router new --help" for usage|\n\nUsage: db-router new /);
     assert.equal(listing(dir), []);
   });
 }

@@ -1,11 +1,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatTable } from "../src/cli/commands/tables.ts";
 import { CLI_BIN, runCli } from "./_support/cli_io.ts";
-import { currentRuntime, runScript } from "./_support/spawn.ts";
+import { currentRuntime, ROOT, runScript } from "./_support/spawn.ts";
 
 const test = suite("db-router tables and --help");
 const runtime = currentRuntime();
@@ -135,6 +135,25 @@ test("an unknown command or none exits 2 with the usage on standard error", asyn
   assert.is(none.code, 2);
   assert.match(none.err, /^Usage: db-router <command>/);
   assert.is(unknown.out + none.out, "");
+});
+
+test("an unknown option exits 2 and names it as an option, with the usage", async () => {
+  const top = await runCli(["--bogus"]);
+  assert.is(top.code, 2);
+  assert.match(top.err, /^db-router: unknown option "--bogus"\n\nUsage: db-router <command>/);
+  const sub = await runCli(["tables", "--csv"]);
+  assert.is(sub.code, 2);
+  assert.match(sub.err, /^db-router tables: Unknown option '--csv'.*\n\nUsage: db-router tables/s);
+  assert.is(top.out + sub.out, "");
+});
+
+test("--version and -V print the version of package.json and deno.json", async () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  assert.is(JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).version, version);
+  for (const flag of ["--version", "-V"]) {
+    const run = await runCli([flag]);
+    assert.equal(run, { code: 0, out: `db-router ${version}\n`, err: "" });
+  }
 });
 
 test(`db-router --help runs as a child process (${runtime})`, async () => {

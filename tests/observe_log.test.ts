@@ -213,6 +213,9 @@ test("DB_ROUTER_LOG_LEVEL=INFO with DB_ROUTER_LOG_FORMAT=kv prints shared access
   });
   const lines = run.stderr.trim().split("\n");
   assert.is(lines.length, 3, run.stderr); // bots write, bots read, errors write; models and events are local
+  // The fallback sink is db-router's own: LogTape was never loaded (it costs start-up time).
+  const done = run.stdout.split("\n").map((l) => l && JSON.parse(l)).find((o) => o && "done" in o);
+  assert.equal(done, { done: 5, logtapeLoaded: false });
   for (const line of lines) {
     assert.match(
       line,

@@ -233,6 +233,7 @@ test("db-router sync --replay-failed retries failed records; without it they sta
   out = "";
   assert.is(await main(args, io), 0);
   assert.is(sql("SELECT count(*) FROM code"), "0", "no replay without the flag");
+  assert.match(out, /^nothing to sync: no queued records in \S+\n$/, "a pass with nothing says so");
   out = "";
   assert.is(await main([...args, "--replay-failed"], io), 0);
   assert.match(out, "synced 1 file(s): 1 applied, 0 already applied, 0 failed");

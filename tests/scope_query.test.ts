@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { SCOPE_PARAM, scopedQuery } from "../src/scope/mod.ts";
-import type { Scope, SqlValue } from "../src/scope/mod.ts";
+import type { Scope, SqlParam } from "../src/scope/mod.ts";
 import { RouterError } from "../src/errors.ts";
 import { ALPHA, ids, openDb, rows, thrown } from "./_support/scope_db.ts";
 
@@ -120,7 +120,7 @@ test("scopedQuery() treats window as an alias unless it starts a WINDOW clause",
 });
 
 test("scopedQuery() accepts params typed as either style and returns the same style", () => {
-  const either: readonly SqlValue[] | Readonly<Record<string, SqlValue>> = { ":a": 1 };
+  const either: readonly SqlParam[] | Readonly<Record<string, SqlParam>> = { ":a": 1 };
   const out = scopedQuery("SELECT id FROM bots WHERE a = :a ORDER BY id", either, global);
   assert.equal(out.params, { ":a": 1, ":__scope_menace_id": "alpha" });
   const db = openDb();
@@ -256,7 +256,7 @@ test("scopedQuery() names one parameter for every filtered reference in named st
 });
 
 test("scopedQuery() defaults to local and returns copies of the params", () => {
-  const params: SqlValue[] = [1];
+  const params: SqlParam[] = [1];
   const out = scopedQuery("SELECT id FROM bots WHERE a = ?", params, {
     table: "bots",
     menaceId: ALPHA,
@@ -483,7 +483,7 @@ test("scopedQuery() throws a TypeError for a bad table, scope, menace id, params
     TypeError,
   );
   assert.instance(thrown(() => scopedQuery(sql, [], { ...local, menaceId: "" })), TypeError);
-  assert.instance(thrown(() => scopedQuery(sql, "x" as unknown as SqlValue[], local)), TypeError);
+  assert.instance(thrown(() => scopedQuery(sql, "x" as unknown as SqlParam[], local)), TypeError);
   assert.instance(thrown(() => scopedQuery(sql, [], null as unknown as typeof local)), TypeError);
 });
 

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { scopedDelete, scopedUpdate, stampedInsert, stampedUpsert } from "../src/scope/mod.ts";
-import type { Row, Scope } from "../src/scope/mod.ts";
+import type { ColumnValues, Scope } from "../src/scope/mod.ts";
 import { ALPHA, BETA, changes, ids, openDb, rows, thrown } from "./_support/scope_db.ts";
 
 const test = suite("scoped writes");
@@ -59,7 +59,9 @@ test("stampedInsert() binds every supported value type", () => {
 test("stampedInsert() throws a TypeError naming the column of a value it cannot bind", () => {
   const bad: unknown[] = [undefined, {}, [1], new Date(0), () => 1, Symbol("s")];
   for (const value of bad) {
-    const error = thrown(() => stampedInsert("bots", { name: value } as unknown as Row, ALPHA));
+    const error = thrown(() =>
+      stampedInsert("bots", { name: value } as unknown as ColumnValues, ALPHA)
+    );
     assert.instance(error, TypeError);
     assert.match(error.message, 'column "name"');
   }
@@ -77,7 +79,10 @@ test("stampedInsert() throws a TypeError for a bad table, column, row or menace 
     assert.ok(error.message.includes(JSON.stringify(column)), error.message);
   }
   for (const row of [null, [1], "row"]) {
-    assert.instance(thrown(() => stampedInsert("bots", row as unknown as Row, ALPHA)), TypeError);
+    assert.instance(
+      thrown(() => stampedInsert("bots", row as unknown as ColumnValues, ALPHA)),
+      TypeError,
+    );
   }
   assert.instance(thrown(() => stampedInsert("bots", { id: 1 }, "")), TypeError);
 });
@@ -133,7 +138,9 @@ test("stampedUpsert() throws a TypeError for bad conflict columns or another own
   assert.instance(owner, TypeError);
   assert.instance(thrown(() => stampedUpsert("bad table", row, ["id"], ALPHA)), TypeError);
   assert.instance(
-    thrown(() => stampedUpsert("bots", { id: undefined } as unknown as Row, ["id"], ALPHA)),
+    thrown(() =>
+      stampedUpsert("bots", { id: undefined } as unknown as ColumnValues, ["id"], ALPHA)
+    ),
     TypeError,
   );
 });
@@ -205,11 +212,11 @@ test("scopedUpdate() throws a TypeError for another owner, an empty set or bad i
   assert.instance(thrown(() => scopedUpdate("bots", { "a = 1 --": 1 }, {}, opts)), TypeError);
   assert.instance(thrown(() => scopedUpdate("bots", { a: 1 }, { "id OR 1": 1 }, opts)), TypeError);
   assert.instance(
-    thrown(() => scopedUpdate("bots", { a: {} } as unknown as Row, {}, opts)),
+    thrown(() => scopedUpdate("bots", { a: {} } as unknown as ColumnValues, {}, opts)),
     TypeError,
   );
   assert.instance(
-    thrown(() => scopedUpdate("bots", { a: 1 }, null as unknown as Row, opts)),
+    thrown(() => scopedUpdate("bots", { a: 1 }, null as unknown as ColumnValues, opts)),
     TypeError,
   );
   const scope = "mine" as Scope;
@@ -258,7 +265,7 @@ test("scopedDelete() throws a TypeError for a bad table, column, value, scope or
   assert.instance(thrown(() => scopedDelete("bots; DROP TABLE x", {}, opts)), TypeError);
   assert.instance(thrown(() => scopedDelete("bots", { "1=1; --": 1 }, opts)), TypeError);
   assert.instance(
-    thrown(() => scopedDelete("bots", { id: [1] } as unknown as Row, opts)),
+    thrown(() => scopedDelete("bots", { id: [1] } as unknown as ColumnValues, opts)),
     TypeError,
   );
   assert.instance(

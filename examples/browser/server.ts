@@ -123,8 +123,9 @@ export async function pageAssets(html: string, entry: string): Promise<Record<st
 }
 
 /**
- * Bundles the demo (`index.html`, `main.ts`) and serves it on `port` (0 picks
- * a free one): what `npm run demo:browser` runs.
+ * Bundles the demo (`index.html`, `main.ts`) and serves it, with its icon
+ * (`favicon.svg`), on `port` (0 picks a free one): what `npm run demo:browser`
+ * runs.
  *
  * @example
  * ```ts ignore
@@ -135,5 +136,12 @@ export async function pageAssets(html: string, entry: string): Promise<Record<st
  */
 export async function serveDemo(options: { port?: number } = {}): Promise<PageServer> {
   const assets = await pageAssets("examples/browser/index.html", "examples/browser/main.ts");
+  const icon: Asset = {
+    type: "image/svg+xml",
+    body: await readFile(join(ROOT, "examples/browser/favicon.svg"), "utf8"),
+  };
+  // The page links /favicon.svg; /favicon.ico is where browsers look without a link.
+  assets["/favicon.svg"] = icon;
+  assets["/favicon.ico"] = icon;
   return await serveAssets(assets, { port: options.port ?? 8080 });
 }

@@ -30,14 +30,46 @@ export interface Command {
   run(args: string[], io: CommandIO): Promise<number>;
 }
 
-/** Exit code for bad usage (unknown flag, missing argument). */
+/**
+ * Exit codes, the same for every command:
+ * - 0: done (for `check`: no offence; for `analyze --verify`: the chains hold);
+ * - 1: the command ran and failed, or found problems (offences, a broken
+ *   chain, an unreadable file, a database or queue it could not use, an
+ *   optional package it needs that is not installed);
+ * - 2: bad usage (unknown command or option, missing or bad argument).
+ */
 export const EXIT_USAGE = 2;
 
 /** An error in how the command was called: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {
+  /** Whether to print the command's full usage after the message (an unknown option). */
+  readonly showUsage: boolean;
+
   /** Creates the error with a message in the library's style. */
-  constructor(message: string) {
+  constructor(message: string, options: { showUsage?: boolean } = {}) {
     super(message);
     this.name = "UsageError";
+    this.showUsage = options.showUsage ?? false;
   }
+}
+
+/**
+ * The `UsageError` for an error of `parseArgs` from `node:util`: an unknown
+ * option shows the command's usage with it.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "node:util";
+ * import { usageErrorOf } from "./command.ts";
+ * try {
+ *   parseArgs({ args: ["--bogus"], options: {} });
+ * } catch (error) {
+ *   usageErrorOf(error).showUsage; // true
+ * }
+ * ```
+ */
+export function usageErrorOf(error: unknown): UsageError {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return new UsageError(message, { showUsage: code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" });
 }

@@ -98,7 +98,19 @@ export interface Connection {
   transaction<T>(fn: (tx: Connection) => Promise<T>): Promise<T>;
 }
 
-/** Where an operation is allowed to run; the router's closed check. */
+/**
+ * Called before every operation of a connection: the router's closed check,
+ * which throws `ROUTER_CLOSED` once the router is closed.
+ *
+ * @example
+ * ```ts
+ * import type { Guard } from "./connection.ts";
+ * let closed = false;
+ * const guard: Guard = () => {
+ *   if (closed) throw new Error("closed");
+ * };
+ * ```
+ */
 export type Guard = () => void;
 
 /** A {@linkcode Connection} to an {@linkcode EngineDatabase}. */

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Sink } from "@logtape/logtape";
+import type { LogSink } from "./log_record.ts";
 import { ConfigError, RouterError } from "../errors.ts";
 import { routingStartup } from "../routing/startup.ts";
 import type { Host } from "../storage/host.ts";
@@ -49,7 +49,7 @@ export interface DefaultObserversInput {
   /** The config file's `audit_log`. @default what the library loaded on import */
   configAuditLog?: string;
   /** Replaces the console sink used while LogTape is not configured (tests). */
-  logSink?: Sink;
+  logSink?: LogSink;
 }
 
 /**

@@ -12,18 +12,9 @@
  *
  * @module
  */
-import {
-  compareLogLevel,
-  getConfig,
-  getConsoleSink,
-  getLogger,
-  type Logger,
-  type LogLevel,
-  type LogRecord,
-  type Sink,
-} from "@logtape/logtape";
 import type { LogSettings } from "./log_env.ts";
 import { recordFormatter } from "./log_format.ts";
+import { compareLogLevel, type LogLevel, type LogRecord, type LogSink } from "./log_record.ts";
 
 /** The root category of every db-router log record. */
 export const LOG_CATEGORY: readonly string[] = Object.freeze(["db-router"]);
@@ -31,19 +22,64 @@ export const LOG_CATEGORY: readonly string[] = Object.freeze(["db-router"]);
 /** The sub-categories db-router logs under. */
 export type LogChannel = "access" | "audit";
 
+/**
+ * The part of LogTape's `Logger` interface used here. LogTape shares its root
+ * logger between every copy of the package in a process through
+ * `globalThis[Symbol.for("logtape.rootLogger")]`.
+ */
+interface SharedLogger {
+  getChild(category: readonly [string, ...string[]]): SharedLogger;
+  isEnabledFor(level: LogLevel): boolean;
+  emit(record: Omit<LogRecord, "category">): void;
+}
+
+/**
+ * LogTape 2's process-global inspection state (what its `isConfigured()`
+ * reads, whichever copy of the package configured it): `configured`, and the
+ * map of configured loggers that each `configure({ reset })` or `reset()`
+ * replaces.
+ */
+interface LogTapeState {
+  configured?: boolean;
+  loggers?: object;
+}
+
+const ROOT_LOGGER = Symbol.for("logtape.rootLogger");
+const INSPECTION_STATE = Symbol.for("logtape.inspectionState");
+
+/**
+ * The application's LogTape configuration as a value that changes whenever
+ * it is configured or reset, or `null` when LogTape is not configured (or not
+ * loaded at all).
+ */
+function logTapeConfiguration(): object | null {
+  const state = (globalThis as Record<symbol, LogTapeState | undefined>)[INSPECTION_STATE];
+  return state?.configured === true && state.loggers !== undefined ? state.loggers : null;
+}
+
+/** LogTape's shared root logger; only called once LogTape is configured. */
+function rootLogger(): SharedLogger | undefined {
+  return (globalThis as Record<symbol, SharedLogger | undefined>)[ROOT_LOGGER];
+}
+
 /** Console methods of the default sink: standard error, as command-line tools expect. */
-const LEVEL_MAP = {
-  trace: "error",
-  debug: "error",
-  info: "error",
-  warning: "warn",
-  error: "error",
-  fatal: "error",
-} as const;
+function consoleSink(settings: LogSettings): LogSink {
+  const format = recordFormatter(settings.format);
+  return (record) => {
+    const line = format(record).replace(/\r?\n$/, "");
+    if (record.level === "warning") console.warn(line);
+    else console.error(line);
+  };
+}
 
 /**
  * Where one router's log records go. `enabled()` is the cheap test that
  * `getConnection` runs before it builds an access record.
+ *
+ * db-router does not import `@logtape/logtape`: while the application has
+ * not configured LogTape, records go to a console sink of db-router's own;
+ * once it has (through any copy of the package), they go to the loggers
+ * LogTape shares through the global object, like any other library's.
  *
  * @example
  * ```ts
@@ -57,22 +93,17 @@ const LEVEL_MAP = {
 export class RouterLog {
   /** The fallback sink's threshold and format (from the environment). */
   readonly settings: LogSettings;
-  readonly #sink: Sink;
-  readonly #loggers: Record<LogChannel, Logger> = {
-    access: getLogger([...LOG_CATEGORY, "access"]),
-    audit: getLogger([...LOG_CATEGORY, "audit"]),
-  };
+  readonly #sink: LogSink;
+  /** LogTape's loggers for the channels, found once LogTape is configured. */
+  #loggers: Record<LogChannel, SharedLogger> | undefined;
   /** The LogTape configuration the cached answers were computed for. */
   #seen: unknown = {};
   #accessInfo = false;
 
   /** `sink` replaces the default console sink (tests, or a custom fallback). */
-  constructor(settings: LogSettings, sink?: Sink) {
+  constructor(settings: LogSettings, sink?: LogSink) {
     this.settings = settings;
-    this.#sink = sink ?? getConsoleSink({
-      formatter: recordFormatter(settings.format),
-      levelMap: LEVEL_MAP,
-    });
+    this.#sink = sink ?? consoleSink(settings);
   }
 
   /**
@@ -82,14 +113,14 @@ export class RouterLog {
    */
   enabled(channel: LogChannel, level: LogLevel): boolean {
     if (channel === "access" && level === "info") {
-      const config = getConfig();
+      const config = logTapeConfiguration();
       if (config !== this.#seen) {
         this.#seen = config;
         this.#accessInfo = this.#compute("access", "info", config);
       }
       return this.#accessInfo;
     }
-    return this.#compute(channel, level, getConfig());
+    return this.#compute(channel, level, logTapeConfiguration());
   }
 
   /** Logs `template` (LogTape's `{name}` placeholders) with `properties`. */
@@ -99,8 +130,9 @@ export class RouterLog {
     template: string,
     properties: Record<string, unknown>,
   ): void {
-    if (getConfig() !== null) {
-      this.#loggers[channel].emit({
+    const loggers = logTapeConfiguration() === null ? undefined : this.#logTape();
+    if (loggers !== undefined) {
+      loggers[channel].emit({
         level,
         message: render(template, properties),
         rawMessage: template,
@@ -110,20 +142,32 @@ export class RouterLog {
       return;
     }
     if (compareLogLevel(level, this.settings.level) < 0) return;
-    const record: LogRecord = {
+    this.#sink({
       category: [...LOG_CATEGORY, channel],
       level,
       message: render(template, properties),
       rawMessage: template,
       timestamp: Date.now(),
       properties,
-    };
-    this.#sink(record);
+    });
   }
 
   #compute(channel: LogChannel, level: LogLevel, config: unknown): boolean {
-    if (config !== null) return this.#loggers[channel].isEnabledFor(level);
+    const loggers = config === null ? undefined : this.#logTape();
+    if (loggers !== undefined) return loggers[channel].isEnabledFor(level);
     return compareLogLevel(level, this.settings.level) >= 0;
+  }
+
+  #logTape(): Record<LogChannel, SharedLogger> | undefined {
+    if (this.#loggers) return this.#loggers;
+    const root = rootLogger();
+    if (root === undefined) return undefined;
+    const [name] = LOG_CATEGORY;
+    this.#loggers = {
+      access: root.getChild([name, "access"]),
+      audit: root.getChild([name, "audit"]),
+    };
+    return this.#loggers;
   }
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { LogLevel } from "@logtape/logtape";
+import type { LogLevel } from "./log_record.ts";
 import * as v from "valibot";
 import { ConfigError } from "../errors.ts";
 

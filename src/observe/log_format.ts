@@ -1,5 +1,6 @@
 /**
- * The two text formats of db-router's log records, as LogTape formatters: one
+ * The two text formats of db-router's log records, as LogTape formatters
+ * (`TextFormatter`, which {@linkcode LogFormatter} matches): one
  * JSON object per line (`DB_ROUTER_LOG_FORMAT=json`, the default) or
  * `key=value` pairs (`kv`). An application may use them with its own sinks.
  *
@@ -9,7 +10,7 @@
  *
  * @module
  */
-import type { LogRecord, TextFormatter } from "@logtape/logtape";
+import type { LogFormatter, LogRecord } from "./log_record.ts";
 
 /**
  * Formats `record` as one JSON object and a newline.
@@ -24,7 +25,7 @@ import type { LogRecord, TextFormatter } from "@logtape/logtape";
  * // '{"timestamp":"1970-01-01T00:00:00.000Z","level":"INFO","logger":"db-router.access","message":"access","table_name":"bots"}\n'
  * ```
  */
-export const formatJsonRecord: TextFormatter = (record: LogRecord): string => {
+export const formatJsonRecord: LogFormatter = (record: LogRecord): string => {
   const fields: Record<string, unknown> = head(record);
   for (const [key, value] of Object.entries(record.properties)) {
     if (!(key in fields)) fields[key] = value instanceof Error ? errorText(value) : value;
@@ -47,7 +48,7 @@ export const formatJsonRecord: TextFormatter = (record: LogRecord): string => {
  * // 'timestamp=1970-01-01T00:00:00.000Z level=INFO logger=db-router.access message="bots read" table_name=bots\n'
  * ```
  */
-export const formatKvRecord: TextFormatter = (record: LogRecord): string => {
+export const formatKvRecord: LogFormatter = (record: LogRecord): string => {
   const fields: Record<string, unknown> = head(record);
   for (const [key, value] of Object.entries(record.properties)) {
     if (!(key in fields)) fields[key] = value;
@@ -64,7 +65,7 @@ export const formatKvRecord: TextFormatter = (record: LogRecord): string => {
  * recordFormatter("kv") === formatKvRecord; // true
  * ```
  */
-export function recordFormatter(format: "json" | "kv"): TextFormatter {
+export function recordFormatter(format: "json" | "kv"): LogFormatter {
   return format === "kv" ? formatKvRecord : formatJsonRecord;
 }
 

@@ -18,6 +18,7 @@
 import type { SharedBackend } from "../engine/backend.ts";
 import type { Row, RunResult, ValuesResult } from "../engine/connection.ts";
 import type { RemoteDriver, RemoteTransaction } from "./driver.ts";
+import { importOptional, type OptionalPackage } from "../optional.ts";
 import { redactUrl } from "./url.ts";
 import { remoteBackend } from "./remote_backend.ts";
 import { rowFromColumns, valuesFrom } from "./rows.ts";
@@ -119,8 +120,12 @@ export function libsqlBackend(options: LibsqlBackendOptions): SharedBackend {
   );
 }
 
-/** Not a literal, so that bundlers leave `@libsql/client` out; resolved at run time. */
-const CLIENT_PACKAGE = "@libsql/client";
+/** An optional peer dependency, imported when a router first uses libSQL. */
+const CLIENT_PACKAGE: OptionalPackage = {
+  name: "@libsql/client",
+  range: "^0.18.0",
+  purpose: "use the libSQL backend",
+};
 
 class LibsqlDriver implements RemoteDriver {
   readonly engine = "libSQL";
@@ -197,9 +202,9 @@ class LibsqlDriver implements RemoteDriver {
   #connect(): Promise<LibsqlClient> {
     this.#connecting ??= (async () => {
       if (this.#client) return this.#client;
-      const { createClient } = await import(CLIENT_PACKAGE) as {
+      const { createClient } = await importOptional<{
         createClient(config: Record<string, unknown>): LibsqlClient;
-      };
+      }>(CLIENT_PACKAGE);
       const { url, authToken, busyTimeoutMs = 5000 } = this.#options;
       this.#client = createClient({ url, authToken, intMode: "number", timeout: busyTimeoutMs });
       return this.#client;

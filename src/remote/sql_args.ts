@@ -10,7 +10,15 @@
 import { type Params, type SqlParam, toBindParams } from "../engine/params.ts";
 import { tokenize } from "../scope/tokenizer.ts";
 
-/** A value as a remote engine binds it. */
+/**
+ * A value as a remote engine (libSQL, D1) binds it.
+ *
+ * @example
+ * ```ts
+ * import type { RemoteArg } from "./sql_args.ts";
+ * const args: RemoteArg[] = ["bots", 1, 2n, new Uint8Array(1), null];
+ * ```
+ */
 export type RemoteArg = string | number | bigint | Uint8Array | ArrayBuffer | null;
 
 /** How an engine binds the values it cannot take as they are. */

@@ -6,7 +6,9 @@
 
 /** Accesses per table, by database: `{ shared: { bots: 2 }, local: { models: 1 } }`. */
 export interface AccessCounts {
+  /** Accesses per table of the shared database. */
   shared: Record<string, number>;
+  /** Accesses per table of this instance's local database. */
   local: Record<string, number>;
 }
 

@@ -20,7 +20,7 @@ import {
   stampedInsert,
   stampedUpsert,
 } from "../scope/mod.ts";
-import type { Row as Values } from "../scope/values.ts";
+import type { ColumnValues as Values } from "../scope/values.ts";
 import type { SharedBackend, SharedDatabase } from "../engine/backend.ts";
 import type { EngineDatabase } from "../engine/database.ts";
 import { assertSqlFunction, type SqlFunction } from "../engine/functions.ts";

@@ -50,9 +50,13 @@ export interface RoutingConfigInput {
 
 /** A validated configuration, with absent lists as empty arrays. */
 export interface RoutingConfigOutput {
+  /** Tables for the shared database. */
   readonly shared: readonly string[];
+  /** Tables for each instance's local database. */
   readonly local: readonly string[];
+  /** Tables no router may open. */
   readonly deny: readonly string[];
+  /** Path of the audit log, if the file names one. */
   readonly audit_log?: string;
 }
 

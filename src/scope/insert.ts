@@ -7,7 +7,7 @@
 import { quoteIdentifier } from "../routing/identifier.ts";
 import { assertMenaceId, assertOwnRow, MENACE_COLUMN } from "./clause.ts";
 import { rowEntries } from "./values.ts";
-import type { Row, SqlStatement, SqlValue } from "./values.ts";
+import type { ColumnValues, SqlParam, SqlStatement } from "./values.ts";
 
 /**
  * Builds `INSERT INTO "table" ("col", ..., "source_menace_id") VALUES (?, ..., ?)`
@@ -26,7 +26,7 @@ import type { Row, SqlStatement, SqlValue } from "./values.ts";
  * //   params: ["scraper", "alpha"] }
  * ```
  */
-export function stampedInsert(table: string, row: Row, menaceId: string): SqlStatement {
+export function stampedInsert(table: string, row: ColumnValues, menaceId: string): SqlStatement {
   const quoted = quoteIdentifier(table, "table name");
   const entries = stamped(row, assertMenaceId(menaceId));
   return { sql: insertSql(quoted, entries), params: entries.map(([, value]) => value) };
@@ -57,7 +57,7 @@ export function stampedInsert(table: string, row: Row, menaceId: string): SqlSta
  */
 export function stampedUpsert(
   table: string,
-  row: Row,
+  row: ColumnValues,
   conflictColumns: readonly string[],
   menaceId: string,
 ): SqlStatement {
@@ -93,13 +93,13 @@ export function stampedUpsert(
 }
 
 /** The checked entries of `row`, with `source_menace_id` last and set to `menaceId`. */
-function stamped(row: Row, menaceId: string): [string, SqlValue][] {
+function stamped(row: ColumnValues, menaceId: string): [string, SqlParam][] {
   const entries = rowEntries(row, "row");
   assertOwnRow(entries, menaceId, "row");
   return [...entries.filter(([column]) => column !== MENACE_COLUMN), [MENACE_COLUMN, menaceId]];
 }
 
-function insertSql(quotedTable: string, entries: readonly [string, SqlValue][]): string {
+function insertSql(quotedTable: string, entries: readonly [string, SqlParam][]): string {
   const columns = entries.map(([column]) => `"${column}"`).join(", ");
   const marks = entries.map(() => "?").join(", ");
   return `INSERT INTO ${quotedTable} (${columns}) VALUES (${marks})`;

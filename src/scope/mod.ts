@@ -35,4 +35,4 @@ export type { NamedParams, ScopedSql, ScopeTarget } from "./query.ts";
 export { stampedInsert, stampedUpsert } from "./insert.ts";
 export { scopedDelete, scopedUpdate } from "./modify.ts";
 export type { WriteScope } from "./modify.ts";
-export type { Row, SqlStatement, SqlValue } from "./values.ts";
+export type { ColumnValues, SqlParam, SqlStatement } from "./values.ts";

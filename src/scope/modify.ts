@@ -9,7 +9,7 @@ import { assertOwnRow, buildScopeClause } from "./clause.ts";
 import { parseScope } from "./scope.ts";
 import type { Scope } from "./scope.ts";
 import { rowEntries } from "./values.ts";
-import type { Row, SqlStatement, SqlValue } from "./values.ts";
+import type { ColumnValues, SqlParam, SqlStatement } from "./values.ts";
 
 /**
  * Whose rows {@linkcode scopedUpdate} and {@linkcode scopedDelete} may touch,
@@ -54,8 +54,8 @@ export interface WriteScope {
  */
 export function scopedUpdate(
   table: string,
-  set: Row,
-  where: Row,
+  set: ColumnValues,
+  where: ColumnValues,
   options: WriteScope,
 ): SqlStatement {
   const quoted = quoteIdentifier(table, "table name");
@@ -86,14 +86,22 @@ export function scopedUpdate(
  * //   params: [1, "alpha"] }
  * ```
  */
-export function scopedDelete(table: string, where: Row, options: WriteScope): SqlStatement {
+export function scopedDelete(
+  table: string,
+  where: ColumnValues,
+  options: WriteScope,
+): SqlStatement {
   const quoted = quoteIdentifier(table, "table name");
   const [conditions, params] = whereClause(table, where, options);
   return { sql: `DELETE FROM ${quoted}${conditions}`, params };
 }
 
 /** ` WHERE ...` (or nothing) for the equalities of `where` and the scope, and its params. */
-function whereClause(table: string, where: Row, options: WriteScope): [string, SqlValue[]] {
+function whereClause(
+  table: string,
+  where: ColumnValues,
+  options: WriteScope,
+): [string, SqlParam[]] {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Invalid write options ${String(options)}: expected { scope, menaceId }`);
   }

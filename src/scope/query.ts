@@ -15,7 +15,7 @@ import type { SelectCore } from "./statement.ts";
 import { coreText, findReferences } from "./references.ts";
 import { qualifierOf } from "./table_refs.ts";
 import type { TableRef } from "./table_refs.ts";
-import type { SqlValue } from "./values.ts";
+import type { SqlParam } from "./values.ts";
 import { checkParams, SCOPE_PARAM } from "./query_params.ts";
 
 export { SCOPE_PARAM };
@@ -59,7 +59,7 @@ export interface ScopeTarget {
  * const params: NamedParams = { ":name": "scraper", limit: 10 };
  * ```
  */
-export type NamedParams = Readonly<Record<string, SqlValue>>;
+export type NamedParams = Readonly<Record<string, SqlParam>>;
 
 /**
  * A scoped SELECT ready to run: its SQL and the parameters to bind.
@@ -143,24 +143,26 @@ export interface ScopedSql<P> {
  */
 export function scopedQuery(
   sql: string,
-  params: readonly SqlValue[] | undefined,
+  params: readonly SqlParam[] | undefined,
   target: ScopeTarget,
-): ScopedSql<SqlValue[]>;
+): ScopedSql<SqlParam[]>;
+/** With named parameters: the menace id is added as `:__db_router_scope`. */
 export function scopedQuery(
   sql: string,
   params: NamedParams,
   target: ScopeTarget,
-): ScopedSql<Record<string, SqlValue>>;
+): ScopedSql<Record<string, SqlParam>>;
+/** Positional or named parameters, when the caller's type is the union. */
 export function scopedQuery(
   sql: string,
-  params: readonly SqlValue[] | NamedParams | undefined,
+  params: readonly SqlParam[] | NamedParams | undefined,
   target: ScopeTarget,
-): ScopedSql<SqlValue[] | Record<string, SqlValue>>;
+): ScopedSql<SqlParam[] | Record<string, SqlParam>>;
 export function scopedQuery(
   sql: string,
-  params: readonly SqlValue[] | NamedParams | undefined,
+  params: readonly SqlParam[] | NamedParams | undefined,
   target: ScopeTarget,
-): ScopedSql<SqlValue[] | Record<string, SqlValue>> {
+): ScopedSql<SqlParam[] | Record<string, SqlParam>> {
   if (typeof target !== "object" || target === null) {
     throw new TypeError(
       `Invalid scope target ${String(target)}: expected { table, scope, menaceId }`,

@@ -6,7 +6,7 @@
  */
 import { quote } from "./statement.ts";
 import type { Token } from "./tokenizer.ts";
-import type { SqlValue } from "./values.ts";
+import type { SqlParam } from "./values.ts";
 
 /**
  * Name of the parameter that carries the menace id in a query with named
@@ -22,8 +22,8 @@ export const SCOPE_PARAM = "__scope_menace_id";
 
 /** A copy of the caller's parameters and their style. */
 export type CheckedParams =
-  | { readonly named: false; readonly params: SqlValue[] }
-  | { readonly named: true; readonly params: Record<string, SqlValue> };
+  | { readonly named: false; readonly params: SqlParam[] }
+  | { readonly named: true; readonly params: Record<string, SqlParam> };
 
 /**
  * Copies `params` after checking them against the placeholders in `tokens`.
@@ -79,7 +79,7 @@ export function checkParams(
   ) {
     throw refuse(sql, `the parameter name "${SCOPE_PARAM}" is reserved for the menace id`);
   }
-  return { named: true, params: { ...(params as Record<string, SqlValue>) } };
+  return { named: true, params: { ...(params as Record<string, SqlParam>) } };
 }
 
 function refuse(sql: string, reason: string): TypeError {

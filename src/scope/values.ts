@@ -5,19 +5,9 @@
  * @module
  */
 import type { SqlParam } from "../engine/params.ts";
-import { assertIdentifier } from "../routing/identifier.ts";
 
-/**
- * A value that may be bound to a parameter: the engine's `SqlParam`, under the
- * name the scope helpers use.
- *
- * @example
- * ```ts
- * import type { SqlValue } from "./values.ts";
- * const values: SqlValue[] = ["bot", 1, 2n, true, new Uint8Array(1), null];
- * ```
- */
-export type SqlValue = SqlParam;
+export type { SqlParam };
+import { assertIdentifier } from "../routing/identifier.ts";
 
 /**
  * Column names mapped to values: a row to insert, the `SET` of an update, or
@@ -25,14 +15,14 @@ export type SqlValue = SqlParam;
  *
  * @example
  * ```ts
- * import type { Row } from "./values.ts";
- * const row: Row = { name: "scraper", active: true };
+ * import type { ColumnValues } from "./values.ts";
+ * const row: ColumnValues = { name: "scraper", active: true };
  * ```
  */
-export type Row = Readonly<Record<string, SqlValue>>;
+export type ColumnValues = Readonly<Record<string, SqlParam>>;
 
 /**
- * Returns `value` if it is a {@linkcode SqlValue}; otherwise throws a
+ * Returns `value` if it is a {@linkcode SqlParam}; otherwise throws a
  * `TypeError` naming `what` (such as `column "name"`) and the value's type.
  *
  * @example
@@ -41,7 +31,7 @@ export type Row = Readonly<Record<string, SqlValue>>;
  * assertSqlValue(42, 'column "count"'); // 42
  * ```
  */
-export function assertSqlValue(value: unknown, what: string): SqlValue {
+export function assertSqlValue(value: unknown, what: string): SqlParam {
   switch (typeof value) {
     case "string":
     case "number":
@@ -59,7 +49,7 @@ export function assertSqlValue(value: unknown, what: string): SqlValue {
 
 /**
  * The entries of `row` after checking that it is a plain object, that every
- * key is a plain identifier and every value a {@linkcode SqlValue}. `what`
+ * key is a plain identifier and every value a {@linkcode SqlParam}. `what`
  * names the argument in error messages.
  *
  * @example
@@ -68,7 +58,7 @@ export function assertSqlValue(value: unknown, what: string): SqlValue {
  * rowEntries({ name: "scraper" }, "row"); // [["name", "scraper"]]
  * ```
  */
-export function rowEntries(row: unknown, what: string): [column: string, value: SqlValue][] {
+export function rowEntries(row: unknown, what: string): [column: string, value: SqlParam][] {
   if (typeof row !== "object" || row === null || Array.isArray(row)) {
     throw new TypeError(`Invalid ${what} ${String(row)}: expected an object of column values`);
   }
@@ -92,5 +82,5 @@ export interface SqlStatement {
   /** The SQL text; values appear only as `?`. */
   readonly sql: string;
   /** One value per `?`, in order. */
-  readonly params: SqlValue[];
+  readonly params: SqlParam[];
 }

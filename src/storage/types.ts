@@ -24,7 +24,15 @@ export interface StorageCapabilities {
   readonly incremental: boolean;
 }
 
-/** A page number as SQLite counts them: the first page of the file is page 1. */
+/**
+ * A page number as SQLite counts them: the first page of the file is page 1.
+ *
+ * @example
+ * ```ts
+ * import type { PageNumber } from "./types.ts";
+ * const header: PageNumber = 1;
+ * ```
+ */
 export type PageNumber = number;
 
 /** One commit: the pages that changed since the version the engine last saw. */

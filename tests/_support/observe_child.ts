@@ -62,7 +62,8 @@ for (let i = 0; i < total; i++) {
   router.getConnection(table, operation);
   if (i % 100 === 99) await new Promise((resolve) => setTimeout(resolve, 1));
 }
-report({ done: total });
+// LogTape creates its shared root logger on the first getLogger() of any copy.
+report({ done: total, logtapeLoaded: Symbol.for("logtape.rootLogger") in globalThis });
 if (ending === "close") {
   try {
     await router.close();

@@ -1,6 +1,6 @@
 /**
  * `npm test`: every test file under Node, Deno and Bun (uvu), then `deno lint`,
- * `deno fmt --check` and the type checks. The last line is `N passed, N failed`,
+ * `deno fmt --check`, the type checks, `deno doc --lint` and `deno publish --dry-run`. The last line is `N passed, N failed`,
  * where each uvu test counts once per runtime and each check counts once.
  *
  * Flags: `--runtime node|deno|bun` (repeatable) runs only those runtimes,
@@ -9,6 +9,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -31,6 +32,11 @@ interface Outcome {
   skipped: number;
 }
 
+/** The modules that deno.json exports (JSR's entry points). */
+const DENO_ENTRY_POINTS = Object.values(
+  JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).exports as Record<string, string>,
+);
+
 const suiteArgs = ["tests/_support/suite.ts", ...positionals];
 const runtimes: Record<string, string[]> = {
   node: [process.execPath, "--import", "tsx", ...suiteArgs],
@@ -42,6 +48,11 @@ const checks: Record<string, string[]> = {
   "deno fmt --check": [bin("deno"), "fmt", "--check"],
   // --doc also type-checks the examples in doc comments, so they stay true.
   "deno check --doc": [bin("deno"), "check", "--doc", "mod.ts", "src", "wasm", "tests", "examples"],
+  // Every entry point of deno.json's exports: JSR's documentation rules.
+  "deno doc --lint": [bin("deno"), "doc", "--lint", ...DENO_ENTRY_POINTS],
+  // What JSR would check on publish (slow types, excluded files), without publishing; it
+  // resolves npm: imports from node_modules, so it needs no network.
+  "deno publish --dry-run": [bin("deno"), "publish", "--dry-run", "--allow-dirty"],
   "tsc --noEmit": [bin("tsc"), "--noEmit", "-p", "config/tsconfig.json"],
   "tsc --noEmit (cli)": [bin("tsc"), "--noEmit", "-p", "config/tsconfig.cli.json"],
 };

@@ -7,7 +7,7 @@
  */
 import initSqlJs from "sql.js";
 import type { BindParams, Database } from "sql.js";
-import type { SqlValue } from "../../src/scope/mod.ts";
+import type { SqlParam } from "../../src/scope/mod.ts";
 
 const SQL = await initSqlJs({ useOldExtensionFunctions: false } as Parameters<typeof initSqlJs>[0]);
 
@@ -50,7 +50,7 @@ export function openDb(): Database {
 export function rows(
   db: Database,
   sql: string,
-  params: readonly SqlValue[] | Readonly<Record<string, SqlValue>> = [],
+  params: readonly SqlParam[] | Readonly<Record<string, SqlParam>> = [],
 ): Record<string, unknown>[] {
   const statement = db.prepare(sql);
   try {
@@ -67,13 +67,13 @@ export function rows(
 export function ids(
   db: Database,
   sql: string,
-  params?: readonly SqlValue[] | Readonly<Record<string, SqlValue>>,
+  params?: readonly SqlParam[] | Readonly<Record<string, SqlParam>>,
 ): unknown[] {
   return rows(db, sql, params).map((row) => row.id);
 }
 
 /** Runs a write and returns the number of rows it changed. */
-export function changes(db: Database, sql: string, params: readonly SqlValue[]): number {
+export function changes(db: Database, sql: string, params: readonly SqlParam[]): number {
   db.run(sql, params as BindParams);
   return db.getRowsModified();
 }

@@ -4,7 +4,8 @@
  * imported from the TypeScript source (`mod.ts`; Node needs tsx's loader for
  * it, which is not what users of the package run), through the router
  * imported from the built package (`dist/mod.js`, what `npm install` users
- * get; `npm run prepare` builds it), and through raw sql.js (import, compile
+ * get; `npm run build` builds it, and this file runs it when
+ * `dist/` is older than the sources), and through raw sql.js (import, compile
  * the wasm, open the same file, one prepared select) as the baseline. The
  * database is a small existing shared file (`bots` with 100 rows), so the
  * router's first query includes opening and checking it.
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DBRouter } from "../../mod.ts";
 import { jsonLineOf, median, printTable } from "../_support/bench_util.ts";
+import { ensureBuilt } from "../_support/package_build.ts";
 import { ROOT, type Runtime } from "../_support/spawn.ts";
 import { RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 
@@ -52,6 +54,7 @@ async function sample(argv: string[]): Promise<Sample> {
   return { entered, imported, first, spawnToFirst: epoch - spawnedAt };
 }
 
+ensureBuilt();
 const folder = temporaryFolder(`bench-startup-${RUNTIME}-`);
 try {
   {
@@ -115,7 +118,7 @@ try {
       ];
     }),
   ]);
-  if (!existsSync(DIST)) console.log("\n(dist/mod.js is missing: `npm run prepare` builds it)");
+  if (!existsSync(DIST)) console.log("\n(dist/mod.js is missing: `npm run build` builds it)");
 } finally {
   folder.remove();
 }

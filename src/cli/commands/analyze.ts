@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { formatReport } from "../analyze/format.ts";
 import { scanAuditLog } from "../analyze/scan.ts";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
+import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router analyze [--json] [--verify] [--top N] <audit.log>
 
@@ -118,6 +118,6 @@ function parse(args: string[]) {
       },
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
 }

@@ -6,9 +6,8 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
-import { formatFinding } from "../check/check_source.ts";
-import { runCheck } from "../check/run.ts";
+import { type Command, type CommandIO, usageErrorOf } from "../command.ts";
+import { importOptional } from "../../optional.ts";
 
 const USAGE = `Usage: db-router check [options] [files or folders...]
 
@@ -27,8 +26,11 @@ Options:
                 --allow "scripts/migrate_*.ts"; repeatable
   -h, --help    show this help
 
+Needs the package @babel/parser (an optional peer dependency of db-router:
+npm install --save-dev @babel/parser).
+
 Exit status: 0 when clean; 1 when there are offences, or a file cannot be read
-or parsed (reported like an offence); 2 on bad usage (unknown option, a path
+or parsed (reported like an offence), or @babel/parser is missing; 2 on bad usage (unknown option, a path
 that does not exist, a named file that is not JavaScript or TypeScript).
 
 The files of db-router itself that may use sql.js are listed in its
@@ -40,8 +42,16 @@ export const checkCommand: Command = {
   name: "check",
   summary: "report direct sql.js database use outside the router (for pre-commit hooks)",
   usage: USAGE,
-  run(args: string[], io: CommandIO): Promise<number> {
+  async run(args: string[], io: CommandIO): Promise<number> {
     const { values, positionals } = parse(args);
+    // @babel/parser is an optional peer dependency: only this command needs it.
+    await importOptional({
+      name: "@babel/parser",
+      range: "^7.29.15",
+      purpose: "check files",
+    });
+    const { formatFinding } = await import("../check/check_source.ts");
+    const { runCheck } = await import("../check/run.ts");
     const report = runCheck(positionals, {
       cwd: process.cwd(),
       allow: values.allow ?? [],
@@ -55,7 +65,7 @@ export const checkCommand: Command = {
         ? `db-router check: ${files}${allowed}, no direct database access\n`
         : `db-router check: ${problems} problem${problems === 1 ? "" : "s"} (${files}${allowed})\n`,
     );
-    return Promise.resolve(problems === 0 ? 0 : 1);
+    return problems === 0 ? 0 : 1;
   },
 };
 
@@ -68,6 +78,6 @@ function parse(args: string[]) {
       options: { allow: { type: "string", multiple: true } },
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
 }

@@ -6,10 +6,10 @@
  */
 import { existsSync, statSync } from "node:fs";
 import process from "node:process";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
-import { libraryImportFor } from "../new/library_import.ts";
+import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
+import { libraryImportFor, PACKAGE_NAME } from "../new/library_import.ts";
 import {
   checkModuleName,
   type ModuleRoute,
@@ -80,9 +80,9 @@ export const newCommand: Command = {
     ];
     writeAllOrNothing(files);
     for (const file of files) io.out(`Created ${file.path}\n`);
+    io.out(`\n${testInstructions(process.cwd(), outDir, ctx.testFile, library)}`);
     io.out(
-      `\nRun its tests with: npx tsx ${ctx.testFile} (or deno run -A, or bun)\n` +
-        `To route "${table}" by configuration, add it to "${route}" in config/db_router_tables.json.\n`,
+      `To route "${table}" by configuration, add it to "${route}" in config/db_router_tables.json.\n`,
     );
     return 0;
   },
@@ -111,6 +111,31 @@ async function checkRouting(table: string, route: ModuleRoute): Promise<void> {
   }
 }
 
+/**
+ * The commands that run the generated test from `cwd`: the folder to enter,
+ * the packages it imports (uvu; tsx runs TypeScript in Node; the library
+ * itself unless it is imported from a checkout), and the run in each runtime.
+ */
+function testInstructions(cwd: string, outDir: string, testFile: string, library: string): string {
+  const where = relative(cwd, outDir);
+  const folder = where === "" ? [] : [`  cd ${shellWord(where.startsWith("..") ? outDir : where)}`];
+  const needs = library === PACKAGE_NAME ? [`  npm install ${PACKAGE_NAME}`] : [];
+  return [
+    "Run its test:",
+    ...folder,
+    ...needs,
+    "  npm install --save-dev uvu tsx",
+    `  npx tsx ${testFile}`,
+    `(or, with uvu installed: deno run -A ${testFile}, or bun ${testFile})`,
+    "",
+  ].join("\n");
+}
+
+/** `text` as one word for a POSIX shell. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 function oneOf(option: string, value: string, allowed: string[]): string {
   if (allowed.includes(value)) return value;
   const list = allowed.map((a) => `"${a}"`).join(", ");
@@ -131,6 +156,6 @@ function parse(args: string[]) {
       },
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
 }

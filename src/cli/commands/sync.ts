@@ -10,7 +10,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import type { SyncProgress, SyncReport } from "../../queue/sync.ts";
 import { isLibsqlUrl } from "../../remote/url.ts";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
+import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router sync [options]
 
@@ -85,6 +85,8 @@ export const syncCommand: Command = {
       replayFailed = false;
       display.end();
       if (report.files > 0 || report.failed > 0) io.out(summary(report, sync.queueDir));
+      // A loop stays quiet between passes; a single pass always says what it did.
+      else if (options.once) io.out(`nothing to sync: no queued records in ${sync.queueDir}\n`);
     };
     try {
       if (options.once) await pass();
@@ -135,7 +137,7 @@ function parse(args: string[]): SyncFlags {
       },
     }));
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
   const interval = Number(values.interval ?? 10);
   if (!(interval > 0) || !Number.isFinite(interval)) {

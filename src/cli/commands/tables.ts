@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import type { RouteExplanation } from "../../routing/explain.ts";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
+import { type Command, type CommandIO, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router tables [--json]
 
@@ -92,6 +92,6 @@ function parse(args: string[]) {
   try {
     return parseArgs({ args, strict: true, options: { json: { type: "boolean" } } });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
 }
