@@ -116,6 +116,11 @@ const SHAPES: readonly ((t: string) => Shape)[] = [
     sql: `SELECT id FROM ${t} WHERE id > ? UNION VALUES ((SELECT max(id) FROM ${t}))`,
     params: [0],
   }),
+  (t) => ({
+    sql: `SELECT c.id, b.name FROM code c LEFT JOIN (${t} b JOIN code d ON d.bot_id = b.id) ` +
+      "ON b.id = c.bot_id",
+    params: [],
+  }),
 ];
 
 /** Statements the scoper cannot prove: refused, never run. */
@@ -125,6 +130,7 @@ const REFUSED: readonly ((t: string) => string)[] = [
   (t) => `SELECT code.id FROM code NATURAL LEFT JOIN ${t}`,
   (t) => `SELECT code.id FROM code LEFT JOIN ${t} USING (id)`,
   (t) => `SELECT id FROM code WHERE bot_id IN ${t}`,
+  (t) => `SELECT c.id FROM code c LEFT JOIN (${t} b RIGHT JOIN code d ON 1) ON 1`,
 ];
 
 /** Places a shape inside a larger statement. */

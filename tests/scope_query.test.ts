@@ -351,7 +351,7 @@ test("scopedQuery() refuses with SCOPE_REFUSED a table a WHERE or ON filter cann
       ["SELECT * FROM code NATURAL LEFT JOIN bots", "SELECT * FROM code NATURAL"],
       ["SELECT * FROM code LEFT JOIN bots USING (id)", "SELECT * FROM code LEFT"],
       [
-        "SELECT * FROM code LEFT JOIN (bots b JOIN other o ON o.id = b.id) ON b.id = code.bot_id",
+        "SELECT * FROM code LEFT JOIN (bots b RIGHT JOIN other o ON o.id = b.id) ON 1",
         "SELECT * FROM code LEFT JOIN (bots b",
       ],
       [
@@ -428,6 +428,28 @@ test("scopedQuery() filters the preserved side of a LEFT JOIN", () => {
     id: 3,
     o: null,
   }]);
+  db.close();
+});
+
+test("scopedQuery() filters a table inside a join group on the right of LEFT JOIN in the group's ON", () => {
+  const out = scopedQuery(
+    "SELECT c.id, b.id AS b FROM code c LEFT JOIN (bots b JOIN other o ON o.a = b.a) " +
+      "ON b.id = c.bot_id ORDER BY c.id, b.id",
+    [],
+    local,
+  );
+  assert.is(
+    out.sql,
+    "SELECT c.id, b.id AS b FROM code c LEFT JOIN (bots b JOIN other o ON o.a = b.a) " +
+      'ON (b.id = c.bot_id) AND "b".source_menace_id = ? ORDER BY c.id, b.id',
+  );
+  const db = openDb();
+  // Bot 1 (alpha, a = 1) matches both rows of other; beta's bot 4 matches none.
+  assert.equal(rows(db, out.sql, out.params).filter((row) => row.b !== null), [
+    { id: 11, b: 1 },
+    { id: 11, b: 1 },
+  ]);
+  assert.is(rows(db, out.sql, out.params).length, 8);
   db.close();
 });
 

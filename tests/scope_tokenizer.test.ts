@@ -107,16 +107,38 @@ test("parseSelect() finds FROM, WHERE and the clause after them in each arm", ()
 
 test("tableRefs() gives each table's token index and the ON of its own LEFT JOIN", () => {
   const sql = "a LEFT JOIN main.b x ON x.id = a.id OR 1 JOIN c ON 1 LEFT JOIN d USING (id) " +
-    "LEFT JOIN (e JOIN f ON 1) ON 1";
+    "LEFT JOIN (e JOIN f ON 2) ON 3 LEFT JOIN (g RIGHT JOIN h ON 4) ON 5 " +
+    "LEFT JOIN (i LEFT JOIN j ON 6) ON 7";
   const tokens = tokenize(sql);
   const refs = tableRefs(tokens, 0, tokens.length);
-  assert.equal(refs.map((r) => tokens[r.at].text), ["a", "b", "c", "d", "e", "f"]);
+  assert.equal(refs.map((r) => tokens[r.at].text), [
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "f",
+    "g",
+    "h",
+    "i",
+    "j",
+  ]);
   const on = refs.map((r) =>
     r.leftOn && sql.slice(tokens[r.leftOn[0]].start, tokens[r.leftOn[1] - 1].end)
   );
-  // Only b is itself the right operand of LEFT JOIN ... ON; d has USING, e and f are in a group.
-  assert.equal(on, [undefined, "x.id = a.id OR 1", undefined, undefined, undefined, undefined]);
-  assert.equal(refs.map((r) => r.nullable), [false, true, false, true, true, true]);
+  // d has USING; g is made nullable inside its group by the RIGHT JOIN; j has an ON of its own.
+  assert.equal(on, [
+    undefined,
+    "x.id = a.id OR 1",
+    undefined,
+    undefined,
+    "3",
+    "3",
+    undefined,
+    "5",
+    "7",
+    "6",
+  ]);
 });
 
 test("coreAt() finds each SELECT core at its own depth, up to its compound operator or )", () => {

@@ -91,7 +91,8 @@ export interface ScopedSql<P> {
  * filter on a table joined by plain or inner joins is the same as filtering
  * the table before the join, so each core sees only the scope's rows of every
  * reference it reads, and a subquery sees nothing else. A table that is the
- * right operand of `LEFT JOIN ... ON` is filtered in that ON clause instead,
+ * right operand of `LEFT JOIN ... ON` (alone, or inside a join group whose
+ * own joins keep all its rows) is filtered in that ON clause instead,
  * which is likewise the same as filtering it first (a WHERE filter would drop
  * the unmatched rows). This was chosen over rewriting each reference into a
  * derived table `(SELECT * FROM bots WHERE ...)` because it keeps `rowid`,
@@ -118,9 +119,9 @@ export interface ScopedSql<P> {
  * - A statement that reads the table nowhere throws a `TypeError`.
  * - These throw a {@linkcode RouterError} `SCOPE_REFUSED` naming the part of
  *   the statement: the table on the optional side of a `RIGHT` or `FULL`
- *   join, of a `LEFT JOIN` without ON (`USING`, `NATURAL`), or inside a join
- *   group on the right of a `LEFT JOIN` (a WHERE filter would drop unmatched
- *   rows; filter it in the ON clause yourself with
+ *   join, of a `LEFT JOIN` without ON (`USING`, `NATURAL`), or of an outer
+ *   join inside a join group on the right of a `LEFT JOIN` (a WHERE filter
+ *   would drop unmatched rows; filter it in the ON clause yourself with
  *   {@linkcode buildScopeClause}), and `x IN bots`, which reads the table
  *   without a FROM clause (write `IN (SELECT col FROM bots)`).
  * - Not seen, because SQL text does not show them: a view or a trigger that

@@ -22,7 +22,8 @@ export interface TableRef {
   /** Token index of the table name. */
   readonly at: number;
   /**
-   * For a table that is itself the right operand of `LEFT JOIN ... ON`: the
+   * For a table that is the right operand of `LEFT JOIN ... ON`, itself or
+   * inside a parenthesised join group whose own joins keep all its rows: the
    * token range `[start, end)` of that ON condition, where a filter on the
    * table is the same as filtering the table before the join.
    */
@@ -88,17 +89,20 @@ export function tableRefs(tokens: readonly Token[], start: number, end: number):
       if (tokens[i].depth === depth && keywordOf(tokens[i]) === "ON" && on === undefined) on = i;
       i++;
     }
-    const leftOn = !group && /\bLEFT\b/.test(join) && on !== undefined && on + 1 < i
+    const onRange = /\bLEFT\b/.test(join) && on !== undefined && on + 1 < i
       ? [on + 1, i] as const
       : undefined;
     // The tables of a join group keep their own names, even when the group has an alias.
     for (const ref of found) {
-      const nullable = ref.nullable || optional;
+      // A table with an ON of its own keeps it; one that the group's inner joins and LEFT JOIN
+      // left sides keep whole (not nullable there) can be filtered in the group's ON: the
+      // filter commutes with those joins. One made nullable inside the group cannot.
+      const leftOn = ref.leftOn ?? (ref.nullable ? undefined : onRange);
       refs.push({
         ...ref,
         alias: group ? ref.alias : alias,
-        nullable,
-        leftOn: leftOn ?? ref.leftOn,
+        nullable: ref.nullable || optional,
+        leftOn,
       });
     }
     if (/\b(RIGHT|FULL)\b/.test(join)) {
