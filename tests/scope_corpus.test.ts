@@ -121,16 +121,27 @@ const SHAPES: readonly ((t: string) => Shape)[] = [
       "ON b.id = c.bot_id",
     params: [],
   }),
+  (t) => ({
+    sql: `SELECT b.name, c.id, d.id AS d FROM ${t} b JOIN code c ON c.bot_id = b.id ` +
+      "RIGHT JOIN code d ON d.bot_id = b.id + ?",
+    params: [1],
+  }),
+  (t) => ({
+    sql:
+      `SELECT c.id, b.name FROM code c LEFT JOIN (${t} b RIGHT JOIN code d ON d.bot_id = b.id) ` +
+      "ON d.id = c.id",
+    params: [],
+  }),
 ];
 
 /** Statements the scoper cannot prove: refused, never run. */
 const REFUSED: readonly ((t: string) => string)[] = [
-  (t) => `SELECT code.id FROM ${t} RIGHT JOIN code ON code.bot_id = 1`,
   (t) => `SELECT code.id FROM ${t} FULL JOIN code ON code.bot_id = 1`,
   (t) => `SELECT code.id FROM code NATURAL LEFT JOIN ${t}`,
   (t) => `SELECT code.id FROM code LEFT JOIN ${t} USING (id)`,
   (t) => `SELECT id FROM code WHERE bot_id IN ${t}`,
-  (t) => `SELECT c.id FROM code c LEFT JOIN (${t} b RIGHT JOIN code d ON 1) ON 1`,
+  (t) => `SELECT c.id FROM code c LEFT JOIN (${t} b FULL JOIN code d ON 1) ON 1`,
+  (t) => `SELECT c.id FROM code c RIGHT JOIN ${t} b USING (id)`,
 ];
 
 /** Places a shape inside a larger statement. */

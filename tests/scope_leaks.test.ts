@@ -106,10 +106,21 @@ test("the menace id lands in its place among the query's own parameters in subqu
   ]);
 });
 
+test("the left side of a RIGHT JOIN is filtered in its ON: unmatched rows stay, foreign ones do not", async () => {
+  const sql = "SELECT c.id, b.name FROM bots b RIGHT JOIN code c ON b.id = c.bot_id - 1 ORDER BY 1";
+  assert.equal(await world.alpha.query("bots", sql, [], { scope: "local" }), [
+    { id: 11, name: null },
+    { id: 12, name: "alpha-1" },
+    { id: 13, name: "alpha-2" },
+  ]);
+  await same("global", sql);
+});
+
 test("a statement the scoper cannot prove is refused with SCOPE_REFUSED and never run", () => {
   for (
     const sql of [
-      "SELECT code.id FROM bots RIGHT JOIN code ON bots.id = code.bot_id",
+      "SELECT code.id FROM bots FULL JOIN code ON bots.id = code.bot_id",
+      "SELECT code.id FROM bots RIGHT JOIN code USING (id)",
       "SELECT id FROM code WHERE bot_id IN (SELECT code.id FROM bots FULL JOIN code ON 0)",
       "SELECT id FROM bots WHERE id IN bots",
     ]

@@ -346,17 +346,17 @@ test("scopedQuery() resolves a WITH name that shadows the table as SQLite does",
 test("scopedQuery() refuses with SCOPE_REFUSED a table a WHERE or ON filter cannot scope", () => {
   for (
     const [sql, part] of [
-      ["SELECT * FROM bots RIGHT JOIN code ON bots.id = code.bot_id", "SELECT * FROM bots RIGHT"],
+      ["SELECT * FROM bots RIGHT JOIN code USING (id)", "SELECT * FROM bots RIGHT"],
       ["SELECT * FROM bots FULL JOIN code ON bots.id = code.bot_id", "SELECT * FROM bots FULL"],
       ["SELECT * FROM code NATURAL LEFT JOIN bots", "SELECT * FROM code NATURAL"],
       ["SELECT * FROM code LEFT JOIN bots USING (id)", "SELECT * FROM code LEFT"],
       [
-        "SELECT * FROM code LEFT JOIN (bots b RIGHT JOIN other o ON o.id = b.id) ON 1",
+        "SELECT * FROM code LEFT JOIN (bots b FULL JOIN other o ON o.id = b.id) ON 1",
         "SELECT * FROM code LEFT JOIN (bots b",
       ],
       [
-        "SELECT id FROM other WHERE id IN (SELECT code.id FROM bots RIGHT JOIN code ON 1)",
-        "SELECT code.id FROM bots RIGHT JOIN code ON 1",
+        "SELECT id FROM other WHERE id IN (SELECT code.id FROM bots FULL JOIN code ON 1)",
+        "SELECT code.id FROM bots FULL JOIN code ON 1",
       ],
       ["SELECT id FROM bots WHERE name IN bots", "IN bots"],
       ["SELECT id FROM other WHERE name NOT IN main.bots", "IN main.bots"],
@@ -427,6 +427,27 @@ test("scopedQuery() filters the preserved side of a LEFT JOIN", () => {
   assert.equal(rows(db, out.sql, out.params), [{ id: 1, o: 100 }, { id: 2, o: 101 }, {
     id: 3,
     o: null,
+  }]);
+  db.close();
+});
+
+test("scopedQuery() filters the left side of RIGHT JOIN ... ON in its ON, the right side in WHERE", () => {
+  const out = scopedQuery(
+    "SELECT c.id, b.id AS b FROM bots b RIGHT JOIN code c ON b.id = c.bot_id - ? " +
+      "RIGHT JOIN bots d ON d.id = c.bot_id WHERE d.id < ? ORDER BY c.id",
+    [1, 4],
+    local,
+  );
+  assert.equal(out, {
+    sql: "SELECT c.id, b.id AS b FROM bots b RIGHT JOIN code c ON (b.id = c.bot_id - ?) " +
+      'AND "b".source_menace_id = ? RIGHT JOIN bots d ON d.id = c.bot_id WHERE (d.id < ?) ' +
+      'AND "d".source_menace_id = ? ORDER BY c.id',
+    params: [1, "alpha", 4, "alpha"],
+  });
+  const db = openDb();
+  assert.equal(rows(db, out.sql, out.params), [{ id: 11, b: null }, { id: 12, b: 1 }, {
+    id: 13,
+    b: 2,
   }]);
   db.close();
 });

@@ -124,9 +124,9 @@ test("tableRefs() gives each table's token index and the ON of its own LEFT JOIN
     "j",
   ]);
   const on = refs.map((r) =>
-    r.leftOn && sql.slice(tokens[r.leftOn[0]].start, tokens[r.leftOn[1] - 1].end)
+    r.filterOn && sql.slice(tokens[r.filterOn[0]].start, tokens[r.filterOn[1] - 1].end)
   );
-  // d has USING; g is made nullable inside its group by the RIGHT JOIN; j has an ON of its own.
+  // d has USING; g, left of a RIGHT JOIN in its group, takes that ON; j has an ON of its own.
   assert.equal(on, [
     undefined,
     "x.id = a.id OR 1",
@@ -134,7 +134,7 @@ test("tableRefs() gives each table's token index and the ON of its own LEFT JOIN
     undefined,
     "3",
     "3",
-    undefined,
+    "4",
     "5",
     "7",
     "6",

@@ -90,11 +90,12 @@ export interface ScopedSql<P> {
  * the main one (`WHERE (<own condition>) AND "b".source_menace_id = ?`). A
  * filter on a table joined by plain or inner joins is the same as filtering
  * the table before the join, so each core sees only the scope's rows of every
- * reference it reads, and a subquery sees nothing else. A table that is the
- * right operand of `LEFT JOIN ... ON` (alone, or inside a join group whose
- * own joins keep all its rows) is filtered in that ON clause instead,
- * which is likewise the same as filtering it first (a WHERE filter would drop
- * the unmatched rows). This was chosen over rewriting each reference into a
+ * reference it reads, and a subquery sees nothing else. A table on the
+ * optional side of an outer join is filtered in that join's ON instead, which
+ * is likewise the same as filtering it first (a WHERE filter would drop the
+ * unmatched rows): the right operand of `LEFT JOIN ... ON` (alone, or inside
+ * a join group whose own joins keep all its rows), and a table in the left
+ * operand of `RIGHT JOIN ... ON` that nothing before made optional. This was chosen over rewriting each reference into a
  * derived table `(SELECT * FROM bots WHERE ...)` because it keeps `rowid`,
  * `INDEXED BY` and `schema.table.column` names working.
  *
@@ -118,12 +119,11 @@ export interface ScopedSql<P> {
  *   that CTE and is not filtered; `main.bots` is always the table.
  * - A statement that reads the table nowhere throws a `TypeError`.
  * - These throw a {@linkcode RouterError} `SCOPE_REFUSED` naming the part of
- *   the statement: the table on the optional side of a `RIGHT` or `FULL`
- *   join, of a `LEFT JOIN` without ON (`USING`, `NATURAL`), or of an outer
- *   join inside a join group on the right of a `LEFT JOIN` (a WHERE filter
- *   would drop unmatched rows; filter it in the ON clause yourself with
- *   {@linkcode buildScopeClause}), and `x IN bots`, which reads the table
- *   without a FROM clause (write `IN (SELECT col FROM bots)`).
+ *   the statement: the table on either side of a `FULL JOIN` (no filter
+ *   keeps both sides' unmatched rows), on the optional side of a `LEFT` or
+ *   `RIGHT JOIN` without ON (`USING`, `NATURAL`) (filter it in an ON clause
+ *   yourself with {@linkcode buildScopeClause}), and `x IN bots`, which reads
+ *   the table without a FROM clause (write `IN (SELECT col FROM bots)`).
  * - Not seen, because SQL text does not show them: a view or a trigger that
  *   reads the table, and a virtual table (an FTS index) that copies its rows.
  *   Scope the table itself, not a view of it.
@@ -196,20 +196,20 @@ export function scopedQuery(
   const placements = cores.flatMap(({ core, refs }) => {
     refs.sort(([a], [b]) => a.at - b.at);
     // A table joined by LEFT JOIN ... ON is filtered in that ON: the same as filtering it first.
-    const inOn = refs.filter(([ref]) => ref.leftOn !== undefined)
+    const inOn = refs.filter(([ref]) => ref.filterOn !== undefined)
       .map((entry) => ({
-        ...placeInOn(parsed.tokens, entry[0].leftOn!, condition(entry)),
+        ...placeInOn(parsed.tokens, entry[0].filterOn!, condition(entry)),
         count: 1,
       }));
-    const inWhere = refs.filter(([ref]) => ref.leftOn === undefined);
+    const inWhere = refs.filter(([ref]) => ref.filterOn === undefined);
     const bad = inWhere.find(([ref]) => ref.nullable);
     if (bad !== undefined) {
       throw new RouterError(
         "SCOPE_REFUSED",
         `Cannot scope table "${bad[1]}" in ${quote(sql)}: ${describe(bad[0])} in ` +
           `${coreText(sql, parsed.tokens, core)} is on the optional side of an outer join ` +
-          `(RIGHT, FULL, or a LEFT JOIN without an ON of its own), where a WHERE filter would drop ` +
-          `unmatched rows`,
+          `(FULL, or LEFT or RIGHT without an ON that can filter it), where a WHERE filter would ` +
+          `drop unmatched rows`,
       );
     }
     if (inWhere.length === 0) return inOn;

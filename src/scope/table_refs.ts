@@ -22,12 +22,14 @@ export interface TableRef {
   /** Token index of the table name. */
   readonly at: number;
   /**
-   * For a table that is the right operand of `LEFT JOIN ... ON`, itself or
-   * inside a parenthesised join group whose own joins keep all its rows: the
-   * token range `[start, end)` of that ON condition, where a filter on the
-   * table is the same as filtering the table before the join.
+   * The token range `[start, end)` of the ON condition where a filter on this
+   * table is the same as filtering the table before the join: for a table on
+   * the right of `LEFT JOIN ... ON` (itself, or inside a parenthesised join
+   * group whose own joins keep all its rows), that ON; for a table in the
+   * left operand of `RIGHT JOIN ... ON` that was not already optional, that
+   * ON. `undefined` elsewhere.
    */
-  readonly leftOn?: readonly [start: number, end: number];
+  readonly filterOn?: readonly [start: number, end: number];
 }
 
 const JOIN_WORDS = new Set(["NATURAL", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "OUTER", "JOIN"]);
@@ -89,25 +91,34 @@ export function tableRefs(tokens: readonly Token[], start: number, end: number):
       if (tokens[i].depth === depth && keywordOf(tokens[i]) === "ON" && on === undefined) on = i;
       i++;
     }
-    const onRange = /\bLEFT\b/.test(join) && on !== undefined && on + 1 < i
-      ? [on + 1, i] as const
-      : undefined;
+    const span = on !== undefined && on + 1 < i ? [on + 1, i] as const : undefined;
+    const leftSpan = /\bLEFT\b/.test(join) ? span : undefined;
     // The tables of a join group keep their own names, even when the group has an alias.
     for (const ref of found) {
       // A table with an ON of its own keeps it; one that the group's inner joins and LEFT JOIN
       // left sides keep whole (not nullable there) can be filtered in the group's ON: the
       // filter commutes with those joins. One made nullable inside the group cannot.
-      const leftOn = ref.leftOn ?? (ref.nullable ? undefined : onRange);
+      const filterOn = ref.filterOn ?? (ref.nullable ? undefined : leftSpan);
       refs.push({
         ...ref,
         alias: group ? ref.alias : alias,
         nullable: ref.nullable || optional,
-        leftOn,
+        filterOn,
       });
     }
     if (/\b(RIGHT|FULL)\b/.test(join)) {
+      // Everything before a RIGHT JOIN is its optional left operand: a table kept whole there
+      // can be filtered in this ON. A FULL JOIN keeps unmatched rows of both sides: no ON can.
+      const right = /\bFULL\b/.test(join) ? undefined : span;
       const before = refs.length - found.length;
-      for (let k = 0; k < before; k++) refs[k] = { ...refs[k], nullable: true };
+      for (let k = 0; k < before; k++) {
+        const ref = refs[k];
+        refs[k] = {
+          ...ref,
+          nullable: true,
+          filterOn: ref.filterOn ?? (ref.nullable ? undefined : right),
+        };
+      }
     }
     join = "";
     if (tokens[i]?.kind === "comma") i++;
