@@ -255,7 +255,7 @@ for (const [menace, list] of samples) {
 }
 const settledSizes = sizes.slice(Math.floor(sizes.length / 4));
 console.log(
-  `  database: ${pct(spread(settledSizes.map((s) => s.database)))}` +
+  `  database: ${pct(spread(sizes.map((s) => s.database)))}` +
     ` (${Math.min(...settledSizes.map((s) => s.database))}..${
       Math.max(...settledSizes.map((s) => s.database))
     } bytes)`,
