@@ -144,6 +144,20 @@ test("a pass that leaves a claimed file from before it unfinished forgets nothin
   assert.is(appliedCount(), 1, "forgotten once no claimed file is left: the new hash is kept");
 });
 
+test("a file that another sync claimed after the pass began and has not finished also keeps the hashes", async () => {
+  await queue(4, "old");
+  assert.equal((await sync()).applied, 4);
+  now = START + 10 * DAY;
+  // Claimed (by another sync) an hour after this pass's clock reading, and further along there.
+  const later = `alpha.${String(now + HOUR).padStart(15, "0")}-0000000c.jsonl`;
+  mkdirSync(join(queueDir, "processing"), { recursive: true });
+  appendFileSync(join(queueDir, "processing", later), await queue(2, "later"));
+  rmSync(join(queueDir, "alpha.jsonl"));
+  sql(`INSERT INTO _dbrouter_sync_progress VALUES ('${later}', 9, 0, '2030-01-11T00:00:00.000Z')`);
+  await sync();
+  assert.is(appliedCount(), 4, "kept while a claimed file it found is unfinished");
+});
+
 test("a bad retention is refused: RangeError from code, exit code 2 from the command line", async () => {
   for (const days of [0, -1, Number.NaN, Infinity]) {
     const error = thrown(() =>

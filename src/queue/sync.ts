@@ -19,13 +19,13 @@
  * Applied hashes (`_dbrouter_applied`) are kept `appliedRetentionDays`
  * (default 7) and then forgotten, so the table holds about that many days of
  * records. Forgetting is safe because of where a second copy of a line can
- * be: in the same claimed file (forgetting waits until every file claimed
- * before the pass began is finished), or in the instance's next queue file
- * (an append that raced the claim is repeated there, and the next pass claims
+ * be: in the same claimed file, or in the instance's next queue file (an
+ * append that raced the claim is repeated there, and the next pass claims
  * it). So a pass forgets only hashes applied before the pass began and older
- * than the retention, and only when it left no file it could claim
- * unfinished: whatever copies of them could exist were claimed and applied
- * (skipped) before. The bound is the retention only for failed records: an
+ * than the retention, and only when no file it found under `processing/`
+ * (after claiming the queue files, so any queue file that existed when the
+ * pass began, claimed by it or by another sync) is left unfinished: whatever
+ * copies of them could exist were claimed and applied (skipped) before. The bound is the retention only for failed records: an
  * entry of `failed/` whose record was applied after all (a sync that died
  * between writing the entry and committing its batch, whose retry then
  * succeeded) is recognised by `replayFailed` only within the retention.
@@ -118,7 +118,10 @@ export interface SyncOptions {
 }
 
 const DAY_MS = 86_400_000;
-/** A pass forgets applied hashes at most this often: each time is a scan of the table. */
+/**
+ * A pass forgets applied hashes at most this often (or a quarter of the retention, when that is
+ * shorter): each time is a scan of the table.
+ */
 const FORGET_INTERVAL_MS = 3_600_000;
 
 /**
@@ -295,17 +298,22 @@ export class QueueSync {
       clock: this.#clock,
       onBatch: () => this.#onProgress?.({ ...progress }),
     };
-    let unfinished = false;
+    const unfinished = new Set<string>();
     for (const entry of claimed) {
       const { menaceId, replay } = entry.parsed!;
       const finished = await applyClaimedFile(context, entry.name, menaceId, replay, progress);
       if (finished) {
         await this.#records.remove(join(folder, entry.name));
         progress.files++;
-      } else if (entry.parsed!.claimedAt <= started) unfinished = true;
+      } else unfinished.add(entry.name);
     }
     if (claimed.length > 0) await this.#forgetFinished();
-    if (!unfinished) await this.#forgetApplied(started);
+    // Files another sync was applying may be finished (and deleted) by now.
+    if (unfinished.size > 0) {
+      const left = await this.#records.list(folder);
+      if (!left.some((entry) => unfinished.has(entry.name))) unfinished.clear();
+    }
+    if (unfinished.size === 0) await this.#forgetApplied(started);
     return report(progress);
   }
 
@@ -351,11 +359,12 @@ export class QueueSync {
 
   /**
    * Forgets the hashes applied before `started` (this pass's start, whose claims and applied
-   * files saw any second copy of their lines) and before the retention, at most once an hour.
+   * files saw any second copy of their lines) and before the retention, at most once an hour
+   * (or a quarter of the retention).
    */
   async #forgetApplied(started: number): Promise<void> {
     const now = this.#clock();
-    if (now - this.#forgotAt < FORGET_INTERVAL_MS) return;
+    if (now - this.#forgotAt < Math.min(FORGET_INTERVAL_MS, this.#retentionMs / 4)) return;
     this.#forgotAt = now;
     const before = new Date(Math.min(started, now - this.#retentionMs)).toISOString();
     await this.#conn.run("DELETE FROM _dbrouter_applied WHERE applied_at < ?", [before]);

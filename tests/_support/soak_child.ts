@@ -1,0 +1,113 @@
+/**
+ * One process of the soak bench (`tests/bench/soak.bench.ts`): a router on
+ * the runtime's file storage, with the audit log on (chained, rotating), that
+ * commits `commits` updates to the shared database (one row of a fixed set
+ * each), queues a telemetry record every 10 commits, trims old telemetry
+ * every 250 (so the database stays flat in size), and runs a sync pass (its
+ * own `QueueSync`, kept open) every 500. Every `sampleMs` it prints a JSON
+ * line: commits so far, resident memory (`rss`, then `rssAfterGc` after a
+ * full garbage collection when the runtime offers one: `Bun.gc`, or `gc`
+ * with V8's `--expose-gc`) and the size of sql.js's wasm memory.
+ *
+ * Usage: soak_child.ts <dir> <menaceId> <commits> <sampleMs> <retentionDays>
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+// sql.js keeps its wasm memory private: find it as the module is instantiated.
+let wasmMemory: WebAssembly.Memory | undefined;
+function findMemory(value: unknown, depth = 0): void {
+  if (value instanceof WebAssembly.Memory) wasmMemory = value;
+  else if (value && typeof value === "object" && depth < 2) {
+    for (const inner of Object.values(value)) findMemory(inner, depth + 1);
+  }
+}
+const instantiate = WebAssembly.instantiate;
+// deno-lint-ignore no-explicit-any
+(WebAssembly as any).instantiate = async (source: any, imports: any) => {
+  findMemory(imports);
+  // deno-lint-ignore no-explicit-any
+  const result: any = await instantiate(source, imports);
+  findMemory(result.instance?.exports ?? result.exports);
+  return result;
+};
+const streaming = WebAssembly.instantiateStreaming;
+if (streaming) {
+  // deno-lint-ignore no-explicit-any
+  (WebAssembly as any).instantiateStreaming = async (source: any, imports: any) => {
+    findMemory(imports);
+    const result = await streaming(source, imports);
+    findMemory(result.instance.exports);
+    return result;
+  };
+}
+
+const { DBRouter, QueueSync } = await import("../../mod.ts");
+
+const [dir, menaceId, commitsArg, sampleArg, retentionArg] = process.argv.slice(2);
+const commits = Number(commitsArg);
+const sampleMs = Number(sampleArg);
+const ROWS = 200;
+
+const router = new DBRouter(menaceId, join(dir, `${menaceId}.db`), join(dir, "shared.db"), {
+  auditLog: join(dir, "audit", "audit.log"),
+  auditChain: true,
+  auditRotation: { maxBytes: 1024 * 1024, keepFiles: 4 },
+  queueDir: join(dir, "queue"),
+});
+await router.ready();
+const sync = new QueueSync({
+  dbPath: join(dir, "shared.db"),
+  queueDir: join(dir, "queue"),
+  appliedRetentionDays: Number(retentionArg),
+});
+
+const fullGc: (() => void) | undefined = (() => {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) return () => bun.gc(true);
+  return (globalThis as { gc?: () => void }).gc;
+})();
+
+let done = 0;
+const sample = () => {
+  const rss = process.memoryUsage().rss;
+  fullGc?.();
+  console.log(JSON.stringify({
+    menace: menaceId,
+    at: Date.now(),
+    commits: done,
+    rss,
+    rssAfterGc: fullGc ? process.memoryUsage().rss : undefined,
+    heap: wasmMemory?.buffer.byteLength ?? 0,
+  }));
+};
+let next = Date.now();
+const queued: Promise<void>[] = [];
+for (; done < commits; done++) {
+  await router.getConnection("bots", "write").run(
+    "UPDATE bots SET seq = seq + 1, name = ? WHERE id = ?",
+    [`${menaceId}-${done}`, 1 + (done % ROWS)],
+  );
+  if (done % 10 === 0) {
+    queued.push(router.queueWrite("telemetry", { event: `${menaceId}-${done}` }));
+  }
+  if (done % 250 === 249) {
+    await router.getConnection("telemetry", "write").run(
+      "DELETE FROM telemetry WHERE id <= (SELECT max(id) FROM telemetry) - 2000",
+    );
+  }
+  if (done % 500 === 499) {
+    await Promise.all(queued.splice(0));
+    await sync.run();
+  }
+  if (Date.now() >= next) {
+    sample();
+    next = Date.now() + sampleMs;
+  }
+}
+await Promise.all(queued);
+sample();
+await router.close();
+await sync.close();
+console.log(JSON.stringify({ menace: menaceId, finished: true }));

@@ -1,0 +1,297 @@
+/**
+ * The soak: a Node, a Deno and a Bun process (`tests/_support/soak_child.ts`)
+ * commit to one shared database file at once, queue records and sync them,
+ * and audit every access (chained, rotating every MiB, 4 rotated files kept),
+ * for `BENCH_SOAK_COMMITS` commits in all (default 100 000). This process
+ * samples, every `BENCH_SOAK_SAMPLE_MS` (default 10 s): each child's resident
+ * memory and sql.js wasm memory, and the sizes of the database, its page log,
+ * the audit files, the queue folders and `_dbrouter_applied`, and prints them
+ * over time; then checks the targets: after warm-up (the first quarter of the
+ * samples), RSS and wasm memory flat within 10 %; the page log within its
+ * fold threshold; the database flat in size (the workload updates a fixed set
+ * of rows and trims the telemetry it inserts); no lock holdings, temporary
+ * database files or claimed queue files left behind.
+ *
+ * It starts its own runtimes, so it runs once, under Node (under Deno or Bun
+ * it says so and ends). Not a test: `npm run bench -- soak --runtime node`.
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { DBRouter } from "../../mod.ts";
+import Database from "better-sqlite3";
+import { nodeFileStorage } from "../../src/storage/node/fs.ts";
+import { printTable } from "../_support/bench_util.ts";
+import { ROOT, type Runtime, runtimeCommand } from "../_support/spawn.ts";
+import { RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
+
+const TOTAL = Number(process.env.BENCH_SOAK_COMMITS ?? 100_000);
+const SAMPLE_MS = Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 10_000);
+/** Applied hashes are kept 2 minutes here (a week by default), so that the soak sees them go. */
+const RETENTION_DAYS = 2 / 1440;
+const RUNTIMES: Runtime[] = ["node", "deno", "bun"];
+const MIB = 2 ** 20;
+
+interface ChildSample {
+  menace: string;
+  at: number;
+  commits: number;
+  rss: number;
+  rssAfterGc?: number;
+  heap: number;
+}
+
+interface Sizes {
+  at: number;
+  database: number;
+  pageLog: number;
+  auditFiles: number;
+  auditBytes: number;
+  queueFiles: number;
+  queueBytes: number;
+  applied: number;
+  telemetry: number;
+}
+
+if (RUNTIME !== "node") {
+  console.log(
+    `soak: starts node, deno and bun itself; run it once, under node (skipped under ${RUNTIME})`,
+  );
+  process.exit(0);
+}
+
+const folder = temporaryFolder("bench-soak-");
+const dir = folder.dir;
+const shared = join(dir, "shared.db");
+const storage = nodeFileStorage();
+
+function filesUnder(path: string): Array<{ path: string; size: number }> {
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const full = join(path, name);
+    try {
+      const info = statSync(full);
+      return info.isDirectory() ? filesUnder(full) : [{ path: full, size: info.size }];
+    } catch {
+      return []; // renamed or removed since the listing
+    }
+  });
+}
+
+const sizeOf = (path: string) => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+};
+
+async function measure(): Promise<Sizes> {
+  const audit = filesUnder(join(dir, "audit")).filter((f) => !f.path.includes("-dbrlock"));
+  const queue = filesUnder(join(dir, "queue"));
+  // The whole image (base and page log) as a reader sees it, without the lock, read by native
+  // SQLite (the base file alone lacks what the page log holds).
+  const stored = await storage.open(shared);
+  const { image } = await stored.load();
+  await stored.close();
+  const db = new Database(Buffer.from(image ?? new Uint8Array()));
+  const count = (table: string) => {
+    try {
+      return Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+    } catch {
+      return 0;
+    }
+  };
+  const sizes = {
+    at: Date.now(),
+    database: sizeOf(shared),
+    pageLog: sizeOf(`${shared}-dbrlog`),
+    auditFiles: audit.length,
+    auditBytes: audit.reduce((sum, f) => sum + f.size, 0),
+    queueFiles: queue.length,
+    queueBytes: queue.reduce((sum, f) => sum + f.size, 0),
+    applied: count("_dbrouter_applied"),
+    telemetry: count("telemetry"),
+  };
+  db.close();
+  return sizes;
+}
+
+// The schema: 200 rows to update, telemetry for the queue.
+{
+  const setup = new DBRouter("setup", join(dir, "setup.db"), shared, { auditLog: false });
+  await setup.getConnection("bots", "write").exec(
+    "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGER, source_menace_id TEXT);" +
+      "CREATE TABLE telemetry (id INTEGER PRIMARY KEY, event TEXT, source_menace_id TEXT);" +
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) " +
+      "INSERT INTO bots (id, name, seq) SELECT i, 'row-' || i, 0 FROM n",
+  );
+  await setup.close();
+}
+
+const samples = new Map<string, ChildSample[]>(RUNTIMES.map((r) => [`soak-${r}`, []]));
+const sizes: Sizes[] = [];
+const started = Date.now();
+const perChild = Math.ceil(TOTAL / RUNTIMES.length);
+console.log(
+  `soak: ${RUNTIMES.join(", ")} x ${perChild} commits in ${dir} (load ${loadAverage()})`,
+);
+const children = RUNTIMES.map((runtime) => {
+  const menace = `soak-${runtime}`;
+  const childArgs = [
+    join(ROOT, "tests/_support/soak_child.ts"),
+    dir,
+    menace,
+    String(perChild),
+    String(Math.min(SAMPLE_MS, 5000)),
+    String(RETENTION_DAYS),
+  ];
+  // With gc exposed, each sample also gives the resident memory after a full collection.
+  const [command, ...args] = runtime === "node"
+    ? [process.execPath, "--expose-gc", "--import", "tsx", ...childArgs]
+    : runtime === "deno"
+    ? [join(ROOT, "node_modules/.bin/deno"), "run", "-A", "--v8-flags=--expose-gc", ...childArgs]
+    : runtimeCommand(runtime, childArgs[0], childArgs.slice(1));
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, DB_ROUTER_AUDIT_LOG: "", DB_ROUTER_CONFIG: "" },
+  });
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    try {
+      const value = JSON.parse(line);
+      if ("rss" in value) samples.get(menace)!.push(value);
+    } catch {
+      console.log(`${menace}: ${line}`);
+    }
+  });
+  return new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+});
+let running = true;
+const ended = Promise.all(children).finally(() => (running = false));
+const rows: string[][] = [[
+  "min",
+  "commits",
+  ...RUNTIMES.map((r) => `${r} RSS/after GC/wasm MiB`),
+  "db KiB",
+  "page log KiB",
+  "audit files/KiB",
+  "queue files/KiB",
+  "applied rows",
+  "telemetry rows",
+]];
+const row = (s: Sizes) => {
+  const last = [...samples.values()].map((list) => list.at(-1));
+  const commits = last.reduce((sum, x) => sum + (x?.commits ?? 0), 0);
+  const r = [
+    ((s.at - started) / 60_000).toFixed(1),
+    String(commits),
+    ...last.map((x) =>
+      x
+        ? `${(x.rss / MIB).toFixed(0)}/${((x.rssAfterGc ?? NaN) / MIB).toFixed(0)}/${
+          (x.heap / MIB).toFixed(0)
+        }`
+        : "-"
+    ),
+    (s.database / 1024).toFixed(0),
+    (s.pageLog / 1024).toFixed(0),
+    `${s.auditFiles}/${(s.auditBytes / 1024).toFixed(0)}`,
+    `${s.queueFiles}/${(s.queueBytes / 1024).toFixed(0)}`,
+    String(s.applied),
+    String(s.telemetry),
+  ];
+  rows.push(r);
+  console.log(r.join("  "));
+};
+while (running) {
+  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, SAMPLE_MS))]);
+  if (!running) break;
+  const s = await measure();
+  sizes.push(s);
+  row(s);
+}
+const codes = await ended;
+const final = await measure();
+sizes.push(final);
+row(final);
+console.log(
+  `\nsoak: ${((Date.now() - started) / 60_000).toFixed(1)} min, exit codes ${
+    codes.join(" ")
+  }, load ${loadAverage()}\n`,
+);
+printTable(rows);
+
+// Targets.
+const spread = (values: number[]) => {
+  const settled = values.slice(Math.floor(values.length / 4));
+  const min = Math.min(...settled);
+  return settled.length === 0 ? 0 : (Math.max(...settled) - min) / min;
+};
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+console.log(
+  "\nAfter warm-up (first quarter of the samples dropped): max/min - 1. Raw RSS swings with the " +
+    "collector's timing (garbage not yet collected); RSS after a full collection shows what is kept.",
+);
+for (const [menace, list] of samples) {
+  const settled = list.slice(Math.floor(list.length / 4));
+  const range = (values: number[]) =>
+    `${(Math.min(...values) / MIB).toFixed(0)}..${(Math.max(...values) / MIB).toFixed(0)} MiB`;
+  const afterGc = settled.map((s) => s.rssAfterGc ?? NaN);
+  console.log(
+    `  ${menace}: RSS after GC ${pct(spread(list.map((s) => s.rssAfterGc ?? NaN)))} (${
+      range(afterGc)
+    }), raw RSS ${pct(spread(list.map((s) => s.rss)))} (${
+      range(settled.map((s) => s.rss))
+    }), wasm memory ${pct(spread(list.map((s) => s.heap)))} (${list.length} samples)`,
+  );
+}
+const settledSizes = sizes.slice(Math.floor(sizes.length / 4));
+console.log(
+  `  database: ${pct(spread(sizes.map((s) => s.database)))}` +
+    ` (${Math.min(...settledSizes.map((s) => s.database))}..${
+      Math.max(...settledSizes.map((s) => s.database))
+    } bytes)`,
+);
+console.log(
+  `  page log: at most ${(Math.max(...sizes.map((s) => s.pageLog)) / MIB).toFixed(2)} MiB ` +
+    `(fold threshold: the larger of 4 MiB and the base)`,
+);
+console.log(
+  `  audit: at most ${Math.max(...sizes.map((s) => s.auditFiles))} files, ${
+    (Math.max(...sizes.map((s) => s.auditBytes)) / MIB).toFixed(2)
+  } MiB`,
+);
+console.log(
+  `  _dbrouter_applied: at most ${Math.max(...sizes.map((s) => s.applied))} rows ` +
+    `(retention ${RETENTION_DAYS * 1440} min), ${final.applied} at the end`,
+);
+const leftovers = filesUnder(dir).filter((f) =>
+  /-dbrtmp$|-dbrlog-next$/.test(f.path) || f.path.includes("/processing/")
+);
+const lockFiles = filesUnder(dir).filter((f) => f.path.includes("-dbrlock/"));
+// A released holding has its modification time set to 1970; anything else is still held.
+const held = lockFiles.filter((f) => statSync(f.path).mtimeMs > 0);
+console.log(
+  `  left behind: ${leftovers.length} temporary or claimed files ${
+    leftovers.map((f) => f.path.slice(dir.length + 1)).join(" ")
+  }; ${lockFiles.length} lock files in ${
+    new Set(lockFiles.map((f) => f.path.replace(/\/[^/]*$/, ""))).size
+  } lock folders, ${held.length} of them not released`,
+);
+folder.remove();
+
+function loadAverage(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
