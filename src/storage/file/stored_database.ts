@@ -10,7 +10,7 @@
 import { RouterError } from "../../errors.ts";
 import { checkCommit, emptyStorageStats } from "../common.ts";
 import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
-import type { FileSystem } from "./file_system.ts";
+import { type FileInfo, type FileSystem, isNotFound } from "./file_system.ts";
 import { fold, needsFold } from "./fold.ts";
 import {
   assertNoForeignJournal,
@@ -18,6 +18,7 @@ import {
   foreignWriteError,
   readBaseRecord,
   sameBase,
+  sameStat,
 } from "./foreign.ts";
 import { acquireFileLock, type FileLock, type FileLockOptions } from "./lock.ts";
 import { databaseFiles, encodeCommit, FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from "./log_format.ts";
@@ -98,7 +99,7 @@ export class FileDatabase implements StoredDatabase {
     const started = performance.now();
     await this.#lock?.assertHeld();
     const current = this.#current;
-    if (current) await this.#assertBase(current);
+    if (current) await this.#assertBase(current, false);
     if (current && (await this.version()) !== current.stamp) {
       throw new Error("another process committed since this one read it");
     }
@@ -228,12 +229,21 @@ export class FileDatabase implements StoredDatabase {
   }
 
   /**
-   * Throws unless the base and journals are as `state` saw them: a base that
-   * another program changed is never written over or extended by a log.
+   * Throws unless the base is as `state` saw it: a base that another program
+   * changed is never written over or extended by a log. `lock()` checked the
+   * journals and SQLite's change counter; a commit checks the base again with
+   * one `stat` (a program that wrote it since changed its time), a fold with
+   * the journals and the counter too, just before it replaces the base.
    */
-  async #assertBase(state: LogState): Promise<void> {
-    await assertNoForeignJournal(this.#fs, this.#files);
-    if (sameBase(state.base, await readBaseRecord(this.#fs, this.key))) return;
+  async #assertBase(state: LogState, thorough: boolean): Promise<void> {
+    let same: boolean;
+    if (thorough) {
+      await assertNoForeignJournal(this.#fs, this.#files);
+      same = sameBase(state.base, await readBaseRecord(this.#fs, this.key));
+    } else {
+      same = sameStat(state.base, await statIfPresent(this.#fs, this.key));
+    }
+    if (same) return;
     this.#drifted = true;
     if (state.mode === "log" && state.validEnd > LOG_HEADER_BYTES) {
       throw foreignWriteError(this.key, "it changed since db-router last read or folded it");
@@ -251,7 +261,7 @@ export class FileDatabase implements StoredDatabase {
     const state = this.#current;
     const result = await fold(this.#fs, this.#files, image, pageSize, generation, async () => {
       await lock?.assertHeld();
-      if (base !== undefined && state) await this.#assertBase({ ...state, base });
+      if (base !== undefined && state) await this.#assertBase({ ...state, base }, true);
     });
     const { header } = result;
     this.#remember({
@@ -324,4 +334,13 @@ export class FileDatabase implements StoredDatabase {
 function sqlitePageSize(image: Uint8Array): number {
   const raw = image.length >= 18 ? (image[16] << 8) | image[17] : 0;
   return raw === 1 ? 65536 : raw >= 512 ? raw : 4096;
+}
+
+async function statIfPresent(fs: FileSystem, path: string): Promise<FileInfo | null> {
+  try {
+    return await fs.stat(path);
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
 }
