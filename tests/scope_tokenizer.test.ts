@@ -141,6 +141,15 @@ test("tableRefs() gives each table's token index and the ON of its own LEFT JOIN
   ]);
 });
 
+test("tableRefs() reads a join word after a dot as a column name, not a join", () => {
+  const sql = "a LEFT JOIN b ON b.left = a.right CROSS JOIN c";
+  const tokens = tokenize(sql);
+  const refs = tableRefs(tokens, 0, tokens.length);
+  assert.equal(refs.map((r) => r.table), ["a", "b", "c"]);
+  const [start, end] = refs[1].filterOn!;
+  assert.is(sql.slice(tokens[start].start, tokens[end - 1].end), "b.left = a.right");
+});
+
 test("coreAt() finds each SELECT core at its own depth, up to its compound operator or )", () => {
   const sql = "SELECT (SELECT x FROM t WHERE y UNION SELECT z FROM u ORDER BY 1) FROM v WHERE w";
   const tokens = tokenize(sql);

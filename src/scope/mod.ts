@@ -4,8 +4,10 @@
  *
  * - {@linkcode buildScopeClause} and {@linkcode applyScope}: the low-level
  *   helpers of the specification, with `applyScope` parsing the SQL.
- * - {@linkcode scopedQuery}: scopes a SELECT with its own parameters, putting
- *   the menace id in its place and naming the table by its alias.
+ * - {@linkcode scopedQuery}: scopes a SELECT with its own parameters: every
+ *   reference to the table (subqueries, derived tables, CTE bodies, compound
+ *   arms), named by its alias, with the menace id in its place; what it
+ *   cannot filter completely is refused with `SCOPE_REFUSED`.
  * - {@linkcode stampedInsert}, {@linkcode stampedUpsert},
  *   {@linkcode scopedUpdate}, {@linkcode scopedDelete}: writes stamped with,
  *   or limited to, the instance's `source_menace_id`.

@@ -95,9 +95,10 @@ export interface ScopedSql<P> {
  * is likewise the same as filtering it first (a WHERE filter would drop the
  * unmatched rows): the right operand of `LEFT JOIN ... ON` (alone, or inside
  * a join group whose own joins keep all its rows), and a table in the left
- * operand of `RIGHT JOIN ... ON` that nothing before made optional. This was chosen over rewriting each reference into a
- * derived table `(SELECT * FROM bots WHERE ...)` because it keeps `rowid`,
- * `INDEXED BY` and `schema.table.column` names working.
+ * operand of `RIGHT JOIN ... ON` that nothing before made optional. This was
+ * chosen over rewriting each reference into a derived table
+ * `(SELECT * FROM bots WHERE ...)` because it keeps `rowid`, `INDEXED BY` and
+ * `schema.table.column` names working.
  *
  * - Positional `?` parameters: the menace id is inserted at the position of
  *   each placeholder it gets, so `WHERE a = ? ORDER BY x LIMIT ?` with
@@ -147,7 +148,7 @@ export function scopedQuery(
   params: readonly SqlParam[] | undefined,
   target: ScopeTarget,
 ): ScopedSql<SqlParam[]>;
-/** With named parameters: the menace id is added as `:__db_router_scope`. */
+/** With named parameters: the menace id is added as `:__scope_menace_id`. */
 export function scopedQuery(
   sql: string,
   params: NamedParams,
@@ -195,7 +196,8 @@ export function scopedQuery(
     scopeCondition(qualifierOf(ref, name), scope, placeholder);
   const placements = cores.flatMap(({ core, refs }) => {
     refs.sort(([a], [b]) => a.at - b.at);
-    // A table joined by LEFT JOIN ... ON is filtered in that ON: the same as filtering it first.
+    // A table on the optional side of LEFT or RIGHT JOIN ... ON is filtered in that ON: the
+    // same as filtering it first.
     const inOn = refs.filter(([ref]) => ref.filterOn !== undefined)
       .map((entry) => ({
         ...placeInOn(parsed.tokens, entry[0].filterOn!, condition(entry)),

@@ -87,7 +87,11 @@ export function tableRefs(tokens: readonly Token[], start: number, end: number):
     const optional = /\b(LEFT|FULL)\b/.test(join);
     // Skip ON, USING and INDEXED BY up to the next item, noting where ON begins.
     let on: number | undefined;
-    while (i < end && !(tokens[i].depth === depth && isSeparator(tokens[i]))) {
+    // After a dot, LEFT or RIGHT is a column name (`b.left`), not a join.
+    while (
+      i < end &&
+      !(tokens[i].depth === depth && isSeparator(tokens[i]) && tokens[i - 1]?.kind !== "dot")
+    ) {
       if (tokens[i].depth === depth && keywordOf(tokens[i]) === "ON" && on === undefined) on = i;
       i++;
     }
