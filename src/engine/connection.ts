@@ -185,7 +185,7 @@ export class SqlJsConnection implements Connection {
     try {
       this.#guard();
       const kind = this.#engine.kinds.forCall(sql);
-      const bind = params === undefined ? undefined : toBindParams(sql, params);
+      const bind = toBindParams(sql, params);
       if (kind === "read") return this.#engine.read(query, sql, bind);
       return this.#engine.write(
         (db, statements) => query(db, statements, sql, bind),

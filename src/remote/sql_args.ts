@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Params, type SqlParam, toBindParams } from "../engine/params.ts";
+import { mixedParamsError, type Params, type SqlParam, toBindParams } from "../engine/params.ts";
 import { tokenize } from "../scope/tokenizer.ts";
 
 /**
@@ -48,7 +48,8 @@ const rewrites = new Map<string, Rewrite>();
  * it is; an object's names (`:a`, `@a`, `$a`; keys with or without the
  * prefix) become `?1`, `?2`... in order of first use. Booleans bind as 1/0.
  * Throws a `TypeError` for a bad value or a mix of `?` and names, and a
- * `RangeError` for a bigint the engine cannot hold.
+ * `RangeError` for a bigint the engine cannot hold and for a parameter
+ * without a value or a value without a parameter (as `toBindParams`).
  *
  * @example
  * ```ts
@@ -62,7 +63,10 @@ export function toRemoteStatement(
   params: Params | undefined,
   policy: ArgPolicy,
 ): RemoteStatement {
-  if (params === undefined) return { sql, args: [] };
+  if (params === undefined) {
+    toBindParams(sql, params);
+    return { sql, args: [] };
+  }
   if (Array.isArray(params)) {
     toBindParams(sql, params);
     return { sql, args: params.map((value: SqlParam) => toArg(value, policy)) };
@@ -71,9 +75,9 @@ export function toRemoteStatement(
   const named = params as Readonly<Record<string, SqlParam>>;
   const rewrite = rewriteNamed(sql);
   // Looked up by the names the tokenizer found, so a ":a" inside a comment or string cannot
-  // take the value of an "@a" in the statement; a name without a value binds NULL, as in sql.js.
+  // take the value of an "@a" in the statement; toBindParams refused a name without a value.
   const args = rewrite.names.map((name) =>
-    toArg(named[name] !== undefined ? named[name] : named[name.slice(1)] ?? null, policy)
+    toArg(Object.hasOwn(named, name) ? named[name] : named[name.slice(1)], policy)
   );
   return { sql: rewrite.sql, args };
 }
@@ -99,13 +103,7 @@ function rewriteNamed(sql: string): Rewrite {
   let from = 0;
   for (const token of tokenize(sql)) {
     if (token.kind !== "param") continue;
-    if (token.text.startsWith("?")) {
-      throw new TypeError(
-        `Invalid parameters for "${
-          sql.trim().slice(0, 40)
-        }": it mixes "?" with named parameters; use one style`,
-      );
-    }
+    if (token.text.startsWith("?")) throw mixedParamsError(sql);
     let index = names.indexOf(token.text);
     if (index === -1) index = names.push(token.text) - 1;
     text += `${sql.slice(from, token.start)}?${index + 1}`;

@@ -144,6 +144,47 @@ export const CONNECTION_CASES: readonly BackendCase[] = [
       assert.equal(await conn.all("SELECT count(*) AS c FROM bots"), [{ c: 0 }]);
     },
   ],
+  [
+    "a missing value or one too many is a RangeError naming the parameter, and nothing runs",
+    async ({ open, harness }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      const insert = "INSERT INTO bots (name, score) VALUES (?, ?)";
+      const refusals: [() => Promise<unknown>, RegExp][] = [
+        [
+          () => conn.run(insert, ["a"]),
+          /no value for parameter 2 \(1 given, the statement takes 2\)/,
+        ],
+        [() => conn.run(insert), /no value for parameter 1 \(0 given/],
+        [() => conn.run(insert, ["a", 1, 2]), /3 values given, the statement takes 2/],
+        [() => conn.all("SELECT ?2 AS x", [1]), /no value for parameter 2/],
+        [
+          () => conn.run("INSERT INTO bots (name, score) VALUES (:name, :score)", { name: "a" }),
+          /":score"/,
+        ],
+        [() => conn.get("SELECT :a AS x, @a AS y, $b AS z", { a: 1 }), /"\$b"/],
+        [() => conn.get("SELECT :a AS x", { a: 1, ":b": 2 }), /":b"/],
+        [() => conn.get("SELECT ? AS x", {}), /parameter 1 \("\?"\)/],
+        [
+          () => conn.batch([{ sql: insert, params: ["ok", 1] }, { sql: insert, params: ["b"] }]),
+          /parameter 2/,
+        ],
+        [() => conn.values("SELECT ?, ? AS x", [1]), /parameter 2/],
+      ];
+      if (harness.transactions) {
+        refusals.push([() => conn.transaction((tx) => tx.run(insert, ["t"])), /parameter 2/]);
+      }
+      for (const [call, message] of refusals) {
+        const error = await rejection(call);
+        assert.instance(error, RangeError);
+        assert.match(error.message, message);
+      }
+      assert.equal(await conn.all("SELECT count(*) AS c FROM bots"), [{ c: 0 }], "nothing ran");
+      // One name, spelled with two prefixes, is given by one key without a prefix, as before.
+      assert.equal(await conn.get("SELECT :a AS x, @a AS y", { a: 1 }), { x: 1, y: 1 });
+      assert.equal(await conn.get("SELECT ?1 AS x, ?1 AS y", [2]), { x: 2, y: 2 });
+    },
+  ],
   ["empty SQL and transaction control outside transaction() are refused", async ({ open }) => {
     const conn = open("alpha").getConnection("bots", "write");
     for (const sql of ["", "   ", "-- only a comment", 42]) {
