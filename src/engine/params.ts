@@ -107,6 +107,75 @@ export function mixedParamsError(sql: string): TypeError {
   );
 }
 
+/**
+ * `sql` with each parameter that `bind` gives a whole number beyond ±2^31 (up
+ * to 2^53) wrapped in `CAST(... AS INTEGER)`: sql.js binds such a number as a
+ * REAL, the other backends as an INTEGER (`typeof()`, division and `||`
+ * tell them apart). `sql` itself, at the cost of a look at each value, when
+ * there is none.
+ *
+ * @example
+ * ```ts
+ * import { withIntegerCasts } from "./params.ts";
+ * withIntegerCasts("SELECT ?, ?", [2 ** 40, 1.5]); // "SELECT CAST(? AS INTEGER), ?"
+ * ```
+ */
+export function withIntegerCasts(sql: string, bind: SqlJsBindParams | undefined): string {
+  if (bind === undefined) return sql;
+  if (Array.isArray(bind)) {
+    let wide: Set<number> | undefined;
+    for (let i = 0; i < bind.length; i++) {
+      if (isWideInteger(bind[i])) (wide ??= new Set()).add(i + 1);
+    }
+    return wide === undefined ? sql : castToInteger(sql, (slot) => wide.has(slot));
+  }
+  const named = bind as Record<string, unknown>;
+  if (!Object.values(named).some(isWideInteger)) return sql;
+  return castToInteger(sql, (_, text) => isWideInteger(named[text]));
+}
+
+/** A whole number that sql.js binds as a REAL: beyond 32 bits, exact in a double. */
+function isWideInteger(value: unknown): boolean {
+  return typeof value === "number" && value !== (value | 0) && Number.isSafeInteger(value);
+}
+
+/**
+ * `sql` with each parameter for which `cast(number, text)` holds (its number
+ * as SQLite counts them, and its text: `?`, `?2`, `:a`) wrapped in
+ * `CAST(... AS INTEGER)`. A parameter is an expression wherever SQLite takes
+ * one, and so is the cast.
+ *
+ * @example
+ * ```ts
+ * import { castToInteger } from "./params.ts";
+ * castToInteger("SELECT ?1, ?2, ?1", (slot) => slot === 1); // "SELECT CAST(?1 AS INTEGER), ?2, CAST(?1 AS INTEGER)"
+ * ```
+ */
+export function castToInteger(
+  sql: string,
+  cast: (slot: number, text: string) => boolean,
+): string {
+  let text = "";
+  let from = 0;
+  let count = 0;
+  const names = new Map<string, number>();
+  for (const token of tokenize(sql)) {
+    if (token.kind !== "param") continue;
+    let slot: number;
+    if (token.text === "?") slot = ++count;
+    else if (token.text.startsWith("?")) {
+      count = Math.max(count, slot = Number(token.text.slice(1)));
+    } else {
+      slot = names.get(token.text) ?? ++count;
+      names.set(token.text, slot);
+    }
+    if (!cast(slot, token.text)) continue;
+    text += `${sql.slice(from, token.start)}CAST(${token.text} AS INTEGER)`;
+    from = token.end;
+  }
+  return text + sql.slice(from);
+}
+
 /** A statement's parameters as SQLite numbers them. */
 interface Slots {
   /** How many values SQLite expects: the highest parameter number. */

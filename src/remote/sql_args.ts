@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { mixedParamsError, type Params, type SqlParam, toBindParams } from "../engine/params.ts";
+import {
+  castToInteger,
+  mixedParamsError,
+  type Params,
+  type SqlParam,
+  toBindParams,
+} from "../engine/params.ts";
 import { tokenize } from "../scope/tokenizer.ts";
 
 /**
@@ -23,7 +29,11 @@ export type RemoteArg = string | number | bigint | Uint8Array | ArrayBuffer | nu
 
 /** How an engine binds the values it cannot take as they are. */
 export interface ArgPolicy {
-  /** `"exact"`: bigints are bound as 64-bit integers; `"number"`: only safe integers, as numbers. */
+  /**
+   * `"exact"`: bigints are bound as 64-bit integers, and whole numbers become
+   * bigints; `"number"`: only safe integers, as numbers, and whole numbers are
+   * cast to INTEGER in the SQL.
+   */
   readonly bigint: "exact" | "number";
   /** The engine's name, for messages. */
   readonly engine: string;
@@ -54,8 +64,8 @@ const rewrites = new Map<string, Rewrite>();
  * @example
  * ```ts
  * import { toRemoteStatement } from "./sql_args.ts";
- * toRemoteStatement("SELECT :a, @b, :a", { a: 1, b: true }, { bigint: "number", engine: "D1" });
- * // { sql: "SELECT ?1, ?2, ?1", args: [1, 1] }
+ * toRemoteStatement("SELECT :a, @b, :a", { a: "x", b: null }, { bigint: "number", engine: "D1" });
+ * // { sql: "SELECT ?1, ?2, ?1", args: ["x", null] }
  * ```
  */
 export function toRemoteStatement(
@@ -69,7 +79,7 @@ export function toRemoteStatement(
   }
   if (Array.isArray(params)) {
     toBindParams(sql, params);
-    return { sql, args: params.map((value: SqlParam) => toArg(value, policy)) };
+    return integers({ sql, args: params.map((value: SqlParam) => toArg(value, policy)) }, policy);
   }
   toBindParams(sql, params);
   const named = params as Readonly<Record<string, SqlParam>>;
@@ -79,7 +89,29 @@ export function toRemoteStatement(
   const args = rewrite.names.map((name) =>
     toArg(Object.hasOwn(named, name) ? named[name] : named[name.slice(1)], policy)
   );
-  return { sql: rewrite.sql, args };
+  return integers({ sql: rewrite.sql, args }, policy);
+}
+
+/**
+ * Whole numbers as INTEGER, as sql.js binds them: both engines bind a
+ * JavaScript number as a REAL (`SELECT 7 / ?` with 2 would give 3.5, and
+ * `? || ''` with 5 "5.0"). An engine that binds bigints exactly gets one
+ * (libSQL); D1, which takes no bigints, gets `CAST(? AS INTEGER)` around the
+ * parameter. Beyond 2^53 a number is not exact, and stays a REAL.
+ */
+function integers(statement: RemoteStatement, policy: ArgPolicy): RemoteStatement {
+  const { args } = statement;
+  if (policy.bigint === "exact") {
+    for (let i = 0; i < args.length; i++) {
+      if (Number.isSafeInteger(args[i])) args[i] = BigInt(args[i] as number);
+    }
+    return statement;
+  }
+  if (!args.some(Number.isSafeInteger)) return statement;
+  return {
+    sql: castToInteger(statement.sql, (slot) => Number.isSafeInteger(args[slot - 1])),
+    args,
+  };
 }
 
 /** One value as the engine binds it. */

@@ -70,8 +70,8 @@ export const CONNECTION_CASES: readonly BackendCase[] = [
       assert.instance(rows[0].data, Uint8Array);
       assert.equal([...rows[0].data!], [0, 1, 255]);
       assert.equal([rows[1].id, rows[1].score, rows[1].data], [10, null, null]);
-      // Numbers, not "false" or "true". (sql.js binds a bigint as text and D1 a number as REAL;
-      // an INTEGER column's affinity makes both integers again, as for `id` above.)
+      // Numbers, not "false" or "true". (sql.js binds a bigint as text; an INTEGER column's
+      // affinity makes it an integer again, as for `id` above.)
       assert.equal(await conn.get("SELECT ? AS b, ? AS t, ? AS f", [false, true, 0.5]), {
         b: 0,
         t: 1,
@@ -183,6 +183,49 @@ export const CONNECTION_CASES: readonly BackendCase[] = [
       // One name, spelled with two prefixes, is given by one key without a prefix, as before.
       assert.equal(await conn.get("SELECT :a AS x, @a AS y", { a: 1 }), { x: 1, y: 1 });
       assert.equal(await conn.get("SELECT ?1 AS x, ?1 AS y", [2]), { x: 2, y: 2 });
+    },
+  ],
+  [
+    "whole numbers bind as INTEGER, other numbers as REAL and booleans as 1/0, on every backend",
+    async ({ open, harness }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      const probe = "SELECT typeof(?1) AS t, 7 / ?1 AS d, ?1 || '' AS s";
+      const cases: [unknown, { t: string; d: number | null; s: string }][] = [
+        [2, { t: "integer", d: 3, s: "2" }],
+        [-5, { t: "integer", d: -1, s: "-5" }],
+        [2 ** 40, { t: "integer", d: 0, s: "1099511627776" }],
+        [2 ** 53 - 1, { t: "integer", d: 0, s: "9007199254740991" }],
+        [2.5, { t: "real", d: 2.8, s: "2.5" }],
+        [true, { t: "integer", d: 7, s: "1" }],
+        [false, { t: "integer", d: null, s: "0" }],
+      ];
+      for (const [value, expected] of cases) {
+        assert.equal(await conn.get(probe, [value as number]), expected, String(value));
+      }
+      // Beyond 2^53 a number is not an exact integer: a REAL everywhere.
+      assert.equal(await conn.get("SELECT typeof(?) AS t", [2 ** 60]), { t: "real" });
+      assert.equal(
+        await conn.get("SELECT typeof(:n) AS t, 7 / :n AS d, @w || '' AS w", { n: 2, w: 2 ** 40 }),
+        { t: "integer", d: 3, w: "1099511627776" },
+      );
+      await conn.batch([
+        { sql: "INSERT INTO bots (name, score) VALUES (? || '', ?)", params: [5, 7] },
+        {
+          sql: "INSERT INTO bots (name, score) VALUES (:n || '', :s)",
+          params: { n: 2 ** 40, s: 1 },
+        },
+      ]);
+      await conn.run("INSERT INTO bots (name, score) VALUES (? || '', ?)", [true, 0.5]);
+      assert.equal(await conn.all("SELECT name, score, typeof(score) AS t FROM bots ORDER BY id"), [
+        { name: "5", score: 7, t: "real" },
+        { name: "1099511627776", score: 1, t: "real" },
+        { name: "1", score: 0.5, t: "real" },
+      ]);
+      if (harness.transactions) {
+        const inside = await conn.transaction((tx) => tx.get(probe, [2 ** 40]));
+        assert.equal(inside, { t: "integer", d: 0, s: "1099511627776" });
+      }
     },
   ],
   ["empty SQL and transaction control outside transaction() are refused", async ({ open }) => {
