@@ -123,13 +123,18 @@ export function mixedParamsError(sql: string): TypeError {
 export function withIntegerCasts(sql: string, bind: SqlJsBindParams | undefined): string {
   if (bind === undefined) return sql;
   if (Array.isArray(bind)) {
-    let wide: Set<number> | undefined;
-    for (let i = 0; i < bind.length; i++) {
-      if (isWideInteger(bind[i])) (wide ??= new Set()).add(i + 1);
-    }
-    return wide === undefined ? sql : castToInteger(sql, (slot) => wide.has(slot));
+    // No closure here: a captured variable would cost an allocation on every query.
+    for (let i = 0; i < bind.length; i++) if (isWideInteger(bind[i])) return castArray(sql, bind);
+    return sql;
   }
-  const named = bind as Record<string, unknown>;
+  return castNamed(sql, bind as Record<string, unknown>);
+}
+
+function castArray(sql: string, bind: readonly unknown[]): string {
+  return castToInteger(sql, (slot) => isWideInteger(bind[slot - 1]));
+}
+
+function castNamed(sql: string, named: Record<string, unknown>): string {
   if (!Object.values(named).some(isWideInteger)) return sql;
   return castToInteger(sql, (_, text) => isWideInteger(named[text]));
 }
