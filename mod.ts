@@ -95,6 +95,13 @@ export { QueueSync, syncSharedDb } from "./src/queue/sync.ts";
 export type { SyncOptions, SyncProgress, SyncReport } from "./src/queue/sync.ts";
 export type { QueuedRecord, QueuedValue } from "./src/queue/record.ts";
 export { memoryStorage } from "./src/storage/memory.ts";
+// Each touches its runtime's globals only when called, so importing them all works everywhere.
+export { nodeFileStorage } from "./src/storage/node/fs.ts";
+export type { NodeFileStorageOptions } from "./src/storage/node/fs.ts";
+export { denoFileStorage } from "./src/storage/deno/fs.ts";
+export type { DenoFileStorageOptions } from "./src/storage/deno/fs.ts";
+export { bunFileStorage } from "./src/storage/bun/fs.ts";
+export type { BunFileStorageOptions } from "./src/storage/bun/fs.ts";
 export type { MemoryStorageOptions } from "./src/storage/memory.ts";
 export { INDEXEDDB_STORAGE_NAME, indexedDbStorage } from "./src/storage/browser/indexeddb.ts";
 export type {

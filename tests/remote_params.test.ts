@@ -18,21 +18,41 @@ const LIBSQL = { bigint: "exact", engine: "libSQL" } as const;
 
 test("named parameters become ?N in order of first use; a repeated name keeps its number", () => {
   assert.equal(
-    toRemoteStatement("SELECT :b, @a, :b, $c WHERE x = ':b' -- :a", { a: 1, b: "x", c: null }, D1),
-    { sql: "SELECT ?1, ?2, ?1, ?3 WHERE x = ':b' -- :a", args: ["x", 1, null] },
+    toRemoteStatement(
+      "SELECT :b, @a, :b, $c WHERE x = ':b' -- :a",
+      { a: 1.5, b: "x", c: null },
+      D1,
+    ),
+    { sql: "SELECT ?1, ?2, ?1, ?3 WHERE x = ':b' -- :a", args: ["x", 1.5, null] },
   );
   assert.equal(
     toRemoteStatement("INSERT INTO t VALUES (:a)", { ":a": true }, LIBSQL),
-    { sql: "INSERT INTO t VALUES (?1)", args: [1] },
+    { sql: "INSERT INTO t VALUES (?1)", args: [1n] },
   );
 });
 
 test("positional parameters pass through; no parameters bind nothing", () => {
-  assert.equal(toRemoteStatement("SELECT ?, ?", [false, "s"], D1), {
+  assert.equal(toRemoteStatement("SELECT ?, ?", [0.5, "s"], D1), {
     sql: "SELECT ?, ?",
-    args: [0, "s"],
+    args: [0.5, "s"],
   });
   assert.equal(toRemoteStatement("SELECT 1", undefined, D1), { sql: "SELECT 1", args: [] });
+});
+
+test("whole numbers bind as INTEGER: bigints for libSQL, a cast in the SQL for D1", () => {
+  assert.equal(toRemoteStatement("SELECT ?, ?, ?", [2, 2.5, 2 ** 60], LIBSQL).args, [
+    2n,
+    2.5,
+    2 ** 60,
+  ]);
+  assert.equal(toRemoteStatement("SELECT ?, ?, ?", [false, 2.5, -3], D1), {
+    sql: "SELECT CAST(? AS INTEGER), ?, CAST(? AS INTEGER)",
+    args: [0, 2.5, -3],
+  });
+  assert.equal(toRemoteStatement("SELECT :a, ':a', :b, :a", { a: 7, b: "7" }, D1), {
+    sql: "SELECT CAST(?1 AS INTEGER), ':a', ?2, CAST(?1 AS INTEGER)",
+    args: [7, "7"],
+  });
 });
 
 test("bigints: exact for libSQL, numbers within 2^53 for D1, a RangeError beyond", () => {

@@ -6,7 +6,7 @@
  */
 import type { EngineDatabase } from "./database.ts";
 import { checkSql } from "./statement_checks.ts";
-import { type Params, toBindParams } from "./params.ts";
+import { type Params, toBindParams, withIntegerCasts } from "./params.ts";
 import type { SqlJsDatabase, SqlValue } from "./sqljs_types.ts";
 import type { StatementCache } from "./statements.ts";
 import {
@@ -185,10 +185,11 @@ export class SqlJsConnection implements Connection {
     try {
       this.#guard();
       const kind = this.#engine.kinds.forCall(sql);
-      const bind = params === undefined ? undefined : toBindParams(sql, params);
-      if (kind === "read") return this.#engine.read(query, sql, bind);
+      const bind = toBindParams(sql, params);
+      const text = withIntegerCasts(sql, bind);
+      if (kind === "read") return this.#engine.read(query, text, bind);
       return this.#engine.write(
-        (db, statements) => query(db, statements, sql, bind),
+        (db, statements) => query(db, statements, text, bind),
         false,
         kind === "change",
       );

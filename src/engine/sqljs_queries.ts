@@ -11,7 +11,7 @@ import type { BatchStatement, RunResult, ValuesResult } from "./connection.ts";
 import type { EngineDatabase } from "./database.ts";
 import { inTransaction } from "./sqljs_image.ts";
 import { type CallKind, prepareBatch } from "./statement_checks.ts";
-import { toBindParams } from "./params.ts";
+import { toBindParams, withIntegerCasts } from "./params.ts";
 import type { SqlJsBindParams, SqlJsDatabase, SqlValue } from "./sqljs_types.ts";
 import type { StatementCache } from "./statements.ts";
 
@@ -27,11 +27,10 @@ export function prepareSqlJsBatch(
   engine: EngineDatabase,
   statements: readonly BatchStatement[],
 ): PreparedBatchStatement[] {
-  return prepareBatch(statements, engine.kinds, (statement, kind) => ({
-    sql: statement.sql,
-    bind: toBindParams(statement.sql, statement.params),
-    kind,
-  }));
+  return prepareBatch(statements, engine.kinds, (statement, kind) => {
+    const bind = toBindParams(statement.sql, statement.params);
+    return { sql: withIntegerCasts(statement.sql, bind), bind, kind };
+  });
 }
 
 /** Runs a prepared batch in a savepoint: all of it, or none. */

@@ -14,7 +14,7 @@ import type {
 } from "./connection.ts";
 import type { EngineDatabase } from "./database.ts";
 import { checkSql } from "./statement_checks.ts";
-import { type Params, toBindParams } from "./params.ts";
+import { type Params, toBindParams, withIntegerCasts } from "./params.ts";
 import type { SqlJsDatabase } from "./sqljs_types.ts";
 import type { StatementCache } from "./statements.ts";
 import {
@@ -119,7 +119,8 @@ export class TransactionConnection implements Connection {
     return this.#do(() => {
       const kind = this.#engine.kinds.forCall(sql);
       try {
-        return query(this.#db, this.#statements, sql, toBindParams(sql, params));
+        const bind = toBindParams(sql, params);
+        return query(this.#db, this.#statements, withIntegerCasts(sql, bind), bind);
       } finally {
         // DDL inside the transaction: later reads in it must not use the old column names.
         if (kind === "write") this.#statements.forgetColumns();

@@ -7,7 +7,9 @@
  * D1 has no interactive transactions (it refuses `BEGIN` and `SAVEPOINT`):
  * `batch()` is atomic, `transaction()` rejects with `UNSUPPORTED`. It binds
  * integers as JavaScript numbers, so a bigint beyond 2^53 is refused rather
- * than rounded, and it returns BLOBs as byte arrays, which become `Uint8Array`.
+ * than rounded; it binds every number as a REAL, so a whole one reaches it in
+ * `CAST(? AS INTEGER)`; and it returns BLOBs as byte arrays, which become
+ * `Uint8Array`.
  *
  * @module
  */

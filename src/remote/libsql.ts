@@ -10,7 +10,8 @@
  *
  * libSQL runs interactive transactions (`client.transaction("write")`), so
  * `transaction()` works, nested calls as savepoints; `batch()` is one atomic
- * request. Bigints bind as exact 64-bit integers. Reading an integer beyond
+ * request. Bigints bind as exact 64-bit integers, and so do whole numbers
+ * within 2^53 (the client binds a number as a REAL). Reading an integer beyond
  * 2^53 rejects with the client's `RangeError` (sql.js and D1 round it).
  *
  * @module

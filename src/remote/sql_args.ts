@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { type Params, type SqlParam, toBindParams } from "../engine/params.ts";
+import {
+  castToInteger,
+  mixedParamsError,
+  type Params,
+  type SqlParam,
+  toBindParams,
+} from "../engine/params.ts";
 import { tokenize } from "../scope/tokenizer.ts";
 
 /**
@@ -23,7 +29,11 @@ export type RemoteArg = string | number | bigint | Uint8Array | ArrayBuffer | nu
 
 /** How an engine binds the values it cannot take as they are. */
 export interface ArgPolicy {
-  /** `"exact"`: bigints are bound as 64-bit integers; `"number"`: only safe integers, as numbers. */
+  /**
+   * `"exact"`: bigints are bound as 64-bit integers, and whole numbers become
+   * bigints; `"number"`: only safe integers, as numbers, and whole numbers are
+   * cast to INTEGER in the SQL.
+   */
   readonly bigint: "exact" | "number";
   /** The engine's name, for messages. */
   readonly engine: string;
@@ -48,13 +58,14 @@ const rewrites = new Map<string, Rewrite>();
  * it is; an object's names (`:a`, `@a`, `$a`; keys with or without the
  * prefix) become `?1`, `?2`... in order of first use. Booleans bind as 1/0.
  * Throws a `TypeError` for a bad value or a mix of `?` and names, and a
- * `RangeError` for a bigint the engine cannot hold.
+ * `RangeError` for a bigint the engine cannot hold and for a parameter
+ * without a value or a value without a parameter (as `toBindParams`).
  *
  * @example
  * ```ts
  * import { toRemoteStatement } from "./sql_args.ts";
- * toRemoteStatement("SELECT :a, @b, :a", { a: 1, b: true }, { bigint: "number", engine: "D1" });
- * // { sql: "SELECT ?1, ?2, ?1", args: [1, 1] }
+ * toRemoteStatement("SELECT :a, @b, :a", { a: "x", b: null }, { bigint: "number", engine: "D1" });
+ * // { sql: "SELECT ?1, ?2, ?1", args: ["x", null] }
  * ```
  */
 export function toRemoteStatement(
@@ -62,20 +73,45 @@ export function toRemoteStatement(
   params: Params | undefined,
   policy: ArgPolicy,
 ): RemoteStatement {
-  if (params === undefined) return { sql, args: [] };
+  if (params === undefined) {
+    toBindParams(sql, params);
+    return { sql, args: [] };
+  }
   if (Array.isArray(params)) {
     toBindParams(sql, params);
-    return { sql, args: params.map((value: SqlParam) => toArg(value, policy)) };
+    return integers({ sql, args: params.map((value: SqlParam) => toArg(value, policy)) }, policy);
   }
   toBindParams(sql, params);
   const named = params as Readonly<Record<string, SqlParam>>;
   const rewrite = rewriteNamed(sql);
   // Looked up by the names the tokenizer found, so a ":a" inside a comment or string cannot
-  // take the value of an "@a" in the statement; a name without a value binds NULL, as in sql.js.
+  // take the value of an "@a" in the statement; toBindParams refused a name without a value.
   const args = rewrite.names.map((name) =>
-    toArg(named[name] !== undefined ? named[name] : named[name.slice(1)] ?? null, policy)
+    toArg(Object.hasOwn(named, name) ? named[name] : named[name.slice(1)], policy)
   );
-  return { sql: rewrite.sql, args };
+  return integers({ sql: rewrite.sql, args }, policy);
+}
+
+/**
+ * Whole numbers as INTEGER, as sql.js binds them: both engines bind a
+ * JavaScript number as a REAL (`SELECT 7 / ?` with 2 would give 3.5, and
+ * `? || ''` with 5 "5.0"). An engine that binds bigints exactly gets one
+ * (libSQL); D1, which takes no bigints, gets `CAST(? AS INTEGER)` around the
+ * parameter. Beyond 2^53 a number is not exact, and stays a REAL.
+ */
+function integers(statement: RemoteStatement, policy: ArgPolicy): RemoteStatement {
+  const { args } = statement;
+  if (policy.bigint === "exact") {
+    for (let i = 0; i < args.length; i++) {
+      if (Number.isSafeInteger(args[i])) args[i] = BigInt(args[i] as number);
+    }
+    return statement;
+  }
+  if (!args.some(Number.isSafeInteger)) return statement;
+  return {
+    sql: castToInteger(statement.sql, (slot) => Number.isSafeInteger(args[slot - 1])),
+    args,
+  };
 }
 
 /** One value as the engine binds it. */
@@ -99,13 +135,7 @@ function rewriteNamed(sql: string): Rewrite {
   let from = 0;
   for (const token of tokenize(sql)) {
     if (token.kind !== "param") continue;
-    if (token.text.startsWith("?")) {
-      throw new TypeError(
-        `Invalid parameters for "${
-          sql.trim().slice(0, 40)
-        }": it mixes "?" with named parameters; use one style`,
-      );
-    }
+    if (token.text.startsWith("?")) throw mixedParamsError(sql);
     let index = names.indexOf(token.text);
     if (index === -1) index = names.push(token.text) - 1;
     text += `${sql.slice(from, token.start)}?${index + 1}`;

@@ -70,8 +70,8 @@ export const CONNECTION_CASES: readonly BackendCase[] = [
       assert.instance(rows[0].data, Uint8Array);
       assert.equal([...rows[0].data!], [0, 1, 255]);
       assert.equal([rows[1].id, rows[1].score, rows[1].data], [10, null, null]);
-      // Numbers, not "false" or "true". (sql.js binds a bigint as text and D1 a number as REAL;
-      // an INTEGER column's affinity makes both integers again, as for `id` above.)
+      // Numbers, not "false" or "true". (sql.js binds a bigint as text; an INTEGER column's
+      // affinity makes it an integer again, as for `id` above.)
       assert.equal(await conn.get("SELECT ? AS b, ? AS t, ? AS f", [false, true, 0.5]), {
         b: 0,
         t: 1,
@@ -142,6 +142,90 @@ export const CONNECTION_CASES: readonly BackendCase[] = [
         /expected an array/,
       );
       assert.equal(await conn.all("SELECT count(*) AS c FROM bots"), [{ c: 0 }]);
+    },
+  ],
+  [
+    "a missing value or one too many is a RangeError naming the parameter, and nothing runs",
+    async ({ open, harness }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      const insert = "INSERT INTO bots (name, score) VALUES (?, ?)";
+      const refusals: [() => Promise<unknown>, RegExp][] = [
+        [
+          () => conn.run(insert, ["a"]),
+          /no value for parameter 2 \(1 given, the statement takes 2\)/,
+        ],
+        [() => conn.run(insert), /no value for parameter 1 \(0 given/],
+        [() => conn.run(insert, ["a", 1, 2]), /3 values given, the statement takes 2/],
+        [() => conn.all("SELECT ?2 AS x", [1]), /no value for parameter 2/],
+        [
+          () => conn.run("INSERT INTO bots (name, score) VALUES (:name, :score)", { name: "a" }),
+          /":score"/,
+        ],
+        [() => conn.get("SELECT :a AS x, @a AS y, $b AS z", { a: 1 }), /"\$b"/],
+        [() => conn.get("SELECT :a AS x", { a: 1, ":b": 2 }), /":b"/],
+        [() => conn.get("SELECT ? AS x", {}), /parameter 1 \("\?"\)/],
+        [
+          () => conn.batch([{ sql: insert, params: ["ok", 1] }, { sql: insert, params: ["b"] }]),
+          /parameter 2/,
+        ],
+        [() => conn.values("SELECT ?, ? AS x", [1]), /parameter 2/],
+      ];
+      if (harness.transactions) {
+        refusals.push([() => conn.transaction((tx) => tx.run(insert, ["t"])), /parameter 2/]);
+      }
+      for (const [call, message] of refusals) {
+        const error = await rejection(call);
+        assert.instance(error, RangeError);
+        assert.match(error.message, message);
+      }
+      assert.equal(await conn.all("SELECT count(*) AS c FROM bots"), [{ c: 0 }], "nothing ran");
+      // One name, spelled with two prefixes, is given by one key without a prefix, as before.
+      assert.equal(await conn.get("SELECT :a AS x, @a AS y", { a: 1 }), { x: 1, y: 1 });
+      assert.equal(await conn.get("SELECT ?1 AS x, ?1 AS y", [2]), { x: 2, y: 2 });
+    },
+  ],
+  [
+    "whole numbers bind as INTEGER, other numbers as REAL and booleans as 1/0, on every backend",
+    async ({ open, harness }) => {
+      const conn = open("alpha").getConnection("bots", "write");
+      await conn.exec(BOTS_SCHEMA);
+      const probe = "SELECT typeof(?1) AS t, 7 / ?1 AS d, ?1 || '' AS s";
+      const cases: [unknown, { t: string; d: number | null; s: string }][] = [
+        [2, { t: "integer", d: 3, s: "2" }],
+        [-5, { t: "integer", d: -1, s: "-5" }],
+        [2 ** 40, { t: "integer", d: 0, s: "1099511627776" }],
+        [2 ** 53 - 1, { t: "integer", d: 0, s: "9007199254740991" }],
+        [2.5, { t: "real", d: 2.8, s: "2.5" }],
+        [true, { t: "integer", d: 7, s: "1" }],
+        [false, { t: "integer", d: null, s: "0" }],
+      ];
+      for (const [value, expected] of cases) {
+        assert.equal(await conn.get(probe, [value as number]), expected, String(value));
+      }
+      // Beyond 2^53 a number is not an exact integer: a REAL everywhere.
+      assert.equal(await conn.get("SELECT typeof(?) AS t", [2 ** 60]), { t: "real" });
+      assert.equal(
+        await conn.get("SELECT typeof(:n) AS t, 7 / :n AS d, @w || '' AS w", { n: 2, w: 2 ** 40 }),
+        { t: "integer", d: 3, w: "1099511627776" },
+      );
+      await conn.batch([
+        { sql: "INSERT INTO bots (name, score) VALUES (? || '', ?)", params: [5, 7] },
+        {
+          sql: "INSERT INTO bots (name, score) VALUES (:n || '', :s)",
+          params: { n: 2 ** 40, s: 1 },
+        },
+      ]);
+      await conn.run("INSERT INTO bots (name, score) VALUES (? || '', ?)", [true, 0.5]);
+      assert.equal(await conn.all("SELECT name, score, typeof(score) AS t FROM bots ORDER BY id"), [
+        { name: "5", score: 7, t: "real" },
+        { name: "1099511627776", score: 1, t: "real" },
+        { name: "1", score: 0.5, t: "real" },
+      ]);
+      if (harness.transactions) {
+        const inside = await conn.transaction((tx) => tx.get(probe, [2 ** 40]));
+        assert.equal(inside, { t: "integer", d: 0, s: "1099511627776" });
+      }
     },
   ],
   ["empty SQL and transaction control outside transaction() are refused", async ({ open }) => {
