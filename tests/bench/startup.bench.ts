@@ -15,6 +15,8 @@
  * after the import, and after the first row; the parent also times the span
  * from `spawn()` to that row, which adds the exec and runtime boot before the
  * time origin. Medians of SAMPLES runs. Not a test: `npm run bench -- startup`.
+ * `BENCH_COMPARE_DIST=/other/checkout/dist/mod.js` adds another build of the
+ * package to the same rounds, for a before/after comparison.
  *
  * @module
  */
@@ -83,6 +85,14 @@ try {
     cases.push([
       "router from dist/mod.js (the package)",
       command(RUNTIME, false, ["router", pathToFileURL(DIST).href, folder.dir]),
+    ]);
+  }
+  // Another build of the package (say, main's), timed in the same rounds for a before/after ratio.
+  const compare = process.env.BENCH_COMPARE_DIST;
+  if (compare) {
+    cases.push([
+      `router from ${compare}`,
+      command(RUNTIME, false, ["router", pathToFileURL(compare).href, folder.dir]),
     ]);
   }
   const results = cases.map(() => [] as Sample[]);
