@@ -38,6 +38,7 @@ interface Sample {
   imported: number;
   first: number;
   spawnToFirst: number;
+  cpu: number;
 }
 
 function command(runtime: Runtime, typescript: boolean, args: string[]): string[] {
@@ -50,10 +51,10 @@ function command(runtime: Runtime, typescript: boolean, args: string[]): string[
 
 async function sample(argv: string[]): Promise<Sample> {
   const spawnedAt = performance.timeOrigin + performance.now();
-  const { entered, imported, first, epoch } = await jsonLineOf<
-    { entered: number; imported: number; first: number; epoch: number }
+  const { entered, imported, first, epoch, cpu } = await jsonLineOf<
+    { entered: number; imported: number; first: number; epoch: number; cpu: number }
   >(argv);
-  return { entered, imported, first, spawnToFirst: epoch - spawnedAt };
+  return { entered, imported, first, spawnToFirst: epoch - spawnedAt, cpu };
 }
 
 ensureBuilt();
@@ -101,6 +102,7 @@ try {
     for (const [index, [, argv]] of cases.entries()) results[index].push(await sample(argv));
   }
   const base = median(results[0].map((s) => s.first));
+  const cpuBase = median(results[0].map((s) => s.cpu));
   const ms = (value: number) => value.toFixed(1);
   console.log(
     `${RUNTIME}: ms from process start to the first query's result (medians of ${SAMPLES} fresh processes)\n`,
@@ -114,6 +116,8 @@ try {
       "total",
       "x raw sql.js",
       "from spawn()",
+      "CPU ms to first row",
+      "CPU - raw",
     ],
     ...cases.map(([name], index) => {
       const of = (pick: (s: Sample) => number) => median(results[index].map(pick));
@@ -125,6 +129,8 @@ try {
         ms(of((s) => s.first)),
         `${(of((s) => s.first) / base).toFixed(2)}x`,
         ms(of((s) => s.spawnToFirst)),
+        ms(of((s) => s.cpu)),
+        ms(of((s) => s.cpu) - cpuBase),
       ];
     }),
   ]);
