@@ -15,6 +15,8 @@
  * after the import, and after the first row; the parent also times the span
  * from `spawn()` to that row, which adds the exec and runtime boot before the
  * time origin. Medians of SAMPLES runs. Not a test: `npm run bench -- startup`.
+ * `BENCH_COMPARE_DIST=/other/checkout/dist/mod.js` adds another build of the
+ * package to the same rounds, for a before/after comparison.
  *
  * @module
  */
@@ -36,6 +38,7 @@ interface Sample {
   imported: number;
   first: number;
   spawnToFirst: number;
+  cpu: number;
 }
 
 function command(runtime: Runtime, typescript: boolean, args: string[]): string[] {
@@ -48,10 +51,10 @@ function command(runtime: Runtime, typescript: boolean, args: string[]): string[
 
 async function sample(argv: string[]): Promise<Sample> {
   const spawnedAt = performance.timeOrigin + performance.now();
-  const { entered, imported, first, epoch } = await jsonLineOf<
-    { entered: number; imported: number; first: number; epoch: number }
+  const { entered, imported, first, epoch, cpu } = await jsonLineOf<
+    { entered: number; imported: number; first: number; epoch: number; cpu: number }
   >(argv);
-  return { entered, imported, first, spawnToFirst: epoch - spawnedAt };
+  return { entered, imported, first, spawnToFirst: epoch - spawnedAt, cpu };
 }
 
 ensureBuilt();
@@ -85,12 +88,21 @@ try {
       command(RUNTIME, false, ["router", pathToFileURL(DIST).href, folder.dir]),
     ]);
   }
+  // Another build of the package (say, main's), timed in the same rounds for a before/after ratio.
+  const compare = process.env.BENCH_COMPARE_DIST;
+  if (compare) {
+    cases.push([
+      `router from ${compare}`,
+      command(RUNTIME, false, ["router", pathToFileURL(compare).href, folder.dir]),
+    ]);
+  }
   const results = cases.map(() => [] as Sample[]);
   await sample(cases[0][1]); // the first start warms the OS's file cache
   for (let round = 0; round < SAMPLES; round++) {
     for (const [index, [, argv]] of cases.entries()) results[index].push(await sample(argv));
   }
   const base = median(results[0].map((s) => s.first));
+  const cpuBase = median(results[0].map((s) => s.cpu));
   const ms = (value: number) => value.toFixed(1);
   console.log(
     `${RUNTIME}: ms from process start to the first query's result (medians of ${SAMPLES} fresh processes)\n`,
@@ -104,6 +116,8 @@ try {
       "total",
       "x raw sql.js",
       "from spawn()",
+      "CPU ms to first row",
+      "CPU - raw",
     ],
     ...cases.map(([name], index) => {
       const of = (pick: (s: Sample) => number) => median(results[index].map(pick));
@@ -115,6 +129,8 @@ try {
         ms(of((s) => s.first)),
         `${(of((s) => s.first) / base).toFixed(2)}x`,
         ms(of((s) => s.spawnToFirst)),
+        ms(of((s) => s.cpu)),
+        ms(of((s) => s.cpu) - cpuBase),
       ];
     }),
   ]);

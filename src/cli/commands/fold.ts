@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { StorageAdapter } from "../../storage/types.ts";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
+import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router fold FILE...
 
@@ -77,7 +77,7 @@ function parse(args: string[]): string[] {
       strict: true,
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
   if (parsed.positionals.length === 0) throw new UsageError("fold needs at least one FILE");
   return parsed.positionals;

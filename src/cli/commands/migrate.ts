@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Migration } from "../../migrate/migration.ts";
 import { isLibsqlUrl } from "../../remote/url.ts";
-import { type Command, type CommandIO, UsageError } from "../command.ts";
+import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router migrate <module> [options]
 
@@ -111,7 +111,7 @@ function parse(args: string[]): MigrateFlags {
       },
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorOf(error);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) {
