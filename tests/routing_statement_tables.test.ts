@@ -72,7 +72,8 @@ test("kind and returnsRows tell queries, RETURNING writes and plain writes apart
 test("a FROM clause it cannot read is a TypeError naming the statement", () => {
   assert.throws(
     () => statementTables("select * from ,"),
-    (e: Error) => e instanceof TypeError && /Cannot route statement "select \* from ,"/.test(e.message),
+    (e: Error) =>
+      e instanceof TypeError && /Cannot route statement "select \* from ,"/.test(e.message),
   );
 });
 
