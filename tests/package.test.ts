@@ -114,14 +114,44 @@ test("the bundled module routes, stores and reads back rows", async () => {
   assert.equal(router.getAccessCounts().shared, { bots: 1 });
 });
 
+test("the built kysely and drizzle subpaths share the bundle's router, routing sets and errors", async () => {
+  const built = await import(pathToFileURL(MOD).href) as typeof import("../mod.ts");
+  const { RouterDialect } = await import(
+    pathToFileURL(join(ROOT, "dist", "src", "kysely", "mod.js")).href
+  ) as typeof import("../src/kysely/mod.ts");
+  const { drizzle } = await import(
+    pathToFileURL(join(ROOT, "dist", "src", "drizzle", "mod.js")).href
+  ) as typeof import("../src/drizzle/mod.ts");
+  const { Kysely } = await import("kysely");
+  const storage = built.memoryStorage();
+  await using router = new built.DBRouter("alpha", "alpha.db", "shared/global.db", { storage });
+  await router.getConnection("bots", "write").exec(
+    "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT)",
+  );
+  built.SHARED_TABLES.add("built_extra");
+  try {
+    await router.getConnection("built_extra", "write").exec("CREATE TABLE built_extra (x)");
+    // deno-lint-ignore no-explicit-any
+    const db = new Kysely<any>({ dialect: new RouterDialect({ router }) });
+    await db.insertInto("bots").values({ name: "k" }).execute();
+    assert.equal(await db.selectFrom("built_extra").selectAll().execute(), [], "the bundle's sets");
+    const denied = await db.selectFrom("capital_ledger").selectAll().execute().catch((e) => e);
+    assert.instance(denied, built.RouterError, "the bundle's RouterError");
+    assert.equal(await drizzle(router).all("select name from bots"), [["k"]]);
+  } finally {
+    built.SHARED_TABLES.delete("built_extra");
+  }
+});
+
 test("installed from the tarball: the optional peers are not installed, nor LogTape", () => {
   const modules = join(consumer, "node_modules");
   assert.ok(existsSync(join(modules, "db-router", "package.json")));
-  for (const absent of ["@libsql/client", "libsql", "@babel/parser", "@logtape/logtape"]) {
+  const peers = ["@libsql/client", "libsql", "@babel/parser", "kysely", "drizzle-orm"];
+  for (const absent of [...peers, "@logtape/logtape"]) {
     assert.not.ok(existsSync(join(modules, absent)), `${absent} was installed`);
   }
   const manifest = JSON.parse(readFileSync(join(modules, "db-router", "package.json"), "utf8"));
-  for (const subpath of [".", "./lint", "./package.json"]) {
+  for (const subpath of [".", "./lint", "./kysely", "./drizzle", "./package.json"]) {
     assert.ok(subpath in manifest.exports, `exports["${subpath}"]`);
   }
   for (const [subpath, target] of Object.entries(manifest.exports)) {
@@ -138,6 +168,21 @@ test(`installed from the tarball: the README's first example runs in ${runtime}`
   assert.is(run.code, 0, run.stderr);
   assert.equal(jsonLines(run.stdout), expectedOutput(expected));
   assert.ok(existsSync(join(dir, "shared", "global.db")), "the shared database is on disk");
+});
+
+test(`installed from the tarball: db-router/kysely without kysely fails naming it in ${runtime}`, () => {
+  const dir = runFolder("kysely");
+  const specifier = `${packageSpecifier(runtime)}/kysely`;
+  writeFileSync(
+    join(dir, "kysely.mjs"),
+    `try { await import(${JSON.stringify(specifier)}); console.log("imported"); }
+catch (error) { console.log(String(error.message)); }
+`,
+  );
+  const run = exec(consumerRun(runtime, "kysely.mjs"), dir);
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stdout, /kysely/);
+  assert.not.match(run.stdout, /^imported/);
 });
 
 test("installed from the tarball: npx db-router tables lists the routes", () => {
