@@ -159,5 +159,32 @@ for (const backend of typedBackends()) {
     ]);
   });
 
+  test("controlled transactions roll back to and release savepoints", async () => {
+    if (!backend.transactions) return;
+    const db = kysely(alpha);
+    const trx = await db.startTransaction().execute();
+    await trx.insertInto("bots").values({ name: "first", source_menace_id: "alpha" }).execute();
+    const afterFirst = await trx.savepoint("after_first").execute();
+    await afterFirst.insertInto("bots").values({ name: "undone", source_menace_id: "a" }).execute();
+    const inner = await afterFirst.savepoint("inner").execute();
+    await inner.insertInto("bots").values({ name: "undone too", source_menace_id: "a" }).execute();
+    const back = await inner.rollbackToSavepoint("after_first").execute();
+    await back.insertInto("bots").values({ name: "second", source_menace_id: "alpha" }).execute();
+    const released = await back.releaseSavepoint("after_first").execute();
+    assert.equal(
+      (await released.selectFrom("bots").select("name").orderBy("id").execute()).map((r) => r.name),
+      ["first", "second"],
+    );
+    await released.commit().execute();
+    assert.equal(await alpha.getConnection("bots").all("SELECT name FROM bots ORDER BY id"), [
+      { name: "first" },
+      { name: "second" },
+    ]);
+    const unknown = await rejection(
+      (await db.startTransaction().execute()).releaseSavepoint("nope" as never).execute(),
+    );
+    assert.instance(unknown, TypeError);
+  });
+
   test.run();
 }

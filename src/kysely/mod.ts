@@ -129,6 +129,19 @@ class RouterDriver implements Driver {
     return (connection as RoutedConnection).end(false);
   }
 
+  savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    (connection as RoutedConnection).savepoint(name);
+    return Promise.resolve();
+  }
+
+  rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    return (connection as RoutedConnection).leave(name, false);
+  }
+
+  releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    return (connection as RoutedConnection).leave(name, true);
+  }
+
   releaseConnection(): Promise<void> {
     return Promise.resolve();
   }
@@ -139,39 +152,70 @@ class RouterDriver implements Driver {
   }
 }
 
+/** A transaction level: the transaction itself (named "") or a savepoint. */
+interface Level {
+  readonly name: string;
+  /** The router transaction, once a statement needed it. */
+  open?: OpenTransaction;
+}
+
 /** One Kysely connection: stateless, except for the transaction it may hold. */
 class RoutedConnection implements DatabaseConnection {
   readonly #options: RouterDialectOptions;
-  /** Inside a Kysely transaction; the router's transaction opens at the first statement. */
-  #transaction: { open: OpenTransaction | undefined } | undefined;
+  /**
+   * Inside a Kysely transaction: its levels, outermost first. The router's
+   * transactions open at the first statement that needs them (its database is
+   * the first statement's), savepoints as nested `transaction()` calls.
+   */
+  #levels: Level[] | undefined;
 
   constructor(options: RouterDialectOptions) {
     this.#options = options;
   }
 
   begin(): void {
-    this.#transaction = { open: undefined };
+    this.#levels = [{ name: "" }];
   }
 
   async end(commit: boolean): Promise<void> {
-    const open = this.#transaction?.open;
-    this.#transaction = undefined;
-    await open?.end(commit);
+    const levels = this.#levels ?? [];
+    this.#levels = undefined;
+    await endFrom(levels, 0, commit);
+  }
+
+  savepoint(name: string): void {
+    this.#inTransaction().push({ name });
+  }
+
+  /** Releases (`commit`) or rolls back to the savepoint `name`; rolled back, it stays, empty. */
+  async leave(name: string, commit: boolean): Promise<void> {
+    const levels = this.#inTransaction();
+    const at = levels.findLastIndex((level) => level.name === name);
+    if (at < 1) throw new TypeError(`Invalid savepoint "${name}": no such savepoint is open`);
+    await endFrom(levels, at, commit);
+    if (!commit) levels.push({ name });
+  }
+
+  #inTransaction(): Level[] {
+    if (this.#levels === undefined) {
+      throw new TypeError("Cannot use a savepoint outside a transaction");
+    }
+    return this.#levels;
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const transaction = this.#transaction;
+    const levels = this.#levels;
     const routed = routeStatement(
       this.#options.router,
       compiled.sql,
       compiled.parameters,
       this.#options,
-      transaction?.open?.database,
+      levels?.[0].open?.database,
     );
     let conn: Connection = routed.connection;
-    if (transaction !== undefined) {
-      transaction.open ??= await openTransaction(routed.connection, routed.database);
-      conn = transaction.open.connection;
+    for (const level of levels ?? []) {
+      level.open ??= await openTransaction(conn, routed.database);
+      conn = level.open.connection;
     }
     if (routed.returnsRows) return { rows: await conn.all<R>(routed.sql, routed.params) };
     const result = await conn.run(routed.sql, routed.params);
@@ -186,4 +230,9 @@ class RoutedConnection implements DatabaseConnection {
     // Rows are in memory already (sql.js) or arrive in one response (D1, libSQL).
     yield await this.executeQuery<R>(compiled);
   }
+}
+
+/** Ends `levels[from..]`, innermost first, and removes them. */
+async function endFrom(levels: Level[], from: number, commit: boolean): Promise<void> {
+  while (levels.length > from) await levels.pop()!.open?.end(commit);
 }
