@@ -32,10 +32,17 @@ interface Outcome {
   skipped: number;
 }
 
-/** The modules that deno.json exports (JSR's entry points). */
-const DENO_ENTRY_POINTS = Object.values(
+/**
+ * Exports whose public API is a host library's interface (Kysely's `Dialect`, Drizzle's
+ * database): `deno doc --lint` would want every type of that library's graph re-exported
+ * (hundreds), so they are left out of it. `deno publish --dry-run` still checks them.
+ */
+const DOC_LINT_EXEMPT = new Set(["./kysely", "./drizzle"]);
+
+/** The modules that deno.json exports (JSR's entry points), but those exempt from doc lint. */
+const DENO_ENTRY_POINTS = Object.entries(
   JSON.parse(readFileSync(join(root, "deno.json"), "utf8")).exports as Record<string, string>,
-);
+).filter(([subpath]) => !DOC_LINT_EXEMPT.has(subpath)).map(([, path]) => path);
 
 const suiteArgs = ["tests/_support/suite.ts", ...positionals];
 const runtimes: Record<string, string[]> = {
