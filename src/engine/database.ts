@@ -193,9 +193,17 @@ export class EngineDatabase {
         }
         if (!caughtUp && this.#isStale()) {
           // While the write holding the mutex only waits for the lock, catching up cannot race it.
-          await (this.#awaitingLock
-            ? this.#sideRefresh ??= this.#refresh().finally(() => (this.#sideRefresh = undefined))
-            : this.#refreshing ??= this.#refreshExclusive());
+          if (this.#awaitingLock) {
+            await (this.#sideRefresh ??= this.#refresh().finally(() => {
+              this.#sideRefresh = undefined;
+            }));
+          } else if (!this.#mutex.isLocked()) {
+            await (this.#refreshing ??= this.#refreshExclusive());
+          } else {
+            // A write took the mutex since: wait for this read's turn or that write's lock wait,
+            // not at the end of the queue, behind writes issued after this read.
+            continue;
+          }
           caughtUp = true;
           continue; // a write may have got the lock meanwhile, and be running
         }
