@@ -32,10 +32,11 @@ function countingStorage(): StorageAdapter & { versions: number; loads: number }
       const db = await inner.open(key);
       return {
         key: db.key,
-        load: (since) => {
+        load: () => {
           counting.loads++;
-          return db.load(since);
+          return db.load();
         },
+        changesSince: (version) => db.changesSince(version),
         version: () => {
           counting.versions++;
           return db.version();

@@ -24,10 +24,15 @@
  */
 import initSqlJs from "sql.js";
 import type { SqlJsStatic } from "../src/engine/sqljs_types.ts";
+import {
+  type CapturedSqlJs,
+  type InitSqlJs,
+  initWithCapture,
+} from "../src/persist/capture_load.ts";
 
 let wasmUrl: string | undefined;
 let wasmModule: WebAssembly.Module | undefined;
-let loading: Promise<SqlJsStatic> | undefined;
+let loading: Promise<CapturedSqlJs> | undefined;
 
 /**
  * Names the URL of sql.js's wasm binary for browsers. Call it before the first
@@ -78,31 +83,66 @@ export function setWasmModule(module: WebAssembly.Module): void {
  * db.close();
  * ```
  */
-export function loadSqlJs(): Promise<SqlJsStatic> {
+export async function loadSqlJs(): Promise<SqlJsStatic> {
+  return (await loadCapturedSqlJs()).sql;
+}
+
+/**
+ * Loads sql.js once per process with its file I/O imports wrapped, and
+ * returns it with the page capture (or the reason there is none): see
+ * `src/persist/capture.ts`. The wasm binary is read by the loader itself
+ * (from `node_modules` where a file system is, from {@linkcode setWasmUrl}'s
+ * URL in browsers, or the module of {@linkcode setWasmModule}); a browser
+ * that named no URL gets sql.js's own loading and no capture.
+ *
+ * @example
+ * ```ts
+ * import { loadCapturedSqlJs } from "./mod.ts";
+ * const { sql, capture } = await loadCapturedSqlJs();
+ * typeof capture === "string"; // false where the capture works
+ * ```
+ */
+export function loadCapturedSqlJs(): Promise<CapturedSqlJs> {
   if (wasmModule !== undefined && loading === undefined) giveWorkerALocation();
-  loading ??= initSqlJs(
-    {
-      // The legacy extension functions shadow log() and warn on every call.
-      useOldExtensionFunctions: false,
-      // Unset, each build looks beside its own script: the Node build in
-      // node_modules/sql.js/dist, the browser build beside the page's bundle.
-      locateFile: (file: string, scriptDirectory: string) => wasmUrl ?? scriptDirectory + file,
-      ...(wasmModule && { instantiateWasm: instantiateFrom(wasmModule) }),
-    } as Parameters<typeof initSqlJs>[0],
-  ).then((module) => module as unknown as SqlJsStatic);
+  loading ??= load();
   return loading;
 }
 
-/** Emscripten's `instantiateWasm` hook: instantiate `module` instead of fetching bytes. */
-function instantiateFrom(module: WebAssembly.Module) {
-  return (
-    imports: WebAssembly.Imports,
-    receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-  ): Record<string, never> => {
-    WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
-    // Emscripten waits for `receive` when the hook returns an empty object.
-    return {};
+async function load(): Promise<CapturedSqlJs> {
+  const config = {
+    // The legacy extension functions shadow log() and warn on every call.
+    useOldExtensionFunctions: false,
+    // Unset, each build looks beside its own script: the Node build in
+    // node_modules/sql.js/dist, the browser build beside the page's bundle.
+    locateFile: (file: string, scriptDirectory: string) => wasmUrl ?? scriptDirectory + file,
   };
+  const init = initSqlJs as unknown as InitSqlJs;
+  let wasm: WebAssembly.Module | BufferSource | string;
+  try {
+    wasm = wasmModule ?? await wasmBytes();
+  } catch (error) {
+    wasm = `the wasm binary could not be read: ${error instanceof Error ? error.message : error}`;
+  }
+  if (typeof wasm !== "string") return await initWithCapture(init, config, wasm);
+  return { sql: await init(config) as SqlJsStatic, capture: wasm };
+}
+
+/** The bytes of sql.js's wasm binary, or why the loader cannot read them itself. */
+async function wasmBytes(): Promise<BufferSource | string> {
+  const proc = (globalThis as {
+    process?: {
+      getBuiltinModule?(id: "node:fs"): { readFileSync(path: URL): Uint8Array<ArrayBuffer> };
+    };
+  }).process;
+  if (typeof proc?.getBuiltinModule === "function") {
+    // Node, Deno and Bun load sql.js's Node build, whose binary is beside it.
+    const url = new URL("sql-wasm.wasm", import.meta.resolve("sql.js"));
+    return proc.getBuiltinModule("node:fs").readFileSync(url);
+  }
+  if (wasmUrl === undefined) return "no wasm URL was set (setWasmUrl)";
+  const response = await fetch(wasmUrl);
+  if (!response.ok) throw new Error(`${wasmUrl}: HTTP ${response.status}`);
+  return await response.arrayBuffer();
 }
 
 /** See the module doc: sql.js's browser build needs `self.location` in any worker scope. */

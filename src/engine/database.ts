@@ -30,14 +30,23 @@ import { Mutex } from "async-mutex";
 import { DatabaseCorruptError, RouterError } from "../errors.ts";
 import { diffPages } from "../persist/page_diff.ts";
 import { readHeader } from "../persist/header.ts";
+import { applyInPlace } from "../persist/apply.ts";
+import type { PageCapture } from "../persist/capture.ts";
+import type { CapturedFile } from "../persist/captured_file.ts";
+import { capturedCommit, pageSizeOf } from "../persist/captured_commit.ts";
+import { pageCaptureWanted } from "../persist/capture_switch.ts";
+import { patchImage } from "../persist/patch_image.ts";
+import { getHost } from "../storage/detect.ts";
 import type {
   LoadedImage,
+  PageChanges,
+  PageCommit,
   Release,
   StorageAdapter,
   StorageStats,
   StoredDatabase,
 } from "../storage/types.ts";
-import { loadSqlJs } from "../../wasm/mod.ts";
+import { loadCapturedSqlJs } from "../../wasm/mod.ts";
 import type { DatabaseOptions } from "./database_options.ts";
 import { inTransaction, openImage, totalChanges } from "./sqljs_image.ts";
 import { StatementKinds } from "./statement_checks.ts";
@@ -78,8 +87,24 @@ export class EngineDatabase {
   #db: SqlJsDatabase | undefined;
   #statements: StatementCache | undefined;
   #opening: Promise<void> | undefined;
-  /** The image as last persisted or loaded; page diffs are taken against it. */
+  /**
+   * The page capture, when this database uses it: commits are the pages
+   * SQLite wrote to {@linkcode #file}, catch-ups are written into that file.
+   */
+  #capture: PageCapture | undefined;
+  #file: CapturedFile | undefined;
+  readonly #catchUps = { inPlace: 0, reloaded: 0 };
+  /** Page size and count in storage, as last committed or loaded. */
+  #pageSize = 0;
+  #pageCount = 0;
+  /**
+   * Without the capture only: the image as last persisted or loaded, which
+   * page diffs are taken against (with it, the only full copy of the
+   * database is SQLite's in-memory file).
+   */
   #shadow: Uint8Array | null = null;
+  /** The export that becomes the shadow once its commit is durable. */
+  #pendingShadow: Uint8Array | null = null;
   #version = "";
   #checkedAt = -Infinity;
   #refreshing: Promise<void> | undefined;
@@ -117,16 +142,28 @@ export class EngineDatabase {
     return this.#opening;
   }
 
-  /** Figures from the storage adapter (zeros before the database is opened). */
+  /**
+   * Figures from the storage adapter (zeros before the database is opened),
+   * and how commits learn their pages (`commitPath`).
+   */
   stats(): StorageStats {
-    return this.#store?.stats() ??
+    const stats = this.#store?.stats() ??
       { commits: 0, bytesWritten: 0, lastCommitBytes: 0, lastCommitMs: 0, compactions: 0 };
+    if (this.#sql) {
+      stats.commitPath = this.#file ? "page-capture" : "export-diff";
+      stats.catchUps = { ...this.#catchUps };
+    }
+    return stats;
   }
 
   async #load(): Promise<void> {
     // Compiling sql.js's wasm (tens of ms on a first open) overlaps reading the image.
-    const [sql, loaded] = await Promise.all([loadSqlJs(), this.#openStore()]);
-    this.#sql = sql;
+    const [captured, loaded] = await Promise.all([loadCapturedSqlJs(), this.#openStore()]);
+    this.#sql = captured.sql;
+    if (pageCaptureWanted(getHost().env("DB_ROUTER_PAGE_CAPTURE"))) {
+      if (typeof captured.capture === "string") warnOnce(captured.capture);
+      else this.#capture = captured.capture;
+    }
     this.#install(loaded);
     this.#loaded = true;
   }
@@ -318,6 +355,7 @@ export class EngineDatabase {
       this.#closed = true;
       await this.#mutex.runExclusive(async () => {
         this.#statements?.clear();
+        this.#unwatch();
         this.#db?.close();
         this.#db = undefined;
         // A store whose image failed its checks is never written, not even folded.
@@ -408,38 +446,31 @@ export class EngineDatabase {
     }
   }
 
-  /** Exports, diffs against the shadow and commits the changed pages. */
+  /** Commits the pages that changed: those SQLite wrote, or export() + a diff against the shadow. */
   async #persist(): Promise<void> {
     const db = this.#open();
-    let image: Uint8Array;
-    try {
-      image = db.export();
-    } catch (cause) {
-      if (!inTransaction(db)) throw cause;
-      db.exec("ROLLBACK");
-      throw new RouterError(
-        "TRANSACTION_LEFT_OPEN",
-        `Cannot save database "${this.key}": a statement left a transaction open, so it was rolled back; use transaction() instead`,
-        { cause },
-      );
-    }
-    if (image.length === 0) return;
-    const header = readHeader(image);
-    if (typeof header === "string") throw new DatabaseCorruptError(this.key, header);
-    const pages = diffPages(this.#shadow, image, header.pageSize);
-    if (pages.length === 0 && this.#shadow?.length === image.length) return;
-    try {
-      this.#version = await this.#store!.commit({
-        pageSize: header.pageSize,
-        pageCount: header.pageCount,
-        pages,
-        image,
+    const file = this.#file;
+    let commit: PageCommit | undefined;
+    if (file) {
+      if (inTransaction(db)) this.#rollBackLeftOpen(db);
+      commit = capturedCommit(this.#capture!, file, {
+        pageSize: this.#pageSize,
+        pageCount: this.#pageCount,
       });
-      this.#shadow = image;
+    } else {
+      commit = this.#diffCommit(db);
+    }
+    if (!commit) return;
+    try {
+      this.#version = await this.#store!.commit(commit);
+      if (this.#pendingShadow) this.#shadow = this.#pendingShadow;
+      this.#pendingShadow = null;
+      this.#pageSize = commit.pageSize;
+      this.#pageCount = commit.pageCount;
       this.#checkedAt = performance.now();
     } catch (cause) {
       // Memory now holds a change that storage does not: return to what storage has.
-      this.#install({ image: this.#shadow, version: this.#version }, "header");
+      await this.#restore();
       // A full quota keeps its own code: callers may free space and retry; so do
       // another program's writes to a database file (see storage/file/foreign.ts).
       if (cause instanceof RouterError && KEPT_CODES.has(cause.code)) throw cause;
@@ -447,6 +478,53 @@ export class EngineDatabase {
       throw new RouterError("PERSIST_FAILED", `Cannot save database "${this.key}": ${reason}`, {
         cause,
       });
+    }
+  }
+
+  /** Without the capture: exports, and diffs against the shadow, which becomes the export. */
+  #diffCommit(db: SqlJsDatabase): PageCommit | undefined {
+    let image: Uint8Array;
+    try {
+      image = db.export();
+    } catch (cause) {
+      if (!inTransaction(db)) throw cause;
+      this.#rollBackLeftOpen(db, cause);
+    }
+    if (image.length === 0) return undefined;
+    const header = readHeader(image);
+    if (typeof header === "string") throw new DatabaseCorruptError(this.key, header);
+    const previous = header.pageSize === this.#pageSize ? this.#shadow : null;
+    const pages = diffPages(previous, image, header.pageSize);
+    if (pages.length === 0 && this.#shadow?.length === image.length) return undefined;
+    this.#pendingShadow = image;
+    return { pageSize: header.pageSize, pageCount: header.pageCount, pages };
+  }
+
+  #rollBackLeftOpen(db: SqlJsDatabase, cause?: unknown): never {
+    db.exec("ROLLBACK");
+    throw new RouterError(
+      "TRANSACTION_LEFT_OPEN",
+      `Cannot save database "${this.key}": a statement left a transaction open, so it was rolled back; use transaction() instead`,
+      { cause },
+    );
+  }
+
+  /** After a failed commit: the shadow without the capture, else a reload from storage. */
+  async #restore(): Promise<void> {
+    this.#pendingShadow = null;
+    if (!this.#file) {
+      this.#install({ image: this.#shadow, version: this.#version }, "header");
+      return;
+    }
+    try {
+      this.#install(await this.#store!.load(), "header");
+    } catch {
+      // Storage cannot be read either: drop the database, so that the next call opens it again.
+      this.#statements?.clear();
+      this.#unwatch();
+      this.#db?.close();
+      this.#db = undefined;
+      this.#opening = undefined;
     }
   }
 
@@ -459,7 +537,9 @@ export class EngineDatabase {
   }
 
   /**
-   * Reloads when another process committed since our version. Caller holds the
+   * Catches up when another process committed since our version: the pages
+   * it changed, written into the open database where that can be done (see
+   * `persist/apply.ts`), else a reload of the whole image. Caller holds the
    * mutex, or runs while its holder waits for the cross-process lock.
    */
   async #refresh(): Promise<void> {
@@ -467,11 +547,43 @@ export class EngineDatabase {
     const version = await this.#store!.version();
     this.#checkedAt = performance.now();
     if (version === this.#version) return;
-    const since = this.#shadow ? { image: this.#shadow, version: this.#version } : undefined;
+    const changes = this.#version === ""
+      ? undefined
+      : await this.#store!.changesSince(this.#version);
+    if (changes && this.#catchUp(changes)) {
+      this.#catchUps.inPlace++;
+      return;
+    }
+    this.#catchUps.reloaded++;
     // A catch-up checks the header only: the new pages come in checksummed frames or a base
     // that a writer folded from its own checked image, and quick_check would cost about
     // 0.6 ms per MB on every reload of a database that another process writes.
-    this.#install(await this.#store!.load(since), "header");
+    this.#install(await this.#store!.load(), "header");
+  }
+
+  /** Applies `changes` to the open database; false when they need a reload instead. */
+  #catchUp(changes: PageChanges): boolean {
+    const db = this.#open();
+    const { pageSize, pageCount, pages } = changes;
+    if (pageSize !== this.#pageSize || this.#pageSize === 0) return false;
+    if (this.#file && !this.#file.closed) {
+      try {
+        if (applyInPlace(db, this.#capture!, this.#file, changes)) {
+          this.#statements?.forgetColumns();
+        }
+      } catch {
+        return false;
+      }
+    } else if (this.#shadow) {
+      const image = patchImage(this.#shadow, pageSize, pages, pageCount);
+      this.#install({ image, version: changes.version }, "header");
+    } else {
+      return false;
+    }
+    this.#version = changes.version;
+    this.#pageCount = pageCount;
+    this.#checkedAt = performance.now();
+    return true;
   }
 
   /** Replaces the in-memory database with `loaded`, after checking it. */
@@ -481,15 +593,37 @@ export class EngineDatabase {
   ): void {
     const image = loaded.image && loaded.image.length > 0 ? loaded.image : null;
     const db = openImage(this.#sql!, this.key, image, verify);
+    const file = this.#capture?.watch(db.filename, image?.length ?? 0);
     installFunctions(db, this.#functions.values());
     this.#statements?.clear();
+    this.#unwatch();
     this.#db?.close();
     this.#db = db;
+    this.#file = file;
     this.#statements = new StatementCache(db, this.#options.statementCacheSize);
-    this.#shadow = image;
+    // With the capture, SQLite's file is the only copy: the image is not kept.
+    this.#shadow = file ? null : image;
+    this.#pageSize = image ? pageSizeOf(image) : 0;
+    this.#pageCount = image ? image.length / this.#pageSize : 0;
     this.#version = loaded.version;
     this.#checkedAt = performance.now();
   }
+
+  #unwatch(): void {
+    if (this.#file) this.#capture?.unwatch(this.#file);
+    this.#file = undefined;
+  }
+}
+
+let warned = false;
+
+/** Says once per process that commits use export + diff, and why. */
+function warnOnce(reason: string): void {
+  if (warned) return;
+  warned = true;
+  console.warn(
+    `db-router: page capture is off (${reason}); commits use export() and a page diff, catch-ups reload the database`,
+  );
 }
 
 const noop: Release = () => Promise.resolve();

@@ -25,6 +25,8 @@ export interface SqlJsStatement {
 
 /** One open database in sql.js's heap. */
 export interface SqlJsDatabase {
+  /** The name of its file in Emscripten's file system (`dbfile_N`, at the root). */
+  readonly filename: string;
   exec(sql: string): { columns: string[]; values: SqlValue[][] }[];
   run(sql: string, params?: SqlJsBindParams): SqlJsDatabase;
   prepare(sql: string): SqlJsStatement;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { PageCommit, Release, StorageStats } from "./types.ts";
+import type { PageCommit, PageNumber, Release, StorageStats } from "./types.ts";
 
 /**
  * Stats of a handle that has done nothing yet.
@@ -21,22 +21,24 @@ export function emptyStorageStats(): StorageStats {
 
 /**
  * Throws a `RangeError` naming `key` unless `commit` is well formed: a page
- * size that is a power of two from 512 to 65536, an image of exactly
- * `pageCount` pages, and changed pages of that size within it.
+ * size that is a power of two from 512 to 65536, a page count of at least 1,
+ * and changed pages of that size within it, in ascending order.
  *
  * @example
  * ```ts
  * import { checkCommit } from "./common.ts";
- * const image = new Uint8Array(4096);
- * checkCommit("shared/global.db", { pageSize: 4096, pageCount: 1, pages: [[1, image]], image });
+ * const page = new Uint8Array(4096);
+ * checkCommit("shared/global.db", { pageSize: 4096, pageCount: 1, pages: [[1, page]] });
  * ```
  */
 export function checkCommit(key: string, commit: PageCommit): void {
-  const { pageSize, pageCount, image } = commit;
+  const { pageSize, pageCount } = commit;
   const problem = pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0
     ? `page size ${pageSize} is not a power of two from 512 to 65536`
-    : !Number.isInteger(pageCount) || pageCount < 1 || image.length !== pageSize * pageCount
-    ? `the image has ${image.length} bytes, not ${pageCount} pages of ${pageSize}`
+    : !Number.isInteger(pageCount) || pageCount < 1
+    ? `the page count ${pageCount} is not a positive integer`
+    : commit.pages.some(([page], i) => i > 0 && commit.pages[i - 1][0] >= page)
+    ? "the pages are not in ascending order"
     : commit.pages.find(([page, bytes]) =>
         !Number.isInteger(page) || page < 1 || page > pageCount || bytes.length !== pageSize
       )
@@ -67,4 +69,50 @@ export function releaseOnce(unlock: () => void): Release {
     }
     return Promise.resolve();
   };
+}
+
+/** One commit's effect, as {@linkcode mergeCommits} takes it. */
+export interface CommitEffect {
+  /** Pages in the database after the commit. */
+  readonly pageCount: number;
+  /** The pages it wrote. */
+  readonly pages: Iterable<readonly [PageNumber, Uint8Array]>;
+}
+
+/**
+ * The pages that `commits`, applied in order to a database of `pageCount`
+ * pages, leave changed, ascending, each page once with its last bytes; with
+ * zero pages for pages that a commit dropped (a smaller page count) and a
+ * later one brought back without writing them, so that the result applied to
+ * the first image gives the last one.
+ *
+ * @example
+ * ```ts
+ * import { mergeCommits } from "./common.ts";
+ * const a = new Uint8Array(512).fill(1);
+ * mergeCommits(3, [{ pageCount: 1, pages: [] }, { pageCount: 2, pages: [[1, a]] }])
+ *   .map(([n, bytes]) => [n, bytes[0]]); // [[1, 1], [2, 0]]
+ * ```
+ */
+export function mergeCommits(
+  pageCount: number,
+  commits: readonly CommitEffect[],
+  pageSize = 0,
+): Array<[PageNumber, Uint8Array]> {
+  const pages = new Map<PageNumber, Uint8Array>();
+  let lowest = pageCount;
+  let size = pageSize;
+  for (const commit of commits) {
+    for (const [page, bytes] of commit.pages) {
+      pages.set(page, bytes);
+      size = bytes.length;
+    }
+    for (const page of pages.keys()) if (page > commit.pageCount) pages.delete(page);
+    lowest = Math.min(lowest, commit.pageCount);
+  }
+  const last = commits.length > 0 ? commits[commits.length - 1].pageCount : pageCount;
+  for (let page = lowest + 1; page <= last && size > 0; page++) {
+    if (!pages.has(page)) pages.set(page, new Uint8Array(size));
+  }
+  return [...pages].sort((a, b) => a[0] - b[0]);
 }

@@ -7,7 +7,8 @@
  * @module
  */
 import { Mutex } from "async-mutex";
-import { checkCommit, emptyStorageStats, releaseOnce } from "./common.ts";
+import { checkCommit, emptyStorageStats, mergeCommits, releaseOnce } from "./common.ts";
+import { patchImage } from "../persist/patch_image.ts";
 import type {
   LoadedImage,
   PageCommit,
@@ -41,12 +42,12 @@ export interface MemoryStorageOptions {
  * ```
  */
 export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapter {
-  const images = new Map<string, { image: Uint8Array; version: number }>();
+  const images = new Map<string, StoredImage>();
   const locks = new Map<string, Mutex>();
   const logs = new Map<string, string[]>();
   const logLocks = new Map<string, Mutex>();
   for (const [key, image] of Object.entries(options.initial ?? {})) {
-    images.set(normalizeKey(key), { image: image.slice(), version: 1 });
+    images.set(normalizeKey(key), storedImage(image.slice()));
   }
   return {
     name: MEMORY_STORAGE_NAME,
@@ -105,7 +106,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
 
 function openMemoryDatabase(
   key: string,
-  images: Map<string, { image: Uint8Array; version: number }>,
+  images: Map<string, StoredImage>,
   mutex: Mutex,
 ): StoredDatabase {
   const stats: StorageStats = emptyStorageStats();
@@ -119,11 +120,35 @@ function openMemoryDatabase(
     key,
     load: () => Promise.resolve(current()),
     version: () => Promise.resolve(String(images.get(key)?.version ?? 0)),
+    changesSince(version) {
+      const entry = images.get(key);
+      const from = entry?.history.findIndex((commit) => String(commit.version) === version) ?? -1;
+      if (!entry || from < 0) return Promise.resolve(undefined);
+      const start = entry.history[from];
+      const later = entry.history.slice(from + 1);
+      return Promise.resolve({
+        version: String(entry.version),
+        pageSize: entry.pageSize,
+        pageCount: entry.image.length / entry.pageSize,
+        pages: start.pageSize === entry.pageSize
+          ? mergeCommits(start.pageCount, later, entry.pageSize)
+          : [],
+      });
+    },
     commit(commit: PageCommit) {
       checkCommit(key, commit);
       const started = performance.now();
-      const version = (images.get(key)?.version ?? 0) + 1;
-      images.set(key, { image: commit.image.slice(), version });
+      const entry = images.get(key);
+      const version = (entry?.version ?? 0) + 1;
+      const pageSize = commit.pageSize;
+      const base = entry && entry.pageSize === pageSize ? entry.image : null;
+      const pages = commit.pages.map(([page, bytes]) => [page, bytes.slice()] as const);
+      const image = patchImage(base ? base.slice() : null, pageSize, pages, commit.pageCount);
+      const history = [
+        ...(entry?.history ?? []),
+        { version, pageSize, pageCount: commit.pageCount, pages },
+      ].slice(-HISTORY);
+      images.set(key, { image, version, pageSize, history });
       const bytes = commit.pages.reduce((sum, [, page]) => sum + page.length, 0);
       stats.commits++;
       stats.bytesWritten += bytes;
@@ -138,6 +163,29 @@ function openMemoryDatabase(
     stats: () => ({ ...stats }),
     close: () => Promise.resolve(),
   };
+}
+
+/** Commits remembered per database, for {@linkcode StoredDatabase.changesSince}. */
+const HISTORY = 32;
+
+/** One database in memory, with its last commits. */
+interface StoredImage {
+  image: Uint8Array;
+  version: number;
+  pageSize: number;
+  history: Array<{
+    version: number;
+    pageSize: number;
+    pageCount: number;
+    pages: ReadonlyArray<readonly [number, Uint8Array]>;
+  }>;
+}
+
+function storedImage(image: Uint8Array): StoredImage {
+  const raw = image.length >= 18 ? (image[16] << 8) | image[17] : 0;
+  const pageSize = raw === 1 ? 65536 : raw || 4096;
+  const pageCount = Math.floor(image.length / pageSize);
+  return { image, version: 1, pageSize, history: [{ version: 1, pageSize, pageCount, pages: [] }] };
 }
 
 function normalizeKey(location: string): string {

@@ -35,7 +35,11 @@ export interface StorageCapabilities {
  */
 export type PageNumber = number;
 
-/** One commit: the pages that changed since the version the engine last saw. */
+/**
+ * One commit: the pages that changed since the version the engine last saw.
+ * Pages past the stored page count that are not listed are zeros; when the
+ * page size changes, every page is listed.
+ */
 export interface PageCommit {
   /** Page size in bytes (512 to 65536, a power of two). */
   readonly pageSize: number;
@@ -43,8 +47,24 @@ export interface PageCommit {
   readonly pageCount: number;
   /** Changed pages, each exactly `pageSize` bytes, in ascending page order. */
   readonly pages: ReadonlyArray<readonly [PageNumber, Uint8Array]>;
-  /** The whole image after the commit (`pageSize * pageCount` bytes), for adapters that need it. */
-  readonly image: Uint8Array;
+}
+
+/**
+ * What was committed after a version: the pages whose bytes changed (a page
+ * written several times appears once, with its last bytes) and the page count
+ * at the end. Applied to the image at that version (pages written, then the
+ * length set to `pageCount` pages, new pages from zeros), it gives the image
+ * at {@linkcode PageChanges.version}.
+ */
+export interface PageChanges {
+  /** The version stamp that the changes lead to. */
+  readonly version: string;
+  /** Page size in bytes. */
+  readonly pageSize: number;
+  /** Pages in the database at `version`. */
+  readonly pageCount: number;
+  /** Changed pages, each exactly `pageSize` bytes, in ascending page order. */
+  readonly pages: ReadonlyArray<readonly [PageNumber, Uint8Array]>;
 }
 
 /** A durable image and the version it was read at. */
@@ -67,6 +87,21 @@ export interface StorageStats {
   lastCommitMs: number;
   /** Times the log was folded into the base image. */
   compactions: number;
+  /**
+   * Set by the engine, not the adapter: how commits learn their pages.
+   * `"page-capture"`: from SQLite's own writes to its in-memory file, and
+   * catch-ups are written into it; `"export-diff"`: from `export()` and a
+   * page diff, and catch-ups reload the database (an sql.js build the probe
+   * does not recognise, or `DB_ROUTER_PAGE_CAPTURE=off`).
+   */
+  commitPath?: "page-capture" | "export-diff";
+  /**
+   * Set by the engine: catch-ups with other processes' commits, by how they
+   * were made (`inPlace`: their pages written into the open database, or
+   * into the shadow without the capture; `reloaded`: the whole image read
+   * again, as after a fold).
+   */
+  catchUps?: { inPlace: number; reloaded: number };
 }
 
 /** Releases a lock; calling it twice is harmless. */
@@ -76,12 +111,15 @@ export type Release = () => Promise<void>;
 export interface StoredDatabase {
   /** The adapter's canonical key for this database (an absolute path for files). */
   readonly key: string;
+  /** Reads the current image. */
+  load(): Promise<LoadedImage>;
   /**
-   * Reads the current image. With `since`, the adapter may start from that
-   * earlier image (which it may modify in place or replace) and apply only
-   * what was committed after `since.version`; the result is the same either way.
+   * What was committed after `version` (a stamp this handle returned from
+   * {@linkcode load}, {@linkcode commit} or an earlier call), costing what
+   * changed; `undefined` when the handle cannot tell (say, the log was folded
+   * meanwhile), and the caller loads the whole image instead.
    */
-  load(since?: LoadedImage): Promise<LoadedImage>;
+  changesSince(version: string): Promise<PageChanges | undefined>;
   /** The current version stamp, cheaply (one small read or stat at most). */
   version(): Promise<string>;
   /**

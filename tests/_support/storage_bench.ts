@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { diffPages } from "../../src/persist/page_diff.ts";
 import { loadSqlJs } from "../../wasm/mod.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./storage_fixtures.ts";
+import { catchUp } from "./storage_conformance.ts";
 
 const MEGABYTES = Number(process.argv[2] ?? 100);
 const folder = temporaryFolder(`bench-${RUNTIME}-`);
@@ -34,7 +35,11 @@ try {
   const reader = await storage.open(path);
 
   let started = performance.now();
-  await db.commit({ pageSize, pageCount: image.length / pageSize, pages: [], image });
+  await db.commit({
+    pageSize,
+    pageCount: image.length / pageSize,
+    pages: diffPages(null, image, pageSize),
+  });
   const firstMs = performance.now() - started;
   const since = await reader.load();
 
@@ -49,7 +54,7 @@ try {
     const next = memory.export();
     const pages = diffPages(previous, next, pageSize);
     exportDiffMs += performance.now() - started;
-    await db.commit({ pageSize, pageCount: next.length / pageSize, pages, image: next });
+    await db.commit({ pageSize, pageCount: next.length / pageSize, pages });
     bytes += db.stats().lastCommitBytes;
     commitMs += db.stats().lastCommitMs;
     previous = next;
@@ -61,7 +66,7 @@ try {
   const versionMs = (performance.now() - started) / 100;
   const version = await reader.version();
   started = performance.now();
-  const caughtUp = await reader.load(since);
+  const caughtUp = await catchUp(reader, since);
   const sinceMs = performance.now() - started;
   started = performance.now();
   const full = await (await storage.open(path)).load();

@@ -7,7 +7,13 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { diffPages } from "../../src/persist/page_diff.ts";
-import type { PageCommit, StorageAdapter, StoredDatabase } from "../../src/storage/types.ts";
+import { patchImage } from "../../src/persist/patch_image.ts";
+import type {
+  LoadedImage,
+  PageCommit,
+  StorageAdapter,
+  StoredDatabase,
+} from "../../src/storage/types.ts";
 
 /** Options of {@linkcode testStorageAdapter}. */
 export interface ConformanceOptions {
@@ -94,7 +100,8 @@ const CASES: Case[] = [
     const version = await db.commit(commitOf(null, image, 4096));
     const bad: PageCommit[] = [
       { ...commitOf(image, image, 4096), pageSize: 3000 },
-      { ...commitOf(image, image, 4096), pageCount: 3 },
+      { ...commitOf(image, image, 4096), pageCount: 0 },
+      { ...commitOf(null, image, 4096), pages: commitOf(null, image, 4096).pages.toReversed() },
       { ...commitOf(image, image, 4096), pages: [[3, image.subarray(0, 4096)]] },
       { ...commitOf(image, image, 4096), pages: [[1, image.subarray(0, 100)]] },
     ];
@@ -125,31 +132,53 @@ const CASES: Case[] = [
       assert.is((await db.load()).version, version);
     }
   }],
-  ["load(since) returns what a full load returns", async ({ open }) => {
-    const writer = await open();
-    const reader = await open();
-    let image = makeImage(512, 6, 3);
-    await writer.commit(commitOf(null, image, 512));
-    let since = await reader.load();
-    for (let round = 0; round < 5; round++) {
-      const next = new Uint8Array(512 * (6 + round));
-      next.set(image.subarray(0, Math.min(image.length, next.length)));
-      next.fill(round + 20, 512 * round, 512 * round + 100);
-      next.fill(round + 40, next.length - 512);
-      await writer.commit(commitOf(image, next, 512));
-      image = next;
-      if (round % 2 === 1) continue; // catch up over two commits at once
-      const caughtUp = await reader.load({ image: since.image!.slice(), version: since.version });
-      const full = await (await open()).load();
-      assert.ok(same(caughtUp.image, full.image), `round ${round}: same image`);
-      assert.is(caughtUp.version, full.version);
-      assert.ok(same(full.image, image));
-      since = caughtUp;
-    }
-    const unchanged = await reader.load(since);
-    assert.ok(same(unchanged.image, image));
-    assert.is(unchanged.version, await writer.version());
-  }],
+  [
+    "changesSince() applied to the earlier image gives what a full load returns",
+    async ({ open }) => {
+      const writer = await open();
+      const reader = await open();
+      let image = makeImage(512, 6, 3);
+      await writer.commit(commitOf(null, image, 512));
+      let since = await reader.load();
+      for (let round = 0; round < 5; round++) {
+        const next = new Uint8Array(512 * (6 + round));
+        next.set(image.subarray(0, Math.min(image.length, next.length)));
+        next.fill(round + 20, 512 * round, 512 * round + 100);
+        next.fill(round + 40, next.length - 512);
+        await writer.commit(commitOf(image, next, 512));
+        image = next;
+        if (round % 2 === 1) continue; // catch up over two commits at once
+        const caughtUp = await catchUp(reader, since);
+        const full = await (await open()).load();
+        assert.ok(same(caughtUp.image, full.image), `round ${round}: same image`);
+        assert.is(caughtUp.version, full.version);
+        assert.ok(same(full.image, image));
+        since = caughtUp;
+      }
+      const unchanged = await reader.changesSince(since.version);
+      assert.equal(unchanged?.pages, [], "nothing new: no pages");
+      assert.is(unchanged?.version, await writer.version());
+    },
+  ],
+  [
+    "changesSince() over a shrink then a growth gives zeros for pages not written again",
+    async ({ open }) => {
+      const writer = await open();
+      const reader = await open();
+      const big = makeImage(512, 6, 9);
+      await writer.commit(commitOf(null, big, 512));
+      const since = await reader.load();
+      const small = big.slice(0, 1024);
+      await writer.commit({ pageSize: 512, pageCount: 2, pages: [[1, small.subarray(0, 512)]] });
+      const regrown = new Uint8Array(512 * 5);
+      regrown.set(small);
+      regrown.fill(5, 512 * 4);
+      await writer.commit({ pageSize: 512, pageCount: 5, pages: [[5, regrown.subarray(2048)]] });
+      const caughtUp = await catchUp(reader, since);
+      assert.ok(same(caughtUp.image, regrown), "pages 3 and 4 are zeros, as SQLite left them");
+      assert.ok(same((await (await open()).load()).image, regrown));
+    },
+  ],
   ["a commit with a smaller page count truncates the image", async ({ open }) => {
     const db = await open();
     const big = makeImage(1024, 5, 7);
@@ -159,9 +188,7 @@ const CASES: Case[] = [
     small.fill(1, 0, 10);
     await db.commit(commitOf(big, small, 1024));
     assert.ok(same((await (await open()).load()).image, small));
-    assert.ok(
-      same((await db.load({ image: since.image!.slice(), version: since.version })).image, small),
-    );
+    assert.ok(same((await catchUp(db, since)).image, small));
   }],
   ["lock() excludes a second taker until the first releases", async ({ open }) => {
     const first = await open();
@@ -254,8 +281,20 @@ export function commitOf(
     pageSize,
     pageCount: next.length / pageSize,
     pages: diffPages(previous, next, pageSize),
-    image: next,
   };
+}
+
+/** `since` brought up to date with {@linkcode StoredDatabase.changesSince}, as the engine does. */
+export async function catchUp(db: StoredDatabase, since: LoadedImage): Promise<LoadedImage> {
+  const changes = await db.changesSince(since.version);
+  if (!changes) throw new Error(`changesSince(${since.version}) found nothing to start from`);
+  const image = patchImage(
+    since.image!.slice(),
+    changes.pageSize,
+    changes.pages,
+    changes.pageCount,
+  );
+  return { image, version: changes.version };
 }
 
 function same(a: Uint8Array | null, b: Uint8Array | null): boolean {

@@ -10,7 +10,14 @@
  */
 import { DatabaseCorruptError } from "../../errors.ts";
 import { checkCommit, emptyStorageStats } from "../common.ts";
-import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
+import type {
+  LoadedImage,
+  PageChanges,
+  PageCommit,
+  Release,
+  StorageStats,
+  StoredDatabase,
+} from "../types.ts";
 import type { CommitNotice } from "./commit_channel.ts";
 import { type MetaRecord, type PageRecord, requestResult, transact } from "./idb.ts";
 import { pagesToWrite, patch, randomEpoch, sinceCounter, stampOf } from "./page_records.ts";
@@ -54,26 +61,18 @@ export class IdbDatabase implements StoredDatabase {
     this.key = key;
   }
 
-  /** Reads the image; with `since`, only the pages committed after it. */
-  async load(since?: LoadedImage): Promise<LoadedImage> {
+  /** Reads the whole image. */
+  async load(): Promise<LoadedImage> {
     const db = await this.#context.connect();
     const loaded = await transact(db, ["meta", "pages"], "readonly", async (tx) => {
       const meta: MetaRecord | undefined = await requestResult(
         tx.objectStore("meta").get(this.key),
       );
       if (!meta) return { image: null, version: "0" };
-      const pages = tx.objectStore("pages");
-      const range = this.#context.keyRange;
-      const from = since?.image ? sinceCounter(since.version, meta) : undefined;
-      if (from !== undefined) {
-        const changed: PageRecord[] = await requestResult(
-          pages.index("changes").getAll(range.bound([this.key, from + 1], [this.key, Infinity])),
-        );
-        const image = patch(since!.image!, meta, changed);
-        if (image) return { image, version: stampOf(meta) };
-      }
       const all: PageRecord[] = await requestResult(
-        pages.getAll(range.bound([this.key, 1], [this.key, meta.pageCount])),
+        tx.objectStore("pages").getAll(
+          this.#context.keyRange.bound([this.key, 1], [this.key, meta.pageCount]),
+        ),
       );
       const image = patch(new Uint8Array(0), meta, all);
       if (!image) throw new DatabaseCorruptError(this.key, "pages are missing from IndexedDB");
@@ -81,6 +80,36 @@ export class IdbDatabase implements StoredDatabase {
     });
     this.#known = loaded.version;
     return loaded;
+  }
+
+  /** The pages committed after `version`: the records whose counter is newer. */
+  async changesSince(version: string): Promise<PageChanges | undefined> {
+    const db = await this.#context.connect();
+    const changes = await transact(db, ["meta", "pages"], "readonly", async (tx) => {
+      const meta: MetaRecord | undefined = await requestResult(
+        tx.objectStore("meta").get(this.key),
+      );
+      const from = meta && sinceCounter(version, meta);
+      if (!meta || from === undefined) return undefined;
+      const range = this.#context.keyRange;
+      const changed: PageRecord[] = from === meta.counter ? [] : await requestResult(
+        tx.objectStore("pages").index("changes").getAll(
+          range.bound([this.key, from + 1], [this.key, Infinity]),
+        ),
+      );
+      const pages = changed
+        .filter((record) => record.page <= meta.pageCount)
+        .map((record) => [record.page, record.data] as [number, Uint8Array])
+        .sort((a, b) => a[0] - b[0]);
+      return {
+        version: stampOf(meta),
+        pageSize: meta.pageSize,
+        pageCount: meta.pageCount,
+        pages,
+      };
+    });
+    if (changes) this.#known = changes.version;
+    return changes;
   }
 
   /** The version stamp: one `get` of the database's meta record. */

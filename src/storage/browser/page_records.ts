@@ -88,9 +88,10 @@ export function patch(
 }
 
 /**
- * The commit's pages, plus every page a reader could not otherwise get: all
- * of them for a new database or a new page size, and the pages past the
- * stored page count that the diff did not include.
+ * The commit's pages, plus every page a reader could not otherwise get: zero
+ * pages for those past the stored page count (all of them for a new database
+ * or a new page size) that the commit does not list, as SQLite reads a page
+ * that was never written.
  *
  * @example
  * ```ts ignore
@@ -101,13 +102,12 @@ export function pagesToWrite(
   old: MetaRecord | undefined,
   commit: PageCommit,
 ): Iterable<readonly [number, Uint8Array]> {
-  const { pageSize, pageCount, image } = commit;
-  const page = (n: number) => [n, image.subarray((n - 1) * pageSize, n * pageSize)] as const;
-  if (!old || old.pageSize !== pageSize) {
-    return Array.from({ length: pageCount }, (_, i) => page(i + 1));
-  }
+  const { pageSize, pageCount } = commit;
+  const from = !old || old.pageSize !== pageSize ? 0 : old.pageCount;
   const listed = new Set(commit.pages.map(([n]) => n));
   const extra = [];
-  for (let n = old.pageCount + 1; n <= pageCount; n++) if (!listed.has(n)) extra.push(page(n));
+  for (let n = from + 1; n <= pageCount; n++) {
+    if (!listed.has(n)) extra.push([n, new Uint8Array(pageSize)] as const);
+  }
   return extra.length === 0 ? commit.pages : [...commit.pages, ...extra];
 }

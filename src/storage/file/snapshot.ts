@@ -1,6 +1,6 @@
 /**
  * Reading a file-stored database: its version stamp, its whole image (base
- * plus log), or only what was committed after a version this process saw.
+ * plus log), or only the pages committed after a version this process saw.
  *
  * The version stamp comes from the log alone, one open, `fstat` and 64-byte
  * read: `g<generation>-<salts>-<log size>`. Within one generation the log only
@@ -33,10 +33,12 @@ import {
 import {
   type DatabaseFiles,
   decodeLogHeader,
+  type Frame,
   LOG_HEADER_BYTES,
   type LogHeader,
   scanCommits,
 } from "./log_format.ts";
+import { type CommitEffect, mergeCommits } from "../common.ts";
 import { applyFrames } from "./replay.ts";
 import {
   assertNoForeignJournal,
@@ -196,23 +198,23 @@ async function nextLogNames(
 }
 
 /**
- * Catches `image`, read at `state`, up with what was committed since, reading
- * only the new part of the log. Returns `undefined` when that is impossible (a
+ * The commits made after `state`, reading only the new part of the log: the
+ * pages they wrote (merged: each page once, with its last bytes) and the page
+ * count and state after them. Returns `undefined` when that is impossible (a
  * fold happened, or the state has no log), and the caller reads a snapshot.
  *
  * @example
  * ```ts ignore
- * const next = await readSince(fs, files, state, image) ?? await readSnapshot(fs, files);
+ * const changes = await readChangesSince(fs, files, state);
  * ```
  */
-export async function readSince(
+export async function readChangesSince(
   fs: FileSystem,
   files: DatabaseFiles,
   state: LogState,
-  image: Uint8Array,
-): Promise<Snapshot | undefined> {
+): Promise<Changes | undefined> {
   const known = state.header;
-  if (state.mode !== "log" || !known || image.length !== state.imageLength) return undefined;
+  if (state.mode !== "log" || !known) return undefined;
   let handle;
   try {
     handle = await fs.open(files.log, "read");
@@ -232,25 +234,49 @@ export async function readSince(
     const same = seen !== null && base !== null && base.ino === seen.ino &&
       base.size === seen.size && base.mtimeMs === seen.mtimeMs;
     if (!base || !(same || matchesHeader(header, base))) return undefined;
-    if (info.size === state.size) return { image, state };
+    if (info.size === state.size) return { pages: [], state };
     const tail = new Uint8Array(info.size - state.validEnd);
     const got = await readFully(handle, tail, state.validEnd);
     const scan = scanCommits(tail.subarray(0, got), header, state.sums);
-    const next = applyFrames(image, header.pageSize, scan.frames);
+    const pageCount = state.imageLength / header.pageSize;
+    const pages = mergeCommits(pageCount, commitsOf(scan.frames), header.pageSize);
+    const last = scan.pageCount ?? pageCount;
     return {
-      image: next,
+      pages,
       state: {
         ...state,
         stamp: stampOf(header, info, null),
         size: info.size,
         validEnd: state.validEnd + scan.length,
         sums: scan.sums,
-        imageLength: next.length,
+        imageLength: last * header.pageSize,
       },
     };
   } finally {
     await handle.close();
   }
+}
+
+/** What {@linkcode readChangesSince} found. */
+export interface Changes {
+  /** The pages changed, ascending. */
+  readonly pages: Array<[number, Uint8Array]>;
+  /** The state after them. */
+  readonly state: LogState;
+}
+
+/** Groups frames into commits: each ends with a frame that carries the page count. */
+function commitsOf(frames: readonly Frame[]): CommitEffect[] {
+  const commits: CommitEffect[] = [];
+  let pages: Array<[number, Uint8Array]> = [];
+  for (const frame of frames) {
+    pages.push([frame.page, frame.data]);
+    if (frame.commitPageCount !== 0) {
+      commits.push({ pageCount: frame.commitPageCount, pages });
+      pages = [];
+    }
+  }
+  return commits;
 }
 
 /**

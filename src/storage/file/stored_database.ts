@@ -9,7 +9,16 @@
  */
 import { RouterError } from "../../errors.ts";
 import { checkCommit, emptyStorageStats } from "../common.ts";
-import type { LoadedImage, PageCommit, Release, StorageStats, StoredDatabase } from "../types.ts";
+import type {
+  LoadedImage,
+  PageChanges,
+  PageCommit,
+  Release,
+  StorageStats,
+  StoredDatabase,
+} from "../types.ts";
+import { patchImage } from "../../persist/patch_image.ts";
+import { readHeader } from "../../persist/header.ts";
 import { type FileInfo, type FileSystem, isNotFound } from "./file_system.ts";
 import { fold, needsFold } from "./fold.ts";
 import {
@@ -22,7 +31,7 @@ import {
 } from "./foreign.ts";
 import { acquireFileLock, type FileLock, type FileLockOptions } from "./lock.ts";
 import { databaseFiles, encodeCommit, FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from "./log_format.ts";
-import { logStamp, type LogState, readSince, readSnapshot, readStamp } from "./snapshot.ts";
+import { logStamp, type LogState, readChangesSince, readSnapshot, readStamp } from "./snapshot.ts";
 
 /** How a {@linkcode FileDatabase} behaves. */
 export interface FileDatabaseOptions extends FileLockOptions {
@@ -76,15 +85,28 @@ export class FileDatabase implements StoredDatabase {
     this.#options = options;
   }
 
-  /** Reads the image, only the new part of the log when `since` is a state this handle saw. */
-  async load(since?: LoadedImage): Promise<LoadedImage> {
-    const state = !this.#drifted && since && this.#states.get(since.version);
-    const snapshot = (state && since.image &&
-      await readSince(this.#fs, this.#files, state, since.image)) ||
-      await readSnapshot(this.#fs, this.#files);
+  /** Reads the whole image: the base with the log's commits applied. */
+  async load(): Promise<LoadedImage> {
+    const snapshot = await readSnapshot(this.#fs, this.#files);
     this.#drifted = false;
     this.#remember(snapshot.state);
     return { image: snapshot.image, version: snapshot.state.stamp };
+  }
+
+  /** The pages committed after `version`, from the new part of the log only. */
+  async changesSince(version: string): Promise<PageChanges | undefined> {
+    const state = !this.#drifted && this.#states.get(version);
+    const pageSize = state ? state.header?.pageSize : undefined;
+    if (!state || !pageSize) return undefined;
+    const changes = await readChangesSince(this.#fs, this.#files, state);
+    if (!changes) return undefined;
+    this.#remember(changes.state);
+    return {
+      version: changes.state.stamp,
+      pageSize,
+      pageCount: changes.state.imageLength / pageSize,
+      pages: changes.pages,
+    };
   }
 
   /** The version stamp: one small read of the log's header and a `stat` of the base. */
@@ -104,19 +126,17 @@ export class FileDatabase implements StoredDatabase {
       throw new Error("another process committed since this one read it");
     }
     const header = current?.mode === "log" ? current.header : undefined;
-    const pages = commit.pages.length > 0
-      ? commit.pages
-      : [[1, commit.image.subarray(0, commit.pageSize)] as const];
+    const pages = commit.pages;
     const appended = pages.length * (FRAME_HEADER_BYTES + commit.pageSize);
     const threshold = this.#options.compactThresholdBytes ??
       Math.max(MIN_FOLD_THRESHOLD, header?.baseSize ?? 0);
     let written: number;
     if (
       !current || !header || header.pageSize !== commit.pageSize ||
-      current.size !== current.validEnd ||
+      current.size !== current.validEnd || pages.length === 0 ||
       current.size - LOG_HEADER_BYTES + appended > threshold
     ) {
-      written = await this.#fold(commit.image, commit.pageSize, current?.base);
+      written = await this.#fold(await this.#imageAfter(commit), commit.pageSize, current?.base);
     } else {
       const { bytes, sums } = encodeCommit(header, current.sums, pages, commit.pageCount);
       const size = current.size + bytes.length;
@@ -127,7 +147,7 @@ export class FileDatabase implements StoredDatabase {
         size,
         validEnd: size,
         sums,
-        imageLength: commit.image.length,
+        imageLength: commit.pageCount * commit.pageSize,
       });
       written = bytes.length;
       this.#scheduleIdleFold();
@@ -252,6 +272,28 @@ export class FileDatabase implements StoredDatabase {
       "FOREIGN_WRITE",
       `Cannot save database "${this.key}": another program wrote the file while this write ran; nothing was written, and the next write reads the file first`,
     );
+  }
+
+  /**
+   * The whole image after `commit`, for a fold: the stored image (read from
+   * the files, which hold what this handle last saw) with the commit applied.
+   * A commit to an empty database, or with a new page size, lists every page.
+   */
+  async #imageAfter(commit: PageCommit): Promise<Uint8Array> {
+    const current = this.#current;
+    let image: Uint8Array | null = null;
+    if (current && current.mode !== "empty") {
+      const snapshot = await readSnapshot(this.#fs, this.#files);
+      if (snapshot.state.stamp !== current.stamp) {
+        throw new Error("another process committed since this one read it");
+      }
+      const base = snapshot.image;
+      // A base without a log is read at the page size its header names, when it is a SQLite file.
+      const header = current.header ?? (base && readHeader(base));
+      const stored = typeof header === "object" && header ? header.pageSize : commit.pageSize;
+      if (base && stored === commit.pageSize && base.length % stored === 0) image = base;
+    }
+    return patchImage(image, commit.pageSize, commit.pages, commit.pageCount);
   }
 
   /** Folds `image`, refusing if the base is no longer `base` just before the renames. */
