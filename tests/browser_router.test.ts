@@ -107,6 +107,10 @@ test("a tab reads another tab's commit once maxReadLagMs has passed", async () =
   await call(alpha, "insertBots", "alpha", 1, "fresh");
   await sleep(100);
   assert.equal(await call(beta, "bots", "beta", "global"), ["fresh-0"]);
+  // With the wasm URL set, sql.js's imports are wrapped: commits and catch-ups are page-sized.
+  const stats = await call(beta, "sharedStats", "beta");
+  assert.is(stats.commitPath, "page-capture");
+  assert.ok(stats.catchUps!.inPlace >= 1, JSON.stringify(stats.catchUps));
 });
 
 function sleep(ms: number): Promise<void> {

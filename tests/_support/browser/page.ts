@@ -13,9 +13,10 @@ import {
   indexedDbStorage,
   RouterError,
   type Scope,
+  setWasmUrl,
 } from "../../../mod.ts";
 import { getHost } from "../../../src/storage/detect.ts";
-import type { Release } from "../../../src/storage/types.ts";
+import type { Release, StorageStats } from "../../../src/storage/types.ts";
 import { commitOf, makeImage, testStorageAdapter } from "../storage_conformance.ts";
 
 /** uvu's totals from one run in the page. */
@@ -25,6 +26,10 @@ export interface ConformanceReport {
   skipped: number;
   output: string;
 }
+
+// Served by the test server (chromium.ts): with the URL known, the loader reads the binary itself
+// and wraps sql.js's imports, so the page runs on the page capture as an application would.
+setWasmUrl("/sql-wasm-browser.wasm");
 
 const routers = new Map<string, DBRouter>();
 const held: Release[] = [];
@@ -72,6 +77,11 @@ const api = {
   async insertBots(menaceId: string, count: number, prefix: string): Promise<void> {
     const router = routers.get(menaceId)!;
     for (let i = 0; i < count; i++) await router.insert("bots", { name: `${prefix}-${i}` });
+  },
+
+  /** The storage figures of the shared database of `menaceId`'s router. */
+  sharedStats(menaceId: string): StorageStats {
+    return routers.get(menaceId)!.storageStats().shared;
   },
 
   /** The names of the bots `menaceId` sees in `scope`, by id. */
