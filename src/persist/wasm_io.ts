@@ -21,6 +21,8 @@ export interface ImportCall {
   readonly strings: ReadonlyArray<string | undefined>;
 }
 
+const decoder = new TextDecoder();
+
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => any;
 
@@ -131,6 +133,6 @@ export class WasmIo {
     if (pointer >= heap.length) return undefined;
     const end = heap.indexOf(0, pointer);
     if (end < 0 || end - pointer > 1024) return undefined;
-    return new TextDecoder().decode(heap.subarray(pointer, end));
+    return decoder.decode(heap.subarray(pointer, end));
   }
 }

@@ -1,0 +1,243 @@
+/**
+ * Issue 14's figures: at 1, 10 and 100 MB (more with arguments:
+ * `tsx tests/bench/capture.bench.ts 1 10 100 1000`), through the public API,
+ * with the page capture and with export + diff (`DB_ROUTER_PAGE_CAPTURE=off`),
+ * each in a fresh child process so that its memory is its own: open (with the
+ * first read), RSS above the process's baseline after opening, one read and
+ * one commit, a one-row commit (time and bytes written), a 10 000-row
+ * transaction, and a catch-up read (the first read after another handle
+ * committed one row, `maxReadLagMs: 0`). Beside them, on copies of the same
+ * file in the same run: better-sqlite3 (WAL, synchronous=FULL) and
+ * node:sqlite (WAL, synchronous=FULL) where the runtime has them.
+ * Not a test: `npm run bench -- capture`.
+ *
+ * @module
+ */
+import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DBRouter, memoryStorage } from "../../mod.ts";
+import { jsonLineOf, median, printTable, residentBytes } from "../_support/bench_util.ts";
+import { currentRuntime, runtimeCommand } from "../_support/spawn.ts";
+import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
+import { buildImage } from "../_support/writers_bench_images.ts";
+
+const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGER, " +
+  "payload BLOB, source_menace_id TEXT)";
+const ROUNDS = 15;
+const TRANSACTION_ROWS = 10_000;
+
+/** What one child reports. */
+interface EngineFigures {
+  path: "page-capture" | "export-diff";
+  openMs: number;
+  baselineMb: number;
+  rssAboveBaselineMb: number;
+  commitMs: number;
+  commitBytes: number;
+  transactionMs: number;
+  catchUpMs: number;
+  catchUps: { inPlace: number; reloaded: number };
+}
+
+interface NativeFigures {
+  name: string;
+  openMs: number;
+  commitMs: number;
+  transactionMs: number;
+}
+
+if (process.argv[2] === "--child") {
+  console.log(JSON.stringify(await child(process.argv[3])));
+} else {
+  await parent(process.argv.slice(2).map(Number).filter((n) => n > 0));
+}
+
+async function child(file: string): Promise<EngineFigures> {
+  // sql.js loaded (and the capture probed) through a throwaway router: the baseline includes them.
+  const warm = new DBRouter("warm", "warm-local.db", "warm-shared.db", {
+    storage: memoryStorage(),
+  });
+  await warm.ready();
+  await warm.close();
+  collectGarbage();
+  const baseline = residentBytes();
+  const dir = join(file, "..");
+  let started = performance.now();
+  const router = new DBRouter("bench", join(dir, "local.db"), file, {
+    storage: fileStorageFor(RUNTIME),
+    verifyOnOpen: "header",
+    maxReadLagMs: 0,
+  });
+  const bots = router.getConnection("bots", "write");
+  await bots.get("SELECT count(*) AS c FROM bots");
+  const openMs = performance.now() - started;
+  await router.insert("bots", { name: "first", seq: 0 });
+  collectGarbage();
+  const rss = residentBytes() - baseline;
+
+  const commitMs: number[] = [];
+  const commitBytes: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    started = performance.now();
+    await router.insert("bots", { name: `row-${round}`, seq: round });
+    commitMs.push(performance.now() - started);
+    commitBytes.push(router.storageStats().shared.lastCommitBytes);
+  }
+  started = performance.now();
+  await bots.transaction(async (tx) => {
+    for (let i = 0; i < TRANSACTION_ROWS; i++) {
+      await tx.run("INSERT INTO bots (name, seq) VALUES (?, ?)", ["tx", i]);
+    }
+  });
+  const transactionMs = performance.now() - started;
+
+  // Another handle on the same file, as another process has it: its first read after each commit.
+  const reader = new DBRouter("reader", join(dir, "reader-local.db"), file, {
+    storage: fileStorageFor(RUNTIME),
+    verifyOnOpen: "header",
+    maxReadLagMs: 0,
+  });
+  const seen = reader.getConnection("bots");
+  await seen.get("SELECT count(*) AS c FROM bots");
+  const catchUpMs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await router.insert("bots", { name: `more-${round}`, seq: round });
+    started = performance.now();
+    await seen.get("SELECT count(*) AS c FROM bots");
+    catchUpMs.push(performance.now() - started);
+  }
+  const stats = reader.storageStats().shared;
+  await reader.close();
+  await router.close();
+  return {
+    path: stats.commitPath!,
+    openMs,
+    baselineMb: baseline / 2 ** 20,
+    rssAboveBaselineMb: rss / 2 ** 20,
+    commitMs: median(commitMs),
+    commitBytes: median(commitBytes),
+    transactionMs,
+    catchUpMs: median(catchUpMs),
+    catchUps: stats.catchUps!,
+  };
+}
+
+async function parent(sizes: number[]): Promise<void> {
+  const folder = temporaryFolder(`bench-capture-${RUNTIME}-`);
+  const rows: string[][] = [[
+    "MB",
+    "engine",
+    "open + read ms",
+    "RSS above baseline",
+    "one-row commit ms",
+    "bytes written",
+    `${TRANSACTION_ROWS}-row tx ms`,
+    "catch-up read ms",
+  ]];
+  try {
+    for (const mb of sizes.length > 0 ? sizes : [1, 10, 100]) {
+      const base = join(folder.dir, `base-${mb}.db`);
+      writeFileSync(base, await buildImage(mb, SCHEMA));
+      const size = statSync(base).size;
+      for (const mode of ["page-capture", "export-diff"] as const) {
+        const file = join(folder.dir, `${mode}-${mb}`, "shared.db");
+        mkdirSync(join(file, ".."), { recursive: true });
+        copyFileSync(base, file);
+        const previous = process.env.DB_ROUTER_PAGE_CAPTURE;
+        process.env.DB_ROUTER_PAGE_CAPTURE = mode === "export-diff" ? "off" : "on";
+        const nodeOptions = process.env.NODE_OPTIONS;
+        process.env.NODE_OPTIONS = `${nodeOptions ?? ""} --expose-gc`.trim();
+        const command = runtimeCommand(currentRuntime(), new URL(import.meta.url).pathname, [
+          "--child",
+          file,
+        ]);
+        if (currentRuntime() === "deno") command.splice(2, 0, "--v8-flags=--expose-gc");
+        const figures = await jsonLineOf<EngineFigures>(command);
+        if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+        else process.env.NODE_OPTIONS = nodeOptions;
+        if (previous === undefined) delete process.env.DB_ROUTER_PAGE_CAPTURE;
+        else process.env.DB_ROUTER_PAGE_CAPTURE = previous;
+        rows.push([
+          String(mb),
+          `db-router, ${figures.path} (catch-ups ${figures.catchUps.inPlace} in place, ${figures.catchUps.reloaded} reloads)`,
+          figures.openMs.toFixed(1),
+          `${figures.rssAboveBaselineMb.toFixed(0)} MB = ${
+            (figures.rssAboveBaselineMb * 2 ** 20 / size).toFixed(2)
+          }x file`,
+          figures.commitMs.toFixed(2),
+          String(figures.commitBytes),
+          figures.transactionMs.toFixed(0),
+          figures.catchUpMs.toFixed(2),
+        ]);
+      }
+      for (const driver of ["better-sqlite3", "node:sqlite", "bun:sqlite"]) {
+        const file = join(folder.dir, `${driver.replace(":", "-")}-${mb}.db`);
+        copyFileSync(base, file);
+        const figures = await native(driver, file).catch(() => undefined);
+        if (!figures) continue;
+        rows.push([
+          String(mb),
+          `${figures.name}, WAL, synchronous=FULL`,
+          figures.openMs.toFixed(1),
+          "-",
+          figures.commitMs.toFixed(3),
+          "-",
+          figures.transactionMs.toFixed(0),
+          "-",
+        ]);
+      }
+    }
+  } finally {
+    folder.remove();
+  }
+  printTable(rows);
+}
+
+/** The same work through a native driver, where this runtime has it. */
+async function native(driver: string, file: string): Promise<NativeFigures> {
+  let started = performance.now();
+  // deno-lint-ignore no-explicit-any
+  let db: any;
+  let name = driver;
+  if (driver === "better-sqlite3") {
+    const { default: Database } = await import(driver);
+    db = new Database(file);
+  } else if (driver === "node:sqlite") {
+    const { DatabaseSync } = await import(driver);
+    db = new DatabaseSync(file);
+  } else {
+    const { Database } = await import(driver);
+    db = new Database(file);
+  }
+  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  const count = db.prepare("SELECT count(*) AS c FROM bots");
+  count.get();
+  const openMs = performance.now() - started;
+  name = `${name} (SQLite ${db.prepare("SELECT sqlite_version() AS v").get().v})`;
+  const insert = db.prepare("INSERT INTO bots (name, seq) VALUES (?, ?)");
+  const times: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    started = performance.now();
+    insert.run(`row-${round}`, round);
+    times.push(performance.now() - started);
+  }
+  started = performance.now();
+  db.exec("BEGIN");
+  for (let i = 0; i < TRANSACTION_ROWS; i++) insert.run("tx", i);
+  db.exec("COMMIT");
+  const transactionMs = performance.now() - started;
+  db.close();
+  return { name, openMs, commitMs: median(times), transactionMs };
+}
+
+/**
+ * A full garbage collection where the runtime offers one (Node with
+ * `--expose-gc`, which the parent passes in `NODE_OPTIONS`; Bun; Deno with
+ * `--v8-flags=--expose-gc`), so that RSS counts live memory, not the image
+ * that opening read and handed to sql.js.
+ */
+function collectGarbage(): void {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.Bun) g.Bun.gc(true);
+  else g.gc?.();
+}
