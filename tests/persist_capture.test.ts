@@ -154,6 +154,29 @@ test("sql.js's debug build, whose imports keep their real names, is recognised t
   assert.match(capture.imports.seek, "fd_seek");
 });
 
+test("sameDatabase() sets aside only the backup API's header fields and free-list leaves", async () => {
+  const { sql } = await captureOf(builds[0][1]);
+  const db = open(sql);
+  db.exec("CREATE TABLE t (v); INSERT INTO t VALUES (randomblob(20000)); DELETE FROM t");
+  const image = db.export();
+  db.close();
+  assert.ok(new DataView(image.buffer).getUint32(32) > 0, "the DELETE left a free list");
+  const changed = (at: number) => {
+    const copy = image.slice();
+    copy[at] ^= 0xff;
+    return sameDatabase(image, copy);
+  };
+  assert.is(changed(25), true, "change counter");
+  assert.is(changed(41), true, "schema cookie");
+  assert.is(changed(95), true, "version-valid-for");
+  assert.is(changed(20), false, "reserved bytes per page");
+  assert.is(changed(60), false, "user version");
+  const trunk = new DataView(image.buffer).getUint32(32);
+  assert.is(changed((trunk - 1) * 4096 + 4), false, "the trunk page's leaf count");
+  const firstLeaf = new DataView(image.buffer).getUint32((trunk - 1) * 4096 + 8);
+  assert.is(changed((firstLeaf - 1) * 4096 + 100), true, "a free-list leaf's contents");
+});
+
 test("DB_ROUTER_PAGE_CAPTURE=off turns the capture off; anything else leaves it on", () => {
   assert.is(pageCaptureWanted("off"), false);
   assert.is(pageCaptureWanted(" OFF "), false);
