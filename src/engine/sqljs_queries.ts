@@ -7,7 +7,7 @@
  * @module
  */
 import { RouterError } from "../errors.ts";
-import type { BatchStatement, RunResult, ValuesResult } from "./connection.ts";
+import type { BatchStatement, RunResult, ValuesResult } from "./connection_types.ts";
 import type { EngineDatabase } from "./database.ts";
 import { inTransaction } from "./sqljs_image.ts";
 import { type CallKind, prepareBatch } from "./statement_checks.ts";

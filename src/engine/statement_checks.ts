@@ -7,7 +7,7 @@
  * @module
  */
 import { classifyStatement, type StatementKind } from "./classify.ts";
-import type { BatchStatement } from "./connection.ts";
+import type { BatchStatement } from "./connection_types.ts";
 
 /** What a single-statement call may run. */
 export type CallKind = "read" | "change" | "write";

@@ -11,7 +11,7 @@ import type {
   Row,
   RunResult,
   ValuesResult,
-} from "./connection.ts";
+} from "./connection_types.ts";
 import type { EngineDatabase } from "./database.ts";
 import { checkSql } from "./statement_checks.ts";
 import { type Params, toBindParams, withIntegerCasts } from "./params.ts";
