@@ -109,6 +109,40 @@ export function isNotFound(error: unknown): boolean {
 }
 
 /**
+ * Information about `path`, or `null` when nothing is there.
+ *
+ * @example
+ * ```ts ignore
+ * const info = await statIfPresent(fs, "/data/global.db-wal");
+ * ```
+ */
+export async function statIfPresent(fs: FileSystem, path: string): Promise<FileInfo | null> {
+  try {
+    return await fs.stat(path);
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * `path` opened for reading, or `null` when it is missing.
+ *
+ * @example
+ * ```ts ignore
+ * const handle = await openIfPresent(fs, "/data/global.db");
+ * ```
+ */
+export async function openIfPresent(fs: FileSystem, path: string): Promise<FileHandle | null> {
+  try {
+    return await fs.open(path, "read");
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/**
  * Whether `error` says that a file exists already.
  *
  * @example

@@ -20,7 +20,13 @@
  * @module
  */
 import { RouterError } from "../../errors.ts";
-import { type FileInfo, type FileSystem, isNotFound, readFully } from "./file_system.ts";
+import {
+  type FileInfo,
+  type FileSystem,
+  openIfPresent,
+  readFully,
+  statIfPresent,
+} from "./file_system.ts";
 import type { DatabaseFiles, LogHeader } from "./log_format.ts";
 
 /** What identifies one state of a base file. */
@@ -106,13 +112,8 @@ export function sameBase(a: BaseRecord | null, b: BaseRecord | null): boolean {
  * ```
  */
 export async function readBaseRecord(fs: FileSystem, path: string): Promise<BaseRecord | null> {
-  let handle;
-  try {
-    handle = await fs.open(path, "read");
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  const handle = await openIfPresent(fs, path);
+  if (handle === null) return null;
   try {
     const info = await handle.stat();
     const head = new Uint8Array(28);
@@ -172,27 +173,13 @@ const JOURNAL_MAGIC = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
 
 /** The first `length` bytes of `path`; `null` when it is missing or shorter. */
 async function readHead(fs: FileSystem, path: string, length: number): Promise<Uint8Array | null> {
-  let handle;
-  try {
-    handle = await fs.open(path, "read");
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  const handle = await openIfPresent(fs, path);
+  if (handle === null) return null;
   try {
     const bytes = new Uint8Array(length);
     return await readFully(handle, bytes, 0) < length ? null : bytes;
   } finally {
     await handle.close();
-  }
-}
-
-async function statIfPresent(fs: FileSystem, path: string): Promise<FileInfo | null> {
-  try {
-    return await fs.stat(path);
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
   }
 }
 

@@ -28,7 +28,9 @@ import {
   type FileInfo,
   type FileSystem,
   isNotFound,
+  openIfPresent,
   readFully,
+  statIfPresent,
 } from "./file_system.ts";
 import {
   type DatabaseFiles,
@@ -356,13 +358,8 @@ interface OpenedFile {
 
 /** Opens and reads a whole file, leaving it open; `null` when it is missing. */
 async function openWhole(fs: FileSystem, path: string): Promise<OpenedFile | null> {
-  let handle;
-  try {
-    handle = await fs.open(path, "read");
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  const handle = await openIfPresent(fs, path);
+  if (handle === null) return null;
   try {
     const info = await handle.stat();
     const bytes = new Uint8Array(info.size);
@@ -370,15 +367,6 @@ async function openWhole(fs: FileSystem, path: string): Promise<OpenedFile | nul
     return { handle, bytes: got === bytes.length ? bytes : bytes.subarray(0, got), info };
   } catch (error) {
     await handle.close();
-    throw error;
-  }
-}
-
-async function statIfPresent(fs: FileSystem, path: string): Promise<FileInfo | null> {
-  try {
-    return await fs.stat(path);
-  } catch (error) {
-    if (isNotFound(error)) return null;
     throw error;
   }
 }

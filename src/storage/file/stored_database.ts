@@ -19,7 +19,7 @@ import type {
 } from "../types.ts";
 import { patchImage } from "../../persist/patch_image.ts";
 import { readHeader } from "../../persist/header.ts";
-import { type FileInfo, type FileSystem, isNotFound } from "./file_system.ts";
+import { type FileSystem, statIfPresent } from "./file_system.ts";
 import { fold, needsFold } from "./fold.ts";
 import {
   assertNoForeignJournal,
@@ -376,13 +376,4 @@ export class FileDatabase implements StoredDatabase {
 function sqlitePageSize(image: Uint8Array): number {
   const raw = image.length >= 18 ? (image[16] << 8) | image[17] : 0;
   return raw === 1 ? 65536 : raw >= 512 ? raw : 4096;
-}
-
-async function statIfPresent(fs: FileSystem, path: string): Promise<FileInfo | null> {
-  try {
-    return await fs.stat(path);
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
 }
