@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Host } from "../storage/host.ts";
+import type { Host } from "./storage/host.ts";
 
 const MENACE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -18,7 +18,7 @@ export const MAX_MENACE_ID_LENGTH = 128;
  *
  * @example
  * ```ts
- * import { assertMenaceId } from "./paths.ts";
+ * import { assertMenaceId } from "./menace.ts";
  * assertMenaceId("alpha"); // "alpha"
  * ```
  */

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { tokenize } from "../src/scope/tokenizer.ts";
+import { tokenize } from "../src/sql/tokenizer.ts";
 import { tableRefs } from "../src/scope/table_refs.ts";
 import { coreAt, parseSelect } from "../src/scope/statement.ts";
 import { tablesRead } from "../src/scope/references.ts";

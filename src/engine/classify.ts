@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { keywordOf, type Token, tokenize } from "../scope/tokenizer.ts";
+import { keywordOf, type Token, tokenize } from "../sql/tokenizer.ts";
 
 /**
  * What a statement does: reads; changes rows (`INSERT`, `UPDATE`, `DELETE`,

@@ -3,19 +3,12 @@
  *
  * @module
  */
-import { quote } from "../scope/statement.ts";
-import { tokenize } from "../scope/tokenizer.ts";
+import { quote } from "../sql/quote.ts";
+import { tokenize } from "../sql/tokenizer.ts";
+import type { Params } from "../sql/params.ts";
 import type { SqlJsBindParams } from "./sqljs_types.ts";
 
-/** A value that may be bound to a parameter. */
-export type SqlParam = string | number | bigint | boolean | Uint8Array | null;
-
-/**
- * Parameters of a statement: an array for `?` placeholders, or an object for
- * named ones (`:name`, `@name`, `$name`); object keys may include the prefix
- * or leave it out.
- */
-export type Params = readonly SqlParam[] | Readonly<Record<string, SqlParam>>;
+export type { Params, SqlParam } from "../sql/params.ts";
 
 const PREFIXES = [":", "@", "$"] as const;
 

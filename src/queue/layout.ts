@@ -14,7 +14,7 @@
  * @module
  */
 import { dirname, join } from "../path.ts";
-import { assertMenaceId } from "../router/paths.ts";
+import { assertMenaceId } from "../menace.ts";
 
 /** Subfolder of claimed files. */
 export const PROCESSING_FOLDER = "processing";

@@ -45,7 +45,7 @@ import { DEFAULT_DATABASE_OPTIONS } from "../engine/database.ts";
 import { sqlJsBackend } from "../engine/sqljs_backend.ts";
 import { RouterError } from "../errors.ts";
 import { join } from "../path.ts";
-import { defaultSharedPath } from "../router/paths.ts";
+import { defaultSharedPath } from "../menace.ts";
 import { getHost } from "../storage/detect.ts";
 import type { RecordLog, StorageAdapter } from "../storage/types.ts";
 import { SYNC_SCHEMA } from "./apply.ts";

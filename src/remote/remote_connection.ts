@@ -15,7 +15,7 @@ import type {
   RunResult,
   ValuesResult,
 } from "../engine/connection.ts";
-import type { Params } from "../engine/params.ts";
+import type { Params } from "../sql/params.ts";
 import { RouterError } from "../errors.ts";
 import { emptyStorageStats } from "../storage/common.ts";
 import type { StorageStats } from "../storage/types.ts";

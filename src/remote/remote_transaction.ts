@@ -14,7 +14,7 @@ import type {
   RunResult,
   ValuesResult,
 } from "../engine/connection.ts";
-import type { Params } from "../engine/params.ts";
+import type { Params } from "../sql/params.ts";
 import { RouterError } from "../errors.ts";
 import type { RemoteDriver, RemoteTransaction } from "./driver.ts";
 import { StatementKinds } from "../engine/statement_checks.ts";

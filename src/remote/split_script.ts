@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { keywordOf, type Token, tokenize } from "../scope/tokenizer.ts";
+import { keywordOf, type Token, tokenize } from "../sql/tokenizer.ts";
 
 /**
  * The statements of `script`, each as written (comments inside it kept),

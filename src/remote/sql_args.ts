@@ -14,7 +14,7 @@ import {
   type SqlParam,
   toBindParams,
 } from "../engine/params.ts";
-import { tokenize } from "../scope/tokenizer.ts";
+import { tokenize } from "../sql/tokenizer.ts";
 
 /**
  * A value as a remote engine (libSQL, D1) binds it.

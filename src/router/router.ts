@@ -11,7 +11,7 @@ import {
   type RunResult,
   SqlJsConnection,
 } from "../engine/connection.ts";
-import type { Params } from "../engine/params.ts";
+import type { Params } from "../sql/params.ts";
 import {
   type Scope,
   scopedDelete,
@@ -45,7 +45,7 @@ import { getHost } from "../storage/detect.ts";
 import type { StorageAdapter, StorageStats } from "../storage/types.ts";
 import { AccessCounter, type AccessCounts } from "./access_counts.ts";
 import { type DBRouterOptions, resolveRouterOptions } from "./options.ts";
-import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "./paths.ts";
+import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "../menace.ts";
 import { otherSharedTables } from "./scope_tables.ts";
 import { sharedBackendFor } from "./shared_target.ts";
 import { DATABASE_CONNECTION } from "./hidden.ts";

@@ -17,7 +17,7 @@ import { libsqlBackend } from "../remote/libsql.ts";
 import { isLibsqlUrl } from "../remote/url.ts";
 import type { Host } from "../storage/host.ts";
 import type { StorageAdapter } from "../storage/types.ts";
-import { assertLocation, defaultSharedPath } from "./paths.ts";
+import { assertLocation, defaultSharedPath } from "../menace.ts";
 
 /** The variable that puts the shared tables on libSQL. */
 export const SHARED_URL_ENV = "DB_ROUTER_SHARED_URL";

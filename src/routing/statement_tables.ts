@@ -12,7 +12,7 @@
 import { classifyStatement, type StatementKind } from "../engine/classify.ts";
 import { closingParen } from "../scope/statement.ts";
 import { tableRefs } from "../scope/table_refs.ts";
-import { keywordOf, nameOf, type Token, tokenize } from "../scope/tokenizer.ts";
+import { keywordOf, nameOf, type Token, tokenize } from "../sql/tokenizer.ts";
 
 /** What routing needs to know of a statement. */
 export interface StatementTables {

@@ -8,10 +8,11 @@ import { applyEdits, placeCondition } from "./placement.ts";
 import { RouterError } from "../errors.ts";
 import { coreText, findReferences } from "./references.ts";
 import type { CoreRefs } from "./references.ts";
-import { parseSelect, quote } from "./statement.ts";
+import { quote } from "../sql/quote.ts";
+import { parseSelect } from "./statement.ts";
 import type { ParsedSelect } from "./statement.ts";
 import { tableRefs } from "./table_refs.ts";
-import { keywordOf, nameOf, tokenize } from "./tokenizer.ts";
+import { keywordOf, nameOf, tokenize } from "../sql/tokenizer.ts";
 
 /**
  * Adds `clause` (from {@linkcode buildScopeClause}) to the WHERE clause of the

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { quote } from "./statement.ts";
+import { quote } from "../sql/quote.ts";
 import type { ParsedSelect, SelectCore } from "./statement.ts";
-import type { Token } from "./tokenizer.ts";
+import type { Token } from "../sql/tokenizer.ts";
 
 /** Insert `text` at offset `at` of the original SQL. */
 export interface Edit {
@@ -72,7 +72,7 @@ export function placeCondition(
  *
  * @example
  * ```ts
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { applyEdits, placeInOn } from "./placement.ts";
  * const sql = "SELECT * FROM a LEFT JOIN b ON a.id = b.id OR 1";
  * const { edits } = placeInOn(tokenize(sql), [8, 17], "b.x = 1");

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { quote } from "./statement.ts";
-import type { Token } from "./tokenizer.ts";
+import { quote } from "../sql/quote.ts";
+import type { Token } from "../sql/tokenizer.ts";
 import type { SqlParam } from "./values.ts";
 
 /**
@@ -34,7 +34,7 @@ export type CheckedParams =
  *
  * @example
  * ```ts
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { checkParams } from "./query_params.ts";
  * const sql = "SELECT * FROM bots LIMIT ?";
  * checkParams(sql, tokenize(sql), [5], true); // { named: false, params: [5] }

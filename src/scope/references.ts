@@ -7,12 +7,13 @@
  * @module
  */
 import { RouterError } from "../errors.ts";
-import { coreAt, quote, skipWith } from "./statement.ts";
+import { quote } from "../sql/quote.ts";
+import { coreAt, skipWith } from "./statement.ts";
 import type { ParsedSelect, SelectCore } from "./statement.ts";
 import { tableRefs } from "./table_refs.ts";
 import type { TableRef } from "./table_refs.ts";
-import { keywordOf, nameOf } from "./tokenizer.ts";
-import type { Token } from "./tokenizer.ts";
+import { keywordOf, nameOf } from "../sql/tokenizer.ts";
+import type { Token } from "../sql/tokenizer.ts";
 
 /** One SELECT core, at any depth, and the references to the table in its FROM clause. */
 export interface CoreRefs {
@@ -124,7 +125,7 @@ export function tablesRead(sql: string, parsed: ParsedSelect): string[] {
  * @example
  * ```ts
  * import { coreAt } from "./statement.ts";
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { coreText } from "./references.ts";
  * const sql = "SELECT (SELECT 1 FROM t) FROM u";
  * const tokens = tokenize(sql);

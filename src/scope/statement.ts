@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { keywordOf, nameOf, tokenize } from "./tokenizer.ts";
-import type { Token } from "./tokenizer.ts";
+import { quote } from "../sql/quote.ts";
+import { keywordOf, nameOf, tokenize } from "../sql/tokenizer.ts";
+import type { Token } from "../sql/tokenizer.ts";
 
 /** One SELECT core of the main statement; all fields are token indexes. */
 export interface SelectCore {
@@ -81,7 +82,7 @@ export function parseSelect(sql: string): ParsedSelect {
  *
  * @example
  * ```ts
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { closingParen } from "./statement.ts";
  * closingParen(tokenize("(a (b)) c"), 0); // 5
  * ```
@@ -95,27 +96,13 @@ export function closingParen(tokens: readonly Token[], open: number): number {
 }
 
 /**
- * `sql` on one line, shortened to 80 characters and quoted, for an error message.
- *
- * @example
- * ```ts
- * import { quote } from "./statement.ts";
- * quote("SELECT *\n  FROM bots"); // '"SELECT * FROM bots"'
- * ```
- */
-export function quote(sql: string): string {
-  const flat = sql.replace(/\s+/g, " ").trim();
-  return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 77)}...` : flat);
-}
-
-/**
  * Index of the first token after the WITH clause that starts at `start` (or
  * `start` when there is none there), pushing the lower-cased names it defines
  * onto `names`. Throws a `TypeError` for a malformed WITH clause.
  *
  * @example
  * ```ts
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { skipWith } from "./statement.ts";
  * const names: string[] = [];
  * skipWith(tokenize("WITH a AS (SELECT 1) SELECT * FROM a"), "", names, 0); // 6
@@ -162,7 +149,7 @@ export function skipWith(
  *
  * @example
  * ```ts
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { coreAt } from "./statement.ts";
  * coreAt(tokenize("SELECT (SELECT x FROM t WHERE y) FROM u"), 2);
  * // { select: 2, from: 4, where: 6, tail: 8 }
@@ -213,7 +200,7 @@ function isDistinctFrom(tokens: readonly Token[], from: number): boolean {
  *
  * @example
  * ```ts
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { isWindowClause } from "./statement.ts";
  * isWindowClause(tokenize("WINDOW w AS (ORDER BY id)"), 0); // true
  * ```

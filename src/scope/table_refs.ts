@@ -6,8 +6,8 @@
  */
 import { quoteIdentifier } from "../routing/identifier.ts";
 import { closingParen, isWindowClause } from "./statement.ts";
-import { keywordOf, nameOf } from "./tokenizer.ts";
-import type { Token } from "./tokenizer.ts";
+import { keywordOf, nameOf } from "../sql/tokenizer.ts";
+import type { Token } from "../sql/tokenizer.ts";
 
 /** One table named in a FROM clause (subqueries and table-valued functions are not tables). */
 export interface TableRef {
@@ -46,7 +46,7 @@ const SUBQUERY = new Set(["SELECT", "WITH", "VALUES"]);
  *
  * @example
  * ```ts
- * import { tokenize } from "./tokenizer.ts";
+ * import { tokenize } from "../sql/tokenizer.ts";
  * import { tableRefs } from "./table_refs.ts";
  * const tokens = tokenize("bots b LEFT JOIN code c ON c.id = b.id");
  * tableRefs(tokens, 0, tokens.length).map((r) => [r.alias, r.nullable]);

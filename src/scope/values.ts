@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SqlParam } from "../engine/params.ts";
+import type { SqlParam } from "../sql/params.ts";
 
 export type { SqlParam };
 import { assertIdentifier } from "../routing/identifier.ts";
