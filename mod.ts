@@ -112,6 +112,7 @@ export type {
 } from "./src/storage/browser/indexeddb.ts";
 export type {
   LoadedImage,
+  PageChanges,
   PageCommit,
   PageNumber,
   RecordLog,

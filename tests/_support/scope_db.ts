@@ -5,13 +5,13 @@
  *
  * @module
  */
-import type { BindParams, Database } from "sql.js";
+import type { BindParams, Database, SqlJsStatic } from "sql.js";
 import type { SqlParam } from "../../src/scope/mod.ts";
 import { loadSqlJs } from "../../wasm/mod.ts";
 
 // Through the router's loader: sql.js keeps the first initialisation of a process, and one
 // without the loader's hook would leave every engine in this test process without page capture.
-const SQL = await loadSqlJs();
+const SQL = await loadSqlJs() as unknown as SqlJsStatic;
 
 /** The current instance in every test. */
 export const ALPHA = "alpha";
