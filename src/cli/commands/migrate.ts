@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Migration } from "../../migrate/migration.ts";
-import { isLibsqlUrl } from "../../remote/url.ts";
+import { checkDbTarget } from "../db_target.ts";
 import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router migrate <module> [options]
@@ -125,15 +125,7 @@ function parse(args: string[]): MigrateFlags {
   if (database !== "shared" && database !== "local") {
     throw new UsageError(`Invalid --database "${database}": expected shared or local`);
   }
-  const dbUrl = values["db-url"];
-  if (dbUrl !== undefined && values["db-path"] !== undefined) {
-    throw new UsageError("--db-path and --db-url exclude each other");
-  }
-  if (dbUrl !== undefined && !isLibsqlUrl(dbUrl)) {
-    throw new UsageError(
-      `Invalid --db-url "${dbUrl}": expected a libsql://, http(s)://, ws(s):// or file: URL`,
-    );
-  }
+  const dbUrl = checkDbTarget(values["db-path"], values["db-url"]);
   return {
     module: positionals[0],
     exportName: values.export,

@@ -9,7 +9,7 @@ import { type FSWatcher, mkdirSync, watch } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import type { SyncProgress, SyncReport } from "../../queue/sync.ts";
-import { isLibsqlUrl } from "../../remote/url.ts";
+import { checkDbTarget } from "../db_target.ts";
 import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router sync [options]
@@ -158,15 +158,7 @@ function parse(args: string[]): SyncFlags {
     );
   }
   if (values.once && values.watch) throw new UsageError("--once and --watch exclude each other");
-  const dbUrl = values["db-url"];
-  if (dbUrl !== undefined && values["db-path"] !== undefined) {
-    throw new UsageError("--db-path and --db-url exclude each other");
-  }
-  if (dbUrl !== undefined && !isLibsqlUrl(dbUrl)) {
-    throw new UsageError(
-      `Invalid --db-url "${dbUrl}": expected a libsql://, http(s)://, ws(s):// or file: URL`,
-    );
-  }
+  const dbUrl = checkDbTarget(values["db-path"], values["db-url"]);
   return {
     dbPath: values["db-path"],
     dbUrl,
