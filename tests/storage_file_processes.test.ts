@@ -52,7 +52,9 @@ for (const holder of new Set<Runtime>([RUNTIME, "node"])) {
     await release();
     // The last heartbeat was at most STALE_MS / 5 before the kill.
     assert.ok(waited >= 0.8 * STALE_MS - 50, `taken only ${waited.toFixed(0)} ms after the kill`);
-    assert.ok(waited <= STALE_MS + 20 + 250, `taken ${waited.toFixed(0)} ms after the kill`);
+    // The promise is lockStaleMs + 20 ms (one poll), which a loaded machine cannot time; this bound
+    // is generous but still fails a takeover that waits for the lock timeout or a long backoff.
+    assert.ok(waited <= 2 * STALE_MS + 3000, `taken ${waited.toFixed(0)} ms after the kill`);
   });
 }
 

@@ -65,20 +65,22 @@ test("reads check the version stamp at most once per maxReadLagMs, never once pe
   await bots.exec(BOTS_SCHEMA);
   await router.insert("bots", { name: "one", seq: 1 });
   const before = storage.versions;
+  // At least 2000 reads over at least 300 ms, however long that takes on a busy machine: the bound
+  // on version checks is computed from the time the reads took, so it holds at any speed.
   const started = performance.now();
   let reads = 0;
-  while (performance.now() - started < 500) {
+  while (reads < 2000 || performance.now() - started < 300) {
     for (let i = 0; i < 50; i++, reads++) await bots.get("SELECT count(*) AS c FROM bots");
     await tick();
   }
   const elapsed = performance.now() - started;
   const checks = storage.versions - before;
-  assert.ok(reads >= 2000, `only ${reads} reads`);
   assert.ok(checks >= 1, "the version was checked");
   assert.ok(
     checks <= Math.ceil(elapsed / 100) + 1,
     `${checks} version checks for ${reads} reads in ${elapsed.toFixed(0)} ms`,
   );
+  assert.ok(checks < reads / 10, `${checks} version checks for ${reads} reads`);
 });
 
 test("with maxReadLagMs 0, every read checks the version and sees another writer's commit at once", async () => {
@@ -103,7 +105,7 @@ test("with maxReadLagMs 0, every read checks the version and sees another writer
   assert.is(storage.versions - before, 30);
 });
 
-test("a reader sees each commit of a writer in another process within maxReadLagMs (100 ms)", async () => {
+test("a reader sees each commit of a writer in another process once maxReadLagMs (100 ms) has passed", async () => {
   const dir = newDir();
   const shared = join(dir, "g.db");
   await using reader = new DBRouter("reader", join(dir, "r.db"), shared, {
@@ -121,37 +123,28 @@ test("a reader sees each commit of a writer in another process within maxReadLag
     "0",
     "5000",
   ]);
-  // When this process learned that write i had resolved, and when a read first showed it.
-  const resolvedAt = new Map<number, number>();
-  const seenAt = new Map<number, number>();
+  // No clock bound on a busy machine: for each write the child reports resolved, wait 110 ms from
+  // the moment this process learned of it, then read. Whatever the reader did meanwhile, its last
+  // version check is either older than 100 ms (so this read checks again) or younger than the
+  // write's resolution (so it already saw the write): the read must show it.
   const bots = reader.getConnection("bots");
-  let done = false;
-  child.waitFor((line) => line === "closed", 60_000).then(() => (done = true));
-  const watcher = setInterval(() => {
-    for (const line of child.lines()) {
-      const match = /^ok (\d+)$/.exec(line);
-      if (match && !resolvedAt.has(Number(match[1]))) {
-        resolvedAt.set(Number(match[1]), performance.now());
-      }
-    }
-  }, 1);
-  try {
-    while (!done || seenAt.size < count) {
-      const row = await bots.get<{ s: number | null }>(
-        "SELECT max(seq) AS s FROM bots WHERE source_menace_id = 'writer'",
-      );
-      const now = performance.now();
-      for (let i = 1; i <= (row?.s ?? 0); i++) if (!seenAt.has(i)) seenAt.set(i, now);
-      await tick();
-    }
-  } finally {
-    clearInterval(watcher);
+  const checked: number[] = [];
+  for (let i = 1; i <= count; i++) {
+    await child.waitFor((line) => line === `ok ${i}`, 60_000);
+    const learnedAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 110));
+    while (performance.now() - learnedAt < 110) await tick();
+    const row = await bots.get<{ s: number | null }>(
+      "SELECT max(seq) AS s FROM bots WHERE source_menace_id = 'writer'",
+    );
+    assert.ok(
+      (row?.s ?? 0) >= i,
+      `write ${i} not visible 110 ms after it resolved (saw ${row?.s})`,
+    );
+    checked.push(i);
   }
-  const lags = [...resolvedAt].map(([i, at]) => seenAt.get(i)! - at);
-  assert.is(lags.length, count);
-  const worst = Math.max(...lags);
-  // 100 ms of allowed lag, plus the reload and the delay of the child's output on a busy machine.
-  assert.ok(worst <= 100 + 80, `a commit became visible ${worst.toFixed(0)} ms after it resolved`);
+  await child.waitFor((line) => line === "closed", 60_000);
+  assert.is(checked.length, count);
 });
 
 test.run();
