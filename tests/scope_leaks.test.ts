@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { RouterError } from "../mod.ts";
 import type { Scope } from "../mod.ts";
-import { thrown } from "./_support/errors.ts";
+import { rejection, thrown } from "./_support/errors.ts";
 import { multiset, openScopeWorld } from "./_support/scope_routers.ts";
 import type { ScopeWorld } from "./_support/scope_routers.ts";
 
@@ -128,6 +128,49 @@ test("a statement the scoper cannot prove is refused with SCOPE_REFUSED and neve
     const error = thrown(() => world.alpha.query("bots", sql, [], { scope: "local" }));
     assert.instance(error, RouterError, sql);
     assert.is(error.code, "SCOPE_REFUSED", sql);
+  }
+});
+
+test("a view or a virtual table is refused with SCOPE_REFUSED: its rows come from SQL the scoper never sees", async () => {
+  const write = world.alpha.getConnection("bots", "write");
+  await write.exec("CREATE VIEW every_bot AS SELECT * FROM bots");
+  await write.exec("CREATE VIRTUAL TABLE bot_names USING fts4(name)");
+  await write.exec("INSERT INTO bot_names (name) SELECT name FROM bots");
+  try {
+    for (
+      const [sql, name] of [
+        ["SELECT b.name FROM bots b JOIN every_bot e ON e.id = b.id", "every_bot"],
+        ["SELECT (SELECT group_concat(name) FROM Every_Bot) AS agg FROM bots", "every_bot"],
+        ["SELECT id FROM bots WHERE name IN (SELECT name FROM main.every_bot)", "every_bot"],
+        ["SELECT bots.id FROM bots, bot_names WHERE bot_names.name = bots.name", "bot_names"],
+      ]
+    ) {
+      const error = await rejection(() => world.alpha.query("bots", sql, [], { scope: "local" }));
+      assert.instance(error, RouterError, sql);
+      assert.is((error as RouterError).code, "SCOPE_REFUSED", sql);
+      assert.match((error as RouterError).message, `"${name}"`, sql);
+    }
+    // Scope "all" asks for every row: the view is read as it is.
+    const all = await world.alpha.query(
+      "bots",
+      "SELECT count(*) AS n FROM bots JOIN every_bot USING (id)",
+      [],
+      {
+        scope: "all",
+      },
+    );
+    const count = await world.alpha.query("bots", "SELECT count(*) AS n FROM bots", [], {
+      scope: "all",
+    });
+    assert.equal(all, count);
+    // A WITH name and a routed table that routing knows need no lookup and still work.
+    await same(
+      "local",
+      "WITH mine AS (SELECT id FROM bots) SELECT count(*) AS n FROM mine JOIN bots USING (id)",
+    );
+  } finally {
+    await write.exec("DROP VIEW every_bot");
+    await write.exec("DROP TABLE bot_names");
   }
 });
 

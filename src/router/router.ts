@@ -15,7 +15,6 @@ import type { Params } from "../sql/params.ts";
 import {
   type Scope,
   scopedDelete,
-  scopedQuery,
   scopedUpdate,
   stampedInsert,
   stampedUpsert,
@@ -46,7 +45,9 @@ import type { StorageAdapter, StorageStats } from "../storage/types.ts";
 import { AccessCounter, type AccessCounts } from "./access_counts.ts";
 import { type DBRouterOptions, resolveRouterOptions } from "./options.ts";
 import { assertLocation, assertMenaceId, defaultLocalPath, defaultSharedPath } from "../menace.ts";
-import { otherSharedTables } from "./scope_tables.ts";
+import { otherSharedTables, refuseHiddenReads } from "./scope_tables.ts";
+import { scopedQueryWith } from "../scope/query.ts";
+import { type ParsedSelect, parseSelect } from "../scope/statement.ts";
 import { sharedBackendFor } from "./shared_target.ts";
 import { DATABASE_CONNECTION } from "./hidden.ts";
 
@@ -223,13 +224,19 @@ export class DBRouter implements AsyncDisposable {
     options: { scope?: Scope } = {},
   ): Promise<T[]> {
     const conn = this.getConnection(table, "read");
-    const scoped = scopedQuery(sql, params, {
+    let parsed: ParsedSelect | undefined;
+    const scoped = scopedQueryWith(sql, params, {
       table,
       scope: options.scope,
       menaceId: this.menaceId,
       alsoScope: conn.database === "shared" ? otherSharedTables(table, sql) : [],
-    });
-    return conn.all<T>(scoped.sql, scoped.params);
+    }, (text) => (parsed = parseSelect(text)));
+    if (options.scope === "all" || parsed === undefined) {
+      return conn.all<T>(scoped.sql, scoped.params);
+    }
+    return refuseHiddenReads(conn, table, sql, parsed).then(() =>
+      conn.all<T>(scoped.sql, scoped.params)
+    );
   }
 
   /** Inserts `row` into `table`, stamped with this router's menace id in `source_menace_id`. */

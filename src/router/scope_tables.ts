@@ -7,6 +7,10 @@
 import { tablesRead } from "../scope/references.ts";
 import { parseSelect } from "../scope/statement.ts";
 import { routeTable, SHARED_TABLES } from "../routing/tables.ts";
+import { RouterError } from "../errors.ts";
+import { quote } from "../sql/quote.ts";
+import type { ParsedSelect } from "../scope/statement.ts";
+import type { Connection } from "../engine/connection_types.ts";
 
 /**
  * The shared tables (by `SHARED_TABLES`, as declared there) that `sql` reads
@@ -48,4 +52,54 @@ function isShared(name: string): boolean {
 
 function asciiLower(name: string): string {
   return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/**
+ * Refuses, with a `RouterError` `SCOPE_REFUSED`, a scoped query that reads a
+ * view or a virtual table: their rows come from SQL (or an index) the scoper
+ * never sees, so a view over `bots` would return every instance's rows under
+ * `scope: "local"`. Names that routing knows, `sqlite_*` and WITH names cost
+ * nothing; only a name routing does not know is looked up in the database's
+ * schema, with one query. Scope `"all"` reads views as they are.
+ *
+ * @example
+ * ```ts ignore
+ * await refuseHiddenReads(conn, "bots", sql, parsed); // throws for "SELECT * FROM bots_view"
+ * ```
+ */
+export async function refuseHiddenReads(
+  conn: Connection,
+  table: string,
+  sql: string,
+  parsed: ParsedSelect,
+): Promise<void> {
+  const unknown = tablesRead(sql, parsed).filter((name) =>
+    !name.startsWith("sqlite_") && !routed(name)
+  );
+  if (unknown.length === 0) return;
+  const hidden = await conn.all<{ name: string; type: string }>(
+    `SELECT name, type FROM sqlite_master WHERE lower(name) IN (${
+      unknown.map(() => "?").join(", ")
+    })` +
+      ` AND (type = 'view' OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'))`,
+    unknown,
+  );
+  if (hidden.length === 0) return;
+  const { name, type } = hidden[0];
+  const what = type === "view" ? "view" : "virtual table";
+  throw new RouterError(
+    "SCOPE_REFUSED",
+    `Cannot scope table "${table}" in ${quote(sql)}: it reads the ${what} "${name}", whose rows ` +
+      `come from SQL the scoper does not see; query the tables the ${what} reads, or use scope "all"`,
+  );
+}
+
+/** `true` unless routing says `TABLE_UNKNOWN` (a denied table is routing's to refuse). */
+function routed(name: string): boolean {
+  try {
+    routeTable(name);
+    return true;
+  } catch (error) {
+    return !(error instanceof RouterError && error.code === "TABLE_UNKNOWN");
+  }
 }

@@ -12,7 +12,7 @@ import { parseScope } from "./scope.ts";
 import type { Scope } from "./scope.ts";
 import { quote } from "../sql/quote.ts";
 import { parseSelect } from "./statement.ts";
-import type { SelectCore } from "./statement.ts";
+import type { ParsedSelect, SelectCore } from "./statement.ts";
 import { coreText, findReferences } from "./references.ts";
 import { qualifierOf } from "./table_refs.ts";
 import type { TableRef } from "./table_refs.ts";
@@ -126,9 +126,11 @@ export interface ScopedSql<P> {
  *   `RIGHT JOIN` without ON (`USING`, `NATURAL`) (filter it in an ON clause
  *   yourself with {@linkcode buildScopeClause}), and `x IN bots`, which reads
  *   the table without a FROM clause (write `IN (SELECT col FROM bots)`).
- * - Not seen, because SQL text does not show them: a view or a trigger that
- *   reads the table, and a virtual table (an FTS index) that copies its rows.
- *   Scope the table itself, not a view of it.
+ * - Not seen, because SQL text does not show them: a view that reads the
+ *   table, and a virtual table (an FTS index) that copies its rows. Scope the
+ *   table itself, not a view of it. (`router.query()`, which has the
+ *   database, refuses a scoped statement that reads a view or a virtual
+ *   table.)
  * - Scope `all` returns the SQL unchanged and the params copied, after the
  *   same checks of the query and the table.
  *
@@ -166,6 +168,28 @@ export function scopedQuery(
   params: readonly SqlParam[] | NamedParams | undefined,
   target: ScopeTarget,
 ): ScopedSql<SqlParam[] | Record<string, SqlParam>> {
+  return scopedQueryWith(sql, params, target, parseSelect);
+}
+
+/**
+ * {@linkcode scopedQuery} with the parse supplied by the caller, so that the
+ * router can read the same parse again (the tables a statement reads) without
+ * tokenizing the SQL twice. Not part of the public API.
+ *
+ * @example
+ * ```ts
+ * import { scopedQueryWith } from "./query.ts";
+ * import { parseSelect } from "./statement.ts";
+ * scopedQueryWith("SELECT * FROM bots", [], { table: "bots", scope: "all", menaceId: "a" }, parseSelect);
+ * // { sql: "SELECT * FROM bots", params: [] }
+ * ```
+ */
+export function scopedQueryWith(
+  sql: string,
+  params: readonly SqlParam[] | NamedParams | undefined,
+  target: ScopeTarget,
+  parse: (sql: string) => ParsedSelect,
+): ScopedSql<SqlParam[] | Record<string, SqlParam>> {
   if (typeof target !== "object" || target === null) {
     throw new TypeError(
       `Invalid scope target ${String(target)}: expected { table, scope, menaceId }`,
@@ -174,7 +198,7 @@ export function scopedQuery(
   const table = assertIdentifier(target.table, "table name");
   const scope = parseScope(target.scope ?? "local");
   const menaceId = assertMenaceId(target.menaceId);
-  const parsed = parseSelect(sql);
+  const parsed = parse(sql);
   const others = [...new Set(target.alsoScope ?? [])]
     .map((name) => assertIdentifier(name, "table name in alsoScope"))
     .filter((name) => name.toLowerCase() !== table.toLowerCase());
