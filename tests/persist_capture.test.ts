@@ -11,6 +11,7 @@ import {
   initWithCapture,
 } from "../src/persist/capture_load.ts";
 import { pageCaptureWanted } from "../src/persist/capture_switch.ts";
+import { handOver } from "../src/persist/hand_over.ts";
 import { sameDatabase } from "../src/persist/patch_image.ts";
 import type { SqlJsDatabase } from "../src/engine/sqljs_types.ts";
 
@@ -136,6 +137,36 @@ for (const [build, load] of builds) {
       capture.unwatch(applied);
       writer.close();
       reader.close();
+    }
+  });
+
+  test(`${build}: an image handed over is the in-memory file itself, not a copy of it`, async () => {
+    const { sql } = await captureOf(load);
+    const source = open(sql);
+    source.exec(
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('old'), ('kept')",
+    );
+    const image = source.export();
+    source.close();
+    const copied = image.slice();
+    const before = image.slice();
+    const owning = open(sql, handOver(image));
+    const copying = open(sql, copied);
+    try {
+      for (const db of [owning, copying]) db.exec("UPDATE t SET v = 'new' WHERE id = 1");
+      // SQLite wrote into the handed-over image: no second copy of the database was made.
+      assert.not.equal(image, before);
+      assert.ok(sameDatabase(image, owning.export()));
+      assert.equal(owning.exec("SELECT v FROM t ORDER BY id")[0].values, [["new"], ["kept"]]);
+      // Without the hand-over, sql.js copies the image and leaves the caller's alone.
+      assert.equal(copied, before);
+      // Other slices of a handed-over image are ordinary copies.
+      const part = image.slice(0, 16);
+      part[0] = 0;
+      assert.is(image[0], "S".charCodeAt(0));
+    } finally {
+      owning.close();
+      copying.close();
     }
   });
 }

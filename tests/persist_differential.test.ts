@@ -5,13 +5,23 @@
  * what the writer's `export()` holds, the `sqlite3` shell must find it
  * intact, and the other engine, caught up, must hold it too.
  *
- * "Holds what export() holds" is byte equality except where SQLite's backup
- * API (which `export()` is) writes its own values: header bytes 24-31
- * (change counter, page count), 40-43 (schema cookie) and 92-99
- * (version-valid-for), and the contents of free-list leaf pages, which
- * SQLite neither reads nor writes when it frees them, so that its cache
- * (copied by `export()`) and its file may differ there
- * (`src/persist/patch_image.ts`, `sameDatabase`).
+ * "Holds what export() holds" is byte equality except exactly these, set
+ * aside by `sameDatabase` (`src/persist/patch_image.ts`):
+ * - header bytes 24-31 (file change counter, page count) and 92-99
+ *   (version-valid-for number, SQLite version number), which `export()`
+ *   (SQLite's backup API into a new file) writes for its own file, as the
+ *   issue says;
+ * - header bytes 40-43, the schema cookie, which the issue does not list:
+ *   the backup API sets the copy's cookie to the destination's old cookie
+ *   plus one (so that statements prepared on the destination expire), so
+ *   `export()` never carries the source's cookie;
+ * - the contents of free-list leaf pages, which the issue does not list
+ *   either: SQLite does not write a page that it frees as a leaf (nor reads
+ *   one), so its file keeps the page's old bytes while its cache, which the
+ *   backup copies, may hold newer ones. The trunk pages, which name the
+ *   leaves, and every other byte must be equal.
+ * `tests/persist_capture.test.ts` shows each of these differing between an
+ * `export()` and the file it was taken from, and bytes beside them not.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

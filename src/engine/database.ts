@@ -35,6 +35,7 @@ import type { PageCapture } from "../persist/capture.ts";
 import type { CapturedFile } from "../persist/captured_file.ts";
 import { capturedCommit, pageSizeOf } from "../persist/captured_commit.ts";
 import { pageCaptureWanted } from "../persist/capture_switch.ts";
+import { handOver } from "../persist/hand_over.ts";
 import { patchImage } from "../persist/patch_image.ts";
 import { getHost } from "../storage/detect.ts";
 import type {
@@ -592,8 +593,13 @@ export class EngineDatabase {
     verify: DatabaseOptions["verifyOnOpen"] = this.#options.verifyOnOpen,
   ): void {
     const image = loaded.image && loaded.image.length > 0 ? loaded.image : null;
-    const db = openImage(this.#sql!, this.key, image, verify);
-    const file = this.#capture?.watch(db.filename, image?.length ?? 0);
+    const pageSize = image ? pageSizeOf(image) : 0;
+    const length = image?.length ?? 0;
+    // With the capture, the image becomes SQLite's in-memory file (no copy, see
+    // persist/hand_over.ts); without it, it is the shadow and must stay as loaded.
+    const handedOver = this.#capture !== undefined && image !== null;
+    const db = openImage(this.#sql!, this.key, handedOver ? handOver(image) : image, verify);
+    const file = this.#capture?.watch(db.filename, length);
     installFunctions(db, this.#functions.values());
     this.#statements?.clear();
     this.#unwatch();
@@ -602,9 +608,10 @@ export class EngineDatabase {
     this.#file = file;
     this.#statements = new StatementCache(db, this.#options.statementCacheSize);
     // With the capture, SQLite's file is the only copy: the image is not kept.
-    this.#shadow = file ? null : image;
-    this.#pageSize = image ? pageSizeOf(image) : 0;
-    this.#pageCount = image ? image.length / this.#pageSize : 0;
+    // (A file the capture did not see opened falls back to a shadow, a copy.)
+    this.#shadow = file ? null : handedOver ? db.export() : image;
+    this.#pageSize = pageSize;
+    this.#pageCount = image ? length / pageSize : 0;
     this.#version = loaded.version;
     this.#checkedAt = performance.now();
   }

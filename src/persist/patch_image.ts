@@ -39,12 +39,13 @@ export function patchImage(
 /**
  * Whether two images of one database hold the same database: equal bytes
  * except the header fields that SQLite's backup API (sql.js's `export()`)
- * rewrites (bytes 24-31, change counter and page count; 40-43, the schema
- * cookie; 92-99, version-valid-for and the SQLite version) and the contents
- * of free-list leaf pages, which SQLite never reads and does not write when
- * it frees them (so its cache, which `export()` copies, and its file may
- * differ there). The free-list trunk pages, which name the leaves, must be
- * equal like every other page.
+ * writes for its own file (bytes 24-31, change counter and page count; 40-43,
+ * the schema cookie, which the backup sets to the destination's old cookie
+ * plus one; 92-99, version-valid-for and the SQLite version number) and the
+ * contents of free-list leaf pages, which SQLite never reads and does not
+ * write when it frees them (so its cache, which `export()` copies, and its
+ * file may differ there). The free-list trunk pages, which name the leaves,
+ * must be equal like every other page.
  *
  * @example
  * ```ts

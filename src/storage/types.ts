@@ -111,7 +111,11 @@ export type Release = () => Promise<void>;
 export interface StoredDatabase {
   /** The adapter's canonical key for this database (an absolute path for files). */
   readonly key: string;
-  /** Reads the current image. */
+  /**
+   * Reads the current image. The image belongs to the caller from then on: the
+   * engine gives it to SQLite as its in-memory file, which writes into it, so an
+   * adapter that keeps an image in memory must return a copy of it.
+   */
   load(): Promise<LoadedImage>;
   /**
    * What was committed after `version` (a stamp this handle returned from
