@@ -17,6 +17,8 @@ export interface CapturedSqlJs {
   readonly sql: SqlJsStatic;
   /** The capture, or why there is none (the engine then uses export + diff). */
   readonly capture: PageCapture | string;
+  /** Milliseconds that identifying and verifying the capture took (0 without a probe). */
+  readonly probeMs?: number;
 }
 
 /**
@@ -54,6 +56,8 @@ export async function initWithCapture(
       return {};
     },
   }) as SqlJsStatic;
-  const capture = io ? probeCapture(sql, io) : "sql.js did not call instantiateWasm";
-  return { sql, capture };
+  if (!io) return { sql, capture: "sql.js did not call instantiateWasm" };
+  const started = performance.now();
+  const capture = probeCapture(sql, io);
+  return { sql, capture, probeMs: performance.now() - started };
 }

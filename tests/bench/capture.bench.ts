@@ -2,13 +2,17 @@
  * Issue 14's figures: at 1, 10 and 100 MB (more with arguments:
  * `tsx tests/bench/capture.bench.ts 1 10 100 1000`), through the public API,
  * with the page capture and with export + diff (`DB_ROUTER_PAGE_CAPTURE=off`),
- * each in a fresh child process so that its memory is its own: open (with the
- * first read), RSS above the process's baseline after opening, one read and
- * one commit, a one-row commit (time and bytes written), a 10 000-row
+ * each in a fresh child process so that its memory is its own: loading sql.js
+ * and the capture's probe, open (with the first read), RSS above the
+ * process's baseline after opening, one read and one commit (after two full
+ * collections 200 ms apart, and in brackets right after one `gc()`), point
+ * selects, a one-row commit (time and bytes written), a 10 000-row
  * transaction, and a catch-up read (the first read after another handle
  * committed one row, `maxReadLagMs: 0`). Beside them, on copies of the same
  * file in the same run: better-sqlite3 (WAL, synchronous=FULL) and
  * node:sqlite (WAL, synchronous=FULL) where the runtime has them.
+ * `BENCH_ROUNDS` sets the commits and catch-ups timed per size (15; fewer for
+ * 1 GB, whose export + diff commits take seconds each).
  * Not a test: `npm run bench -- capture`.
  *
  * @module
@@ -16,6 +20,7 @@
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DBRouter, memoryStorage } from "../../mod.ts";
+import { loadCapturedSqlJs } from "../../wasm/mod.ts";
 import { jsonLineOf, median, printTable, residentBytes } from "../_support/bench_util.ts";
 import { currentRuntime, runtimeCommand } from "../_support/spawn.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
@@ -23,7 +28,8 @@ import { buildImage } from "../_support/writers_bench_images.ts";
 
 const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGER, " +
   "payload BLOB, source_menace_id TEXT)";
-const ROUNDS = 15;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const POINT_SELECTS = 2000;
 const TRANSACTION_ROWS = 10_000;
 
 /** What one child reports. */
@@ -32,6 +38,12 @@ interface EngineFigures {
   openMs: number;
   baselineMb: number;
   rssAboveBaselineMb: number;
+  /** Right after `gc()`, before the runtime has returned what the collection freed. */
+  rssRightAfterGcMb: number;
+  /** Loading sql.js, and the capture's probe within it (once per process). */
+  sqlJsLoadMs: number;
+  probeMs: number;
+  pointSelectUs: number;
   commitMs: number;
   commitBytes: number;
   transactionMs: number;
@@ -42,6 +54,7 @@ interface EngineFigures {
 interface NativeFigures {
   name: string;
   openMs: number;
+  pointSelectUs: number;
   commitMs: number;
   transactionMs: number;
 }
@@ -54,26 +67,38 @@ if (process.argv[2] === "--child") {
 
 async function child(file: string): Promise<EngineFigures> {
   // sql.js loaded (and the capture probed) through a throwaway router: the baseline includes them.
+  let started = performance.now();
+  const { probeMs } = await loadCapturedSqlJs();
+  const sqlJsLoadMs = performance.now() - started;
   const warm = new DBRouter("warm", "warm-local.db", "warm-shared.db", {
     storage: memoryStorage(),
   });
   await warm.ready();
   await warm.close();
-  collectGarbage();
+  await settle();
   const baseline = residentBytes();
   const dir = join(file, "..");
-  let started = performance.now();
+  started = performance.now();
+  // The default read lag: point selects as an application makes them (the reader below has 0).
   const router = new DBRouter("bench", join(dir, "local.db"), file, {
     storage: fileStorageFor(RUNTIME),
     verifyOnOpen: "header",
-    maxReadLagMs: 0,
   });
   const bots = router.getConnection("bots", "write");
   await bots.get("SELECT count(*) AS c FROM bots");
   const openMs = performance.now() - started;
   await router.insert("bots", { name: "first", seq: 0 });
   collectGarbage();
+  const rssRightAfterGc = residentBytes() - baseline;
+  await settle();
   const rss = residentBytes() - baseline;
+
+  const ids = (await bots.all<{ id: number }>("SELECT id FROM bots")).map((row) => row.id);
+  started = performance.now();
+  for (let i = 0; i < POINT_SELECTS; i++) {
+    await bots.get("SELECT name, seq FROM bots WHERE id = ?", [ids[(i * 7) % ids.length]]);
+  }
+  const pointSelectUs = (performance.now() - started) * 1000 / POINT_SELECTS;
 
   const commitMs: number[] = [];
   const commitBytes: number[] = [];
@@ -114,6 +139,10 @@ async function child(file: string): Promise<EngineFigures> {
     openMs,
     baselineMb: baseline / 2 ** 20,
     rssAboveBaselineMb: rss / 2 ** 20,
+    rssRightAfterGcMb: rssRightAfterGc / 2 ** 20,
+    sqlJsLoadMs,
+    probeMs: probeMs ?? 0,
+    pointSelectUs,
     commitMs: median(commitMs),
     commitBytes: median(commitBytes),
     transactionMs,
@@ -128,7 +157,8 @@ async function parent(sizes: number[]): Promise<void> {
     "MB",
     "engine",
     "open + read ms",
-    "RSS above baseline",
+    "RSS above baseline (right after gc)",
+    "point select µs",
     "one-row commit ms",
     "bytes written",
     `${TRANSACTION_ROWS}-row tx ms`,
@@ -159,11 +189,14 @@ async function parent(sizes: number[]): Promise<void> {
         else process.env.DB_ROUTER_PAGE_CAPTURE = previous;
         rows.push([
           String(mb),
-          `db-router, ${figures.path} (catch-ups ${figures.catchUps.inPlace} in place, ${figures.catchUps.reloaded} reloads)`,
+          `db-router, ${figures.path} (catch-ups ${figures.catchUps.inPlace} in place, ${figures.catchUps.reloaded} reloads; sql.js load ${
+            figures.sqlJsLoadMs.toFixed(0)
+          } ms, probe ${figures.probeMs.toFixed(0)} ms)`,
           figures.openMs.toFixed(1),
           `${figures.rssAboveBaselineMb.toFixed(0)} MB = ${
             (figures.rssAboveBaselineMb * 2 ** 20 / size).toFixed(2)
-          }x file`,
+          }x file (${(figures.rssRightAfterGcMb * 2 ** 20 / size).toFixed(2)}x)`,
+          figures.pointSelectUs.toFixed(1),
           figures.commitMs.toFixed(2),
           String(figures.commitBytes),
           figures.transactionMs.toFixed(0),
@@ -180,6 +213,7 @@ async function parent(sizes: number[]): Promise<void> {
           `${figures.name}, WAL, synchronous=FULL`,
           figures.openMs.toFixed(1),
           "-",
+          figures.pointSelectUs.toFixed(1),
           figures.commitMs.toFixed(3),
           "-",
           figures.transactionMs.toFixed(0),
@@ -215,6 +249,12 @@ async function native(driver: string, file: string): Promise<NativeFigures> {
   const openMs = performance.now() - started;
   name = `${name} (SQLite ${db.prepare("SELECT sqlite_version() AS v").get().v})`;
   const insert = db.prepare("INSERT INTO bots (name, seq) VALUES (?, ?)");
+  insert.run("first", 0);
+  const ids = db.prepare("SELECT id FROM bots").all().map((row: { id: number }) => row.id);
+  const select = db.prepare("SELECT name, seq FROM bots WHERE id = ?");
+  started = performance.now();
+  for (let i = 0; i < POINT_SELECTS; i++) select.get(ids[(i * 7) % ids.length]);
+  const pointSelectUs = (performance.now() - started) * 1000 / POINT_SELECTS;
   const times: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     started = performance.now();
@@ -227,7 +267,19 @@ async function native(driver: string, file: string): Promise<NativeFigures> {
   db.exec("COMMIT");
   const transactionMs = performance.now() - started;
   db.close();
-  return { name, openMs, commitMs: median(times), transactionMs };
+  return { name, openMs, pointSelectUs, commitMs: median(times), transactionMs };
+}
+
+/**
+ * Lets the runtime return what a collection freed: V8 (Node, Deno) frees dead
+ * array buffers in a concurrent sweep after `gc()` returns, so RSS read right
+ * after it still counts them; two collections 200 ms apart leave time for it.
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**
