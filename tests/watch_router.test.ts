@@ -276,7 +276,7 @@ test("commits folded away before a catch-up are heard as a resync", async () => 
   const shared = join(dir, "global.db");
   await using watcher = new DBRouter("alpha", join(dir, "a.db"), shared, {
     storage: fileStorageFor(RUNTIME),
-    database: { maxReadLagMs: 60_000 }, // no poll before the fold
+    maxReadLagMs: 60_000, // no poll before the fold
   });
   // Every commit of this writer folds: its log never holds a commit for the watcher to read.
   await using writer = new DBRouter("beta", join(dir, "b.db"), shared, {

@@ -51,11 +51,7 @@ import { type ParsedSelect, parseSelect } from "../scope/statement.ts";
 import { sharedBackendFor } from "./shared_target.ts";
 import { DATABASE_CONNECTION } from "./hidden.ts";
 import { TableChanges } from "../watch/iterator.ts";
-import {
-  type ChangeListener,
-  Subscription,
-  type WatchScope,
-} from "../watch/subscription.ts";
+import { type ChangeListener, Subscription, type WatchScope } from "../watch/subscription.ts";
 
 /** Options of {@linkcode DBRouter.watch}. */
 export interface WatchOptions {

@@ -94,9 +94,13 @@ export class WatchHub {
     return this.#recorder?.take();
   }
 
-  /** The note that carries `rows` to other processes. */
+  /**
+   * The note that carries `rows` to other processes: one for every commit
+   * while recording is on, an empty one for a commit that changed no row
+   * (a schema change), since a commit without a note is heard as a resync.
+   */
   note(rows: CommitRows | undefined): Uint8Array | undefined {
-    return rows && rows.size > 0 ? encodeNote(rows) : undefined;
+    return this.#recorder ? encodeNote(rows ?? new Map()) : undefined;
   }
 
   /** A commit made here is durable. */
