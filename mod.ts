@@ -25,6 +25,15 @@ import { getHost } from "./src/storage/detect.ts";
 export { DBRouter } from "./src/router/router.ts";
 export type { AccessCounts } from "./src/router/access_counts.ts";
 export type { DBRouterOptions } from "./src/router/options.ts";
+export type { WatchOptions } from "./src/router/router.ts";
+export { TableChanges } from "./src/watch/iterator.ts";
+export type {
+  ChangeListener,
+  CommitSink,
+  TableChange,
+  WatchScope,
+} from "./src/watch/subscription.ts";
+export type { ChangeKind, CommitRows, OwnedRows } from "./src/watch/rows.ts";
 export { getGlobalRouter, GLOBAL_ROUTER, initDbRouter } from "./src/router/global.ts";
 export type {
   BatchStatement,

@@ -117,4 +117,42 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+test("two tabs writing at once each hear every commit of the other once, in order", async () => {
+  const tabs = [
+    await openTestPage(context!, server!.url),
+    await openTestPage(context!, server!.url),
+  ];
+  const ids = ["alpha", "beta"];
+  const count = 15;
+  for (const [i, tab] of tabs.entries()) {
+    await call(tab, "open", ids[i]);
+    await call(tab, "watchBots", ids[i]);
+  }
+  await Promise.all(tabs.map((tab, i) => call(tab, "insertBots", ids[i], count, ids[i])));
+  const total = 2 * count;
+  for (const [i, tab] of tabs.entries()) {
+    // Bounded and generous: the machine is loaded; the commit channel usually brings them at once.
+    await tab.waitForFunction(
+      ([id, total]) =>
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).t.heard(id).reduce((n: number, c: any) => n + c.inserted.length, 0) >=
+          total,
+      [ids[i], total] as const,
+      { timeout: 120_000 },
+    );
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500)); // a change heard twice would show
+  const rows = await call(tabs[0], "owners", "alpha");
+  assert.is(rows.length, total);
+  for (const [i, tab] of tabs.entries()) {
+    const heard = await call(tab, "heard", ids[i]);
+    assert.ok(heard.every((c) => c.kind === "rows"), "no resync");
+    const own = heard.filter((c) => c.here).flatMap((c) => c.inserted);
+    const other = heard.filter((c) => !c.here).flatMap((c) => c.inserted);
+    assert.equal(own, rows.filter((r) => r.owner === ids[i]).map((r) => r.id));
+    assert.equal(other, rows.filter((r) => r.owner !== ids[i]).map((r) => r.id));
+  }
+  for (const tab of tabs) await tab.close();
+});
+
 test.run();

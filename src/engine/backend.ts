@@ -12,6 +12,7 @@
 import type { StorageStats } from "../storage/types.ts";
 import type { Connection, Guard } from "./connection.ts";
 import type { SqlFunction } from "./functions.ts";
+import type { CommitSink } from "../watch/subscription.ts";
 
 /** What a shared database can do beyond the `Connection` methods every backend has. */
 export interface BackendCapabilities {
@@ -45,6 +46,11 @@ export interface SharedDatabase {
   stats(): StorageStats;
   /** Registers a scalar SQL function, or throws `UNSUPPORTED` where the engine is remote. */
   registerFunction(name: string, fn: SqlFunction): void;
+  /**
+   * Tells `sink` about every commit (see `EngineDatabase.watch`); absent
+   * where the engine cannot tell which rows a commit changed (D1, libSQL).
+   */
+  watch?(sink: CommitSink): () => void;
 }
 
 /**

@@ -54,6 +54,8 @@ import { StatementKinds } from "./statement_checks.ts";
 import { installFunctions, type SqlFunction } from "./functions.ts";
 import type { SqlJsDatabase, SqlJsStatic } from "./sqljs_types.ts";
 import { StatementCache } from "./statements.ts";
+import { WatchHub, watchWanted } from "../watch/hub.ts";
+import type { CommitSink } from "../watch/subscription.ts";
 
 export {
   type DatabaseOptions,
@@ -122,6 +124,10 @@ export class EngineDatabase {
   #backgroundError: unknown;
   #closed = false;
   #loaded = false;
+  /** Row changes for `router.watch()`: recorded here, told to sinks, carried in commit notes. */
+  readonly #watch = new WatchHub(watchWanted(getHost().env("DB_ROUTER_WATCH")));
+  /** While anyone watches shared storage: the poll of the version stamp, and the adapter's hint. */
+  #stopWatching: (() => void) | undefined;
 
   /** Binds the database under `key` in `adapter`; nothing is read until {@linkcode ready} or the first query. */
   constructor(adapter: StorageAdapter, key: string, options: DatabaseOptions) {
@@ -281,14 +287,19 @@ export class EngineDatabase {
         const changes = rowChangesOnly && this.#options.durability === "commit"
           ? totalChanges(this.#statements!)
           : undefined;
+        const mark = this.#watch.mark();
         try {
           result = this.#run(work);
         } catch (error) {
           if (persistOnError) await this.#afterWrite();
+          else this.#watch.rollBack(mark);
           throw error;
         } finally {
           // Only a row change is sure to leave the schema, and so every statement's columns, as they were.
-          if (!rowChangesOnly) this.#statements?.forgetColumns();
+          if (!rowChangesOnly) {
+            this.#statements?.forgetColumns();
+            if (this.#db && !inTransaction(this.#db)) this.#watch.schemaMayHaveChanged(this.#db);
+          }
         }
         if (changes === undefined || totalChanges(this.#statements!) !== changes) {
           await this.#afterWrite();
@@ -317,6 +328,7 @@ export class EngineDatabase {
       const unlock = await this.#lockForWrite();
       try {
         const db = this.#open();
+        const mark = this.#watch.mark();
         db.exec("BEGIN IMMEDIATE");
         let result: T;
         try {
@@ -324,9 +336,11 @@ export class EngineDatabase {
           db.exec("COMMIT");
         } catch (error) {
           if (inTransaction(db)) db.exec("ROLLBACK");
+          this.#watch.rollBack(mark);
           throw error;
         } finally {
           this.#statements?.forgetColumns();
+          if (!inTransaction(db)) this.#watch.schemaMayHaveChanged(db);
         }
         await this.#afterWrite();
         return result;
@@ -354,6 +368,9 @@ export class EngineDatabase {
       await this.flush();
     } finally {
       this.#closed = true;
+      this.#stopWatching?.();
+      this.#stopWatching = undefined;
+      this.#watch.clear();
       await this.#mutex.runExclusive(async () => {
         this.#statements?.clear();
         this.#unwatch();
@@ -363,6 +380,44 @@ export class EngineDatabase {
         await this.#store?.close({ compact: this.#loaded });
       });
     }
+  }
+
+  /**
+   * Tells `sink` about every commit from now on: this process's, once
+   * durable, and other processes', once caught up with. While anyone watches
+   * storage shared across processes, the version stamp is polled every
+   * `maxReadLagMs` (and on the adapter's hint, such as another tab's
+   * notice), so that commits are heard without a read. Returns the function
+   * that stops it.
+   */
+  watch(sink: CommitSink): () => void {
+    if (this.#closed) throw this.#closedError();
+    if (this.#watch.add(sink) && this.#shared) this.#startWatching();
+    return () => {
+      if (this.#watch.remove(sink)) {
+        this.#stopWatching?.();
+        this.#stopWatching = undefined;
+      }
+    };
+  }
+
+  #startWatching(): void {
+    const poll = () => {
+      if (this.#closed || this.#db === undefined || this.#mutex.isLocked()) return;
+      // A failed catch-up is the next read's or write's to report.
+      (this.#refreshing ??= this.#refreshExclusive()).catch(() => {});
+    };
+    const timer = setInterval(poll, this.#options.maxReadLagMs);
+    let stopHint: (() => void) | undefined;
+    let stopped = false;
+    this.ready().then(() => {
+      if (!stopped) stopHint = this.#store?.onForeignCommit?.(poll);
+    }, () => {});
+    this.#stopWatching = () => {
+      stopped = true;
+      clearInterval(timer);
+      stopHint?.();
+    };
   }
 
   #run<T>(work: DatabaseWork<T>): T {
@@ -451,6 +506,8 @@ export class EngineDatabase {
   async #persist(): Promise<void> {
     const db = this.#open();
     const file = this.#file;
+    // Taken first: a transaction left open is rolled back below, and its rows with it.
+    const rows = this.#watch.take();
     let commit: PageCommit | undefined;
     if (file) {
       if (inTransaction(db)) this.#rollBackLeftOpen(db);
@@ -462,6 +519,9 @@ export class EngineDatabase {
       commit = this.#diffCommit(db);
     }
     if (!commit) return;
+    // Only other processes read notes: storage that no other process shares gets none.
+    const note = this.#shared ? this.#watch.note(rows) : undefined;
+    if (note) commit = { ...commit, note };
     try {
       this.#version = await this.#store!.commit(commit);
       if (this.#pendingShadow) this.#shadow = this.#pendingShadow;
@@ -469,6 +529,7 @@ export class EngineDatabase {
       this.#pageSize = commit.pageSize;
       this.#pageCount = commit.pageCount;
       this.#checkedAt = performance.now();
+      this.#watch.committed(rows);
     } catch (cause) {
       // Memory now holds a change that storage does not: return to what storage has.
       await this.#restore();
@@ -518,7 +579,9 @@ export class EngineDatabase {
       return;
     }
     try {
+      const version = this.#version;
       this.#install(await this.#store!.load(), "header");
+      if (this.#version !== version) this.#watch.resync();
     } catch {
       // Storage cannot be read either: drop the database, so that the next call opens it again.
       this.#statements?.clear();
@@ -553,6 +616,8 @@ export class EngineDatabase {
       : await this.#store!.changesSince(this.#version);
     if (changes && this.#catchUp(changes)) {
       this.#catchUps.inPlace++;
+      this.#watch.schemaMayHaveChanged(this.#db!);
+      this.#watch.caughtUp(changes);
       return;
     }
     this.#catchUps.reloaded++;
@@ -560,6 +625,7 @@ export class EngineDatabase {
     // that a writer folded from its own checked image, and quick_check would cost about
     // 0.6 ms per MB on every reload of a database that another process writes.
     this.#install(await this.#store!.load(), "header");
+    this.#watch.resync();
   }
 
   /** Applies `changes` to the open database; false when they need a reload instead. */
@@ -606,6 +672,7 @@ export class EngineDatabase {
     this.#db?.close();
     this.#db = db;
     this.#file = file;
+    this.#watch.attach(db);
     this.#statements = new StatementCache(db, this.#options.statementCacheSize);
     // With the capture, SQLite's file is the only copy: the image is not kept.
     // (A file the capture did not see opened falls back to a shadow, a copy.)

@@ -49,6 +49,7 @@ export function sqlJsBackend(
         close: () => closing ??= releaseDatabase(storage, engine),
         stats: () => engine.stats(),
         registerFunction: (name, fn) => engine.registerFunction(name, fn),
+        watch: (sink) => engine.watch(sink),
       };
     },
   };

@@ -34,6 +34,20 @@ export interface SqlJsDatabase {
   close(): void;
   getRowsModified(): number;
   create_function(name: string, fn: (...args: SqlValue[]) => SqlValue): SqlJsDatabase;
+  /**
+   * SQLite's update hook (sql.js 1.12 and later): `callback` runs after each
+   * row of a rowid table is inserted, updated or deleted; `null` removes it.
+   */
+  updateHook?(
+    callback:
+      | ((
+        operation: "insert" | "update" | "delete",
+        database: string,
+        table: string,
+        rowid: number,
+      ) => void)
+      | null,
+  ): SqlJsDatabase;
 }
 
 /** The initialised sql.js module. */

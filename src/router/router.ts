@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RouterClosedError, TableRoutingError } from "../errors.ts";
+import { RouterClosedError, RouterError, TableRoutingError } from "../errors.ts";
 import {
   type Connection,
   type Row,
@@ -50,6 +50,19 @@ import { scopedQueryWith } from "../scope/query.ts";
 import { type ParsedSelect, parseSelect } from "../scope/statement.ts";
 import { sharedBackendFor } from "./shared_target.ts";
 import { DATABASE_CONNECTION } from "./hidden.ts";
+import { TableChanges } from "../watch/iterator.ts";
+import { type ChangeListener, Subscription, type WatchScope } from "../watch/subscription.ts";
+
+/** Options of {@linkcode DBRouter.watch}. */
+export interface WatchOptions {
+  /**
+   * Which rows to hear about, by `source_menace_id`: `"local"` this
+   * instance's, `"global"` other instances', `"all"` every row (rows of a
+   * table without that column, or whose owner is unknown, only with `"all"`).
+   * @default "all"
+   */
+  scope?: WatchScope;
+}
 
 const ENGINE_NAMES: Record<string, string> = { sqljs: "sql.js", d1: "D1", libsql: "libSQL" };
 const OPERATION = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -92,6 +105,8 @@ export class DBRouter implements AsyncDisposable {
   readonly #sharedBackend: SharedBackend;
   readonly #counts = new AccessCounter();
   #queue: QueueWriter | undefined;
+  /** Active watches, each ended by its function: on unsubscribe or `close()`. */
+  readonly #watches = new Set<() => void>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -369,6 +384,83 @@ export class DBRouter implements AsyncDisposable {
     }
   }
 
+  /**
+   * Hears every commit that changes `table`, whichever process, worker or tab
+   * of this database made it: its inserted, updated and deleted rowids, in
+   * commit order, once per commit (see `TableChange`). With a
+   * listener, returns the function that unsubscribes; without one, an async
+   * iterator of the changes (leaving the loop unsubscribes). `close()` ends
+   * every watch. Listeners are called asynchronously, one change at a time
+   * each, so a slow one never slows commits; one that throws is logged and
+   * kept. Other processes' commits are heard within `maxReadLagMs`. Throws a
+   * `TableRoutingError` for a denied or unknown table, and `UNSUPPORTED`
+   * when the table is on D1 or libSQL. See README, "Watching changes".
+   *
+   * @example
+   * ```ts
+   * import { DBRouter, memoryStorage } from "../../mod.ts";
+   * await using router = new DBRouter("alpha", "l.db", "s.db", { storage: memoryStorage() });
+   * await router.getConnection("bots", "write").exec("CREATE TABLE bots (name TEXT, source_menace_id TEXT)");
+   * const stop = router.watch("bots", (change) => console.log(change.kind, change.inserted));
+   * await router.insert("bots", { name: "scraper" }); // later logs: rows [1]
+   * stop();
+   * ```
+   */
+  watch(table: string, listener: ChangeListener, options?: WatchOptions): () => void;
+  /** The async iterator form: `for await (const change of router.watch("bots")) ...`. */
+  watch(table: string, options?: WatchOptions): TableChanges;
+  watch(
+    table: string,
+    listenerOrOptions?: ChangeListener | WatchOptions,
+    maybeOptions?: WatchOptions,
+  ): (() => void) | TableChanges {
+    this.#assertOpen();
+    const listener = typeof listenerOrOptions === "function" ? listenerOrOptions : undefined;
+    const options = (listener ? maybeOptions : listenerOrOptions as WatchOptions) ?? {};
+    if (typeof options !== "object") {
+      throw new TypeError(`Invalid watch options ${JSON.stringify(options)}: expected an object`);
+    }
+    const scope = options.scope ?? "all";
+    if (scope !== "local" && scope !== "global" && scope !== "all") {
+      throw new TypeError(
+        `Invalid scope ${JSON.stringify(scope)}: expected "local", "global" or "all"`,
+      );
+    }
+    const database = routeTable(table);
+    const watchOn = database === "local"
+      ? (sink: Subscription) => this.#local.watch(sink)
+      : this.#shared.watch?.bind(this.#shared);
+    if (!watchOn) {
+      throw new RouterError(
+        "UNSUPPORTED",
+        `Cannot watch table "${table}": the shared database is on ${
+          ENGINE_NAMES[this.#sharedBackend.kind] ?? this.#sharedBackend.kind
+        }, which does not tell which rows a commit changed; see README, "Watching changes"`,
+      );
+    }
+    const iterator = listener ? undefined : new TableChanges();
+    let stopped = false;
+    let stopEngine = () => {};
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      subscription.close();
+      stopEngine();
+      this.#watches.delete(end);
+    };
+    const end = () => (iterator ? iterator.end() : stop());
+    const subscription = new Subscription(
+      table,
+      scope,
+      this.menaceId,
+      listener ?? iterator!.attach(stop),
+    );
+    stopEngine = watchOn(subscription);
+    this.#watches.add(end);
+    this.getConnection(table, "watch");
+    return iterator ?? stop;
+  }
+
   /** Accesses per table since this router was created. */
   getAccessCounts(): AccessCounts {
     return this.#counts.snapshot();
@@ -448,6 +540,7 @@ export class DBRouter implements AsyncDisposable {
   async #close(): Promise<void> {
     this.#closed = true;
     for (const listener of routerClosedListeners) listener(this);
+    for (const end of [...this.#watches]) end();
     const results = await Promise.allSettled([
       this.#queue?.flush(),
       releaseDatabase(this.#storage, this.#local),

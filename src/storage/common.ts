@@ -43,6 +43,8 @@ export function checkCommit(key: string, commit: PageCommit): void {
         !Number.isInteger(page) || page < 1 || page > pageCount || bytes.length !== pageSize
       )
     ? "a page has a bad number or size"
+    : commit.note !== undefined && !(commit.note instanceof Uint8Array)
+    ? "the note is not a Uint8Array"
     : undefined;
   if (problem) throw new RangeError(`Cannot commit to database "${key}": ${problem}`);
 }

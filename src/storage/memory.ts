@@ -133,6 +133,7 @@ function openMemoryDatabase(
         pages: start.pageSize === entry.pageSize
           ? mergeCommits(start.pageCount, later, entry.pageSize)
           : [],
+        notes: later.map((commit) => commit.note ?? null),
       });
     },
     commit(commit: PageCommit) {
@@ -146,7 +147,7 @@ function openMemoryDatabase(
       const image = patchImage(base ? base.slice() : null, pageSize, pages, commit.pageCount);
       const history = [
         ...(entry?.history ?? []),
-        { version, pageSize, pageCount: commit.pageCount, pages },
+        { version, pageSize, pageCount: commit.pageCount, pages, note: commit.note?.slice() },
       ].slice(-HISTORY);
       images.set(key, { image, version, pageSize, history });
       const bytes = commit.pages.reduce((sum, [, page]) => sum + page.length, 0);
@@ -178,6 +179,7 @@ interface StoredImage {
     pageSize: number;
     pageCount: number;
     pages: ReadonlyArray<readonly [number, Uint8Array]>;
+    note?: Uint8Array;
   }>;
 }
 

@@ -47,6 +47,15 @@ export interface PageCommit {
   readonly pageCount: number;
   /** Changed pages, each exactly `pageSize` bytes, in ascending page order. */
   readonly pages: ReadonlyArray<readonly [PageNumber, Uint8Array]>;
+  /**
+   * The commit's note: opaque bytes that the engine attaches (today the rows
+   * the commit changed, for `router.watch()`; see `watch/note.ts`). An adapter
+   * that keeps notes stores it atomically with the pages (a torn commit loses
+   * both) and returns it in {@linkcode PageChanges.notes}; one that does not
+   * ignores it, and watchers of other processes then hear a resync. Absent
+   * when the engine records nothing (no row changed, `DB_ROUTER_WATCH=off`).
+   */
+  readonly note?: Uint8Array;
 }
 
 /**
@@ -65,6 +74,14 @@ export interface PageChanges {
   readonly pageCount: number;
   /** Changed pages, each exactly `pageSize` bytes, in ascending page order. */
   readonly pages: ReadonlyArray<readonly [PageNumber, Uint8Array]>;
+  /**
+   * The notes ({@linkcode PageCommit.note}) of the commits after `version`,
+   * one per commit, oldest first; `null` for a commit stored without one (an
+   * older writer, or a note the adapter no longer holds). Absent when the
+   * adapter keeps no notes. The engine tells watchers a resync for every
+   * `null` and when this is absent while pages changed.
+   */
+  readonly notes?: ReadonlyArray<Uint8Array | null>;
 }
 
 /** A durable image and the version it was read at. */
@@ -143,6 +160,13 @@ export interface StoredDatabase {
   stats(): StorageStats;
   /** Releases resources; with `compact`, folds the log first (under the lock). */
   close(options?: { compact?: boolean }): Promise<void>;
+  /**
+   * Optional: calls `notify` when another process or tab may have committed
+   * (a hint, such as a `BroadcastChannel` message), so that watchers hear it
+   * before the engine's next poll of {@linkcode version}. Returns the
+   * function that stops it.
+   */
+  onForeignCommit?(notify: () => void): () => void;
 }
 
 /** A record log found by {@linkcode RecordLog.list}. */

@@ -73,6 +73,42 @@ interface CaseContext {
 type Case = readonly [string, (context: CaseContext) => Promise<void>];
 
 const CASES: Case[] = [
+  [
+    "changesSince() returns each commit's note, in commit order, null for a commit without one",
+    async ({ open }) => {
+      const db = await open();
+      const first = makeImage(4096, 3, 11);
+      await db.commit(commitOf(null, first, 4096));
+      const reader = await open();
+      const since = await reader.load();
+      const second = first.slice();
+      second.fill(1, 0, 100);
+      const third = second.slice();
+      third.fill(2, 4096, 4196);
+      const fourth = new Uint8Array(4096 * 4);
+      fourth.set(third);
+      fourth.fill(3, 3 * 4096);
+      const small = new TextEncoder().encode('{"v":1,"t":{}}');
+      const large = makeImage(512, 21, 12); // 10.5 KiB: more than two pages of note
+      await db.commit({ ...commitOf(first, second, 4096), note: small });
+      await db.commit(commitOf(second, third, 4096));
+      await db.commit({ ...commitOf(third, fourth, 4096), note: large });
+      const changes = await reader.changesSince(since.version);
+      assert.ok(changes, "changes since the first commit");
+      assert.ok(changes!.notes, "the adapter keeps notes");
+      assert.equal(changes!.notes!.map((note) => note && bytes(note)), [
+        bytes(small),
+        null,
+        bytes(large),
+      ]);
+      // The note frames are not pages: the changes still rebuild the image exactly.
+      const caughtUp = await catchUp(reader, since);
+      assert.ok(same(caughtUp.image, fourth), "the pages without the notes");
+      assert.ok(same((await (await open()).load()).image, fourth), "a whole load too");
+      const none = await reader.changesSince(changes!.version);
+      assert.equal(none?.notes ?? [], [], "no commit since: no note");
+    },
+  ],
   ["load() of a missing database returns a null image", async ({ open }) => {
     const db = await open();
     const loaded = await db.load();

@@ -36,6 +36,28 @@ export interface IdbContext {
   fail(error: unknown, what: string): Promise<unknown>;
   /** Tells watchers about a commit. */
   announce(notice: CommitNotice): void;
+  /** Calls `watcher` on every commit announced, here or in another tab. */
+  watch(watcher: (notice: CommitNotice) => void): () => void;
+}
+
+/**
+ * Commit notes are kept for this many commits per database: a tab that falls
+ * further behind hears a resync instead of rows (see `router.watch()`).
+ */
+export const NOTES_KEPT = 256;
+
+/**
+ * A commit's note, in the `meta` store beside the database's meta record
+ * (a store of its own would need a schema upgrade that older tabs block).
+ */
+interface NoteRecord {
+  key: string;
+  note: Uint8Array;
+}
+
+/** The key of the note of commit `counter`: sorts by counter within the database. */
+function noteKey(key: string, counter: number): string {
+  return `${key}\u0000note\u0000${String(counter).padStart(12, "0")}`;
 }
 
 /**
@@ -101,11 +123,22 @@ export class IdbDatabase implements StoredDatabase {
         .filter((record) => record.page <= meta.pageCount)
         .map((record) => [record.page, record.data] as [number, Uint8Array])
         .sort((a, b) => a[0] - b[0]);
+      const stored: NoteRecord[] = from === meta.counter ? [] : await requestResult(
+        tx.objectStore("meta").getAll(
+          range.bound(noteKey(this.key, from + 1), noteKey(this.key, meta.counter)),
+        ),
+      );
+      const byKey = new Map(stored.map((record) => [record.key, record.note]));
+      const notes: Array<Uint8Array | null> = [];
+      for (let counter = from + 1; counter <= meta.counter; counter++) {
+        notes.push(byKey.get(noteKey(this.key, counter)) ?? null);
+      }
       return {
         version: stampOf(meta),
         pageSize: meta.pageSize,
         pageCount: meta.pageCount,
         pages,
+        notes,
       };
     });
     if (changes) this.#known = changes.version;
@@ -159,6 +192,16 @@ export class IdbDatabase implements StoredDatabase {
           ]));
         }
         metaStore.put(meta);
+        if (commit.note) {
+          const note: NoteRecord = {
+            key: noteKey(this.key, meta.counter),
+            note: commit.note.slice(),
+          };
+          metaStore.put(note);
+        }
+        if (meta.counter > NOTES_KEPT) {
+          metaStore.delete(noteKey(this.key, meta.counter - NOTES_KEPT));
+        }
         return stampOf(meta);
       }, this.#context.durability);
     } catch (error) {
@@ -186,6 +229,13 @@ export class IdbDatabase implements StoredDatabase {
   /** A copy of this handle's figures. */
   stats(): StorageStats {
     return { ...this.#stats };
+  }
+
+  /** Calls `notify` when another tab announces a commit to this database. */
+  onForeignCommit(notify: () => void): () => void {
+    return this.#context.watch((notice) => {
+      if (notice.key === this.key && notice.version !== this.#known) notify();
+    });
   }
 
   /** Nothing to release: the adapter owns the IndexedDB connection. */

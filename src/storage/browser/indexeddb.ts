@@ -133,6 +133,7 @@ export function indexedDbStorage(options: IndexedDbStorageOptions = {}): Indexed
     lock: (key: string) =>
       acquireLock(locks, implementation.indexedDB, `db-router:${name}:${key}`, timeoutMs),
     announce: (notice: CommitNotice) => channel.announce(notice),
+    watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
     resolve: normalizeLocation,
   };
   return {

@@ -24,6 +24,15 @@
  * checksum is right; frames after the last valid commit frame are ignored, so
  * a torn or partial commit is never applied.
  *
+ * A commit may carry a note (the rows it changed, for `router.watch()`): its
+ * bytes go in frames placed first in the commit, numbered like the commit's
+ * first page, which follows them. The note frames' data is the magic
+ * `"DBRN"`, the note's length (uint32), the note, and zeros. Without notes, a
+ * commit never names a page twice, so a repeated first page marks note frames
+ * unambiguously; readers that predate notes write those frames' bytes to that
+ * page and then the page's own frame over them, so they read such logs
+ * correctly.
+ *
  * @module
  */
 import { type Checksum, checksum, sameChecksum } from "./checksum.ts";
@@ -33,6 +42,8 @@ export const LOG_HEADER_BYTES = 64;
 /** Bytes of a frame header, before its page. */
 export const FRAME_HEADER_BYTES = 24;
 const MAGIC = 0x4c524244; // "DBRL" read as a little-endian uint32
+const NOTE_MAGIC = 0x4e524244; // "DBRN" read as a little-endian uint32
+const NOTE_HEADER_BYTES = 8;
 const FORMAT_VERSION = 1;
 
 /** The files that make up one database. */
@@ -166,7 +177,8 @@ export interface Frame {
 
 /**
  * Encodes one commit as frames continuing the checksum chain from `seed`.
- * `pages` must be non-empty; the last frame carries `pageCount`.
+ * `commitPages` must be non-empty; the last frame carries `pageCount`; a
+ * `note` goes first, in frames numbered like the first page.
  *
  * @example
  * ```ts ignore
@@ -176,10 +188,14 @@ export interface Frame {
 export function encodeCommit(
   header: LogHeader,
   seed: Checksum,
-  pages: ReadonlyArray<readonly [number, Uint8Array]>,
+  commitPages: ReadonlyArray<readonly [number, Uint8Array]>,
   pageCount: number,
+  note?: Uint8Array,
 ): { bytes: Uint8Array; sums: Checksum } {
   const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
+  const pages = note
+    ? [...noteFrames(note, commitPages[0][0], header.pageSize), ...commitPages]
+    : commitPages;
   const bytes = new Uint8Array(frameBytes * pages.length);
   const view = new DataView(bytes.buffer);
   let sums = seed;
@@ -241,4 +257,53 @@ export function scanCommits(bytes: Uint8Array, header: LogHeader, seed: Checksum
     }
   }
   return result;
+}
+
+/** `note` as frames for page `page`: magic, length, bytes, zeros. */
+function noteFrames(note: Uint8Array, page: number, pageSize: number): Array<[number, Uint8Array]> {
+  const payload = new Uint8Array(
+    Math.ceil((NOTE_HEADER_BYTES + note.length) / pageSize) * pageSize,
+  );
+  const view = new DataView(payload.buffer);
+  view.setUint32(0, NOTE_MAGIC, true);
+  view.setUint32(4, note.length, true);
+  payload.set(note, NOTE_HEADER_BYTES);
+  const frames: Array<[number, Uint8Array]> = [];
+  for (let at = 0; at < payload.length; at += pageSize) {
+    frames.push([page, payload.subarray(at, at + pageSize)]);
+  }
+  return frames;
+}
+
+/** One commit's frames, its note set apart. */
+export interface CommitFrames {
+  /** The frames of its pages, the note frames left out. */
+  readonly frames: readonly Frame[];
+  /** Its note; `null` when it has none or the note frames are damaged. */
+  readonly note: Uint8Array | null;
+}
+
+/**
+ * Sets a commit's note frames apart from its page frames: the frames before
+ * the last of a run of frames for the commit's first page.
+ *
+ * @example
+ * ```ts ignore
+ * const { frames, note } = splitNote(framesOfOneCommit);
+ * ```
+ */
+export function splitNote(frames: readonly Frame[]): CommitFrames {
+  let run = 0;
+  while (run + 1 < frames.length && frames[run + 1].page === frames[0].page) run++;
+  if (run === 0) return { frames, note: null };
+  const payload = new Uint8Array(run * frames[0].data.length);
+  for (let i = 0; i < run; i++) payload.set(frames[i].data, i * frames[0].data.length);
+  const view = new DataView(payload.buffer);
+  const length = view.getUint32(4, true);
+  const whole = view.getUint32(0, true) === NOTE_MAGIC &&
+    length <= payload.length - NOTE_HEADER_BYTES;
+  return {
+    frames: frames.slice(run),
+    note: whole ? payload.slice(NOTE_HEADER_BYTES, NOTE_HEADER_BYTES + length) : null,
+  };
 }

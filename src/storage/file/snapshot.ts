@@ -39,6 +39,7 @@ import {
   LOG_HEADER_BYTES,
   type LogHeader,
   scanCommits,
+  splitNote,
 } from "./log_format.ts";
 import { type CommitEffect, mergeCommits } from "../common.ts";
 import { applyFrames } from "./replay.ts";
@@ -236,15 +237,17 @@ export async function readChangesSince(
     const same = seen !== null && base !== null && base.ino === seen.ino &&
       base.size === seen.size && base.mtimeMs === seen.mtimeMs;
     if (!base || !(same || matchesHeader(header, base))) return undefined;
-    if (info.size === state.size) return { pages: [], state };
+    if (info.size === state.size) return { pages: [], notes: [], state };
     const tail = new Uint8Array(info.size - state.validEnd);
     const got = await readFully(handle, tail, state.validEnd);
     const scan = scanCommits(tail.subarray(0, got), header, state.sums);
     const pageCount = state.imageLength / header.pageSize;
-    const pages = mergeCommits(pageCount, commitsOf(scan.frames), header.pageSize);
+    const commits = commitsOf(scan.frames);
+    const pages = mergeCommits(pageCount, commits, header.pageSize);
     const last = scan.pageCount ?? pageCount;
     return {
       pages,
+      notes: commits.map((commit) => commit.note),
       state: {
         ...state,
         stamp: stampOf(header, info, null),
@@ -263,21 +266,26 @@ export async function readChangesSince(
 export interface Changes {
   /** The pages changed, ascending. */
   readonly pages: Array<[number, Uint8Array]>;
+  /** Each commit's note, oldest first (`null`: none). */
+  readonly notes: Array<Uint8Array | null>;
   /** The state after them. */
   readonly state: LogState;
 }
 
-/** Groups frames into commits: each ends with a frame that carries the page count. */
-function commitsOf(frames: readonly Frame[]): CommitEffect[] {
-  const commits: CommitEffect[] = [];
-  let pages: Array<[number, Uint8Array]> = [];
-  for (const frame of frames) {
-    pages.push([frame.page, frame.data]);
-    if (frame.commitPageCount !== 0) {
-      commits.push({ pageCount: frame.commitPageCount, pages });
-      pages = [];
-    }
-  }
+/**
+ * Groups frames into commits (each ends with a frame that carries the page
+ * count), their notes set apart.
+ */
+function commitsOf(frames: readonly Frame[]): Array<CommitEffect & { note: Uint8Array | null }> {
+  const commits: Array<CommitEffect & { note: Uint8Array | null }> = [];
+  let start = 0;
+  frames.forEach((frame, index) => {
+    if (frame.commitPageCount === 0) return;
+    const { frames: own, note } = splitNote(frames.slice(start, index + 1));
+    const pages = own.map((f) => [f.page, f.data] as [number, Uint8Array]);
+    commits.push({ pageCount: frame.commitPageCount, pages, note });
+    start = index + 1;
+  });
   return commits;
 }
 

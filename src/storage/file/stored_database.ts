@@ -106,6 +106,7 @@ export class FileDatabase implements StoredDatabase {
       pageSize,
       pageCount: changes.state.imageLength / pageSize,
       pages: changes.pages,
+      notes: changes.notes,
     };
   }
 
@@ -138,7 +139,13 @@ export class FileDatabase implements StoredDatabase {
     ) {
       written = await this.#fold(await this.#imageAfter(commit), commit.pageSize, current?.base);
     } else {
-      const { bytes, sums } = encodeCommit(header, current.sums, pages, commit.pageCount);
+      const { bytes, sums } = encodeCommit(
+        header,
+        current.sums,
+        pages,
+        commit.pageCount,
+        commit.note,
+      );
       const size = current.size + bytes.length;
       await this.#append(bytes, size);
       this.#remember({

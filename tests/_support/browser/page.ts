@@ -34,6 +34,8 @@ setWasmUrl("/sql-wasm-browser.wasm");
 const routers = new Map<string, DBRouter>();
 const held: Release[] = [];
 const notices: string[] = [];
+/** What each router's watch of `bots` heard: kind, inserted rowids, whether from this tab. */
+const heard = new Map<string, Array<{ kind: string; inserted: number[]; here: boolean }>>();
 
 const api = {
   /** Runs the shared storage cases on IndexedDB storage, each case on its own IndexedDB database. */
@@ -155,6 +157,31 @@ const api = {
   /** Starts collecting the commit notices of the IndexedDB database `name`. */
   watch(name: string): void {
     indexedDbStorage({ name }).watch((notice) => notices.push(notice.key));
+  },
+
+  /** Starts `menaceId`'s router (opened) watching `bots`, every row. */
+  watchBots(menaceId: string): void {
+    const list: Array<{ kind: string; inserted: number[]; here: boolean }> = [];
+    heard.set(menaceId, list);
+    routers.get(menaceId)!.watch("bots", (change) => {
+      list.push({
+        kind: change.kind,
+        inserted: [...change.inserted],
+        here: change.fromThisProcess,
+      });
+    });
+  },
+
+  /** What `menaceId`'s watch has heard so far. */
+  heard(menaceId: string): Array<{ kind: string; inserted: number[]; here: boolean }> {
+    return [...(heard.get(menaceId) ?? [])];
+  },
+
+  /** Every bot's id and owner, by id. */
+  async owners(menaceId: string): Promise<Array<{ id: number; owner: string }>> {
+    return await routers.get(menaceId)!.getConnection("bots").all<{ id: number; owner: string }>(
+      "SELECT id, source_menace_id AS owner FROM bots ORDER BY id",
+    );
   },
 
   /** The keys of the commits noticed since `watch()`. */

@@ -1,0 +1,142 @@
+/**
+ * The engine's side of `router.watch()` for one database: the recorder of
+ * row changes, the sinks that hear commits, and what they hear after a commit
+ * here, a catch-up with other processes' commits, or a reload.
+ *
+ * @module
+ */
+import type { SqlJsDatabase } from "../engine/sqljs_types.ts";
+import type { PageChanges } from "../storage/types.ts";
+import { decodeNote, encodeNote } from "./note.ts";
+import { ChangeRecorder, type RecorderMark } from "./recorder.ts";
+import type { CommitRows } from "./rows.ts";
+import type { CommitSink } from "./subscription.ts";
+
+/**
+ * Whether commits record their rows, given `DB_ROUTER_WATCH` (`"off"`: no
+ * update hook, no triggers, no notes; watchers then hear nothing).
+ *
+ * @example
+ * ```ts
+ * import { watchWanted } from "./hub.ts";
+ * watchWanted("off"); // false
+ * watchWanted(undefined); // true
+ * ```
+ */
+export function watchWanted(variable: string | undefined): boolean {
+  return variable?.trim().toLowerCase() !== "off";
+}
+
+/**
+ * Commits of one database, recorded and told to its sinks.
+ *
+ * @example
+ * ```ts ignore
+ * const hub = new WatchHub(true);
+ * hub.attach(db);
+ * const rows = hub.take();
+ * // ... commit, then:
+ * hub.committed(rows);
+ * ```
+ */
+export class WatchHub {
+  readonly #recorder: ChangeRecorder | undefined;
+  readonly #sinks = new Set<CommitSink>();
+
+  /** With `record` false, nothing is recorded (`DB_ROUTER_WATCH=off`). */
+  constructor(record: boolean) {
+    this.#recorder = record ? new ChangeRecorder() : undefined;
+  }
+
+  /** Whether anyone listens. */
+  get watched(): boolean {
+    return this.#sinks.size > 0;
+  }
+
+  /** Adds `sink`; returns whether it is the first. */
+  add(sink: CommitSink): boolean {
+    this.#sinks.add(sink);
+    return this.#sinks.size === 1;
+  }
+
+  /** Removes `sink`; returns whether none is left. */
+  remove(sink: CommitSink): boolean {
+    return this.#sinks.delete(sink) && this.#sinks.size === 0;
+  }
+
+  /** Records the changes of `db`, a database just opened or reloaded; what was pending is dropped. */
+  attach(db: SqlJsDatabase): void {
+    this.#recorder?.clear();
+    this.#recorder?.attach(db);
+  }
+
+  /** After anything that may have changed the schema: keeps the triggers in step. */
+  schemaMayHaveChanged(db: SqlJsDatabase): void {
+    try {
+      this.#recorder?.syncSchema(db);
+    } catch {
+      // A database that cannot list its tables now: the next check tries again.
+    }
+  }
+
+  /** Where the record stands, for {@linkcode rollBack}. */
+  mark(): RecorderMark | undefined {
+    return this.#recorder?.mark();
+  }
+
+  /** Forgets the changes of a write that failed and was rolled back. */
+  rollBack(mark: RecorderMark | undefined): void {
+    if (mark) this.#recorder?.rollBack(mark);
+  }
+
+  /** The rows recorded since the last commit, taken for the commit about to be made. */
+  take(): CommitRows | undefined {
+    return this.#recorder?.take();
+  }
+
+  /**
+   * The note that carries `rows` to other processes: one for every commit
+   * while recording is on, an empty one for a commit that changed no row
+   * (a schema change), since a commit without a note is heard as a resync.
+   */
+  note(rows: CommitRows | undefined): Uint8Array | undefined {
+    return this.#recorder ? encodeNote(rows ?? new Map()) : undefined;
+  }
+
+  /** A commit made here is durable. */
+  committed(rows: CommitRows | undefined): void {
+    if (!rows || rows.size === 0) return;
+    for (const sink of this.#sinks) sink.commit(rows, true);
+  }
+
+  /** Other processes' commits were applied: each sink hears their notes, in order. */
+  caughtUp(changes: PageChanges): void {
+    if (this.#sinks.size === 0) return;
+    if (!changes.notes) {
+      if (changes.pages.length > 0) this.resync();
+      return;
+    }
+    let lastWasResync = false;
+    for (const note of changes.notes) {
+      const rows = note ? decodeNote(note) : undefined;
+      if (rows) {
+        lastWasResync = false;
+        for (const sink of this.#sinks) sink.commit(rows, false);
+      } else if (!lastWasResync) {
+        lastWasResync = true;
+        this.resync();
+      }
+    }
+  }
+
+  /** The database was read again whole: what changed cannot be told. */
+  resync(): void {
+    for (const sink of this.#sinks) sink.resync();
+  }
+
+  /** Drops every sink. */
+  clear(): void {
+    this.#sinks.clear();
+    this.#recorder?.clear();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Issue 18's figures: what recording a commit's rows for `router.watch()`
+ * costs a commit. Three routers in one process, on copies of one setting:
+ *
+ * - `off`: `DB_ROUTER_WATCH=off`, no update hook, no triggers, no note (what
+ *   main did before watch existed);
+ * - `on, no listener`: rows recorded and a note written with each commit;
+ * - `on, one listener`: the same, with one listener on the table.
+ *
+ * Workloads: one-row commits (`router.insert`) and 1 000-row transactions, on
+ * file storage (durable: each commit is `fdatasync`ed) and on memory storage
+ * (no I/O: the CPU cost alone, though memory storage writes no note). Rounds
+ * alternate the three routers so that the machine's load, which varies,
+ * falls on each alike; the figures are medians of per-round means, and the
+ * ratios are against `off` in the same run. Not a test:
+ * `npm run bench -- watch`.
+ *
+ * @module
+ */
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { DBRouter, memoryStorage } from "../../mod.ts";
+import { median, printTable } from "../_support/bench_util.ts";
+import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
+
+const SCHEMA = "CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT, " +
+  "seq INTEGER, source_menace_id TEXT)";
+const ROUNDS = 9;
+const COMMITS_PER_ROUND = 60;
+const BULK_ROWS = 1000;
+const BULK_PER_ROUND = 3;
+
+type Setting = "off" | "on, no listener" | "on, one listener";
+const SETTINGS: Setting[] = ["off", "on, no listener", "on, one listener"];
+
+const folder = temporaryFolder(`watch-bench-${RUNTIME}-`);
+const before = loadavg();
+try {
+  for (const storageName of ["file", "memory"] as const) {
+    const routers = new Map<Setting, DBRouter>();
+    let heard = 0;
+    for (const setting of SETTINGS) {
+      if (setting === "off") process.env.DB_ROUTER_WATCH = "off";
+      const dir = join(folder.dir, `${storageName}-${setting.replace(/\W+/g, "-")}`);
+      const router = new DBRouter("bench", join(dir, "local.db"), join(dir, "shared.db"), {
+        storage: storageName === "file" ? fileStorageFor(RUNTIME) : memoryStorage(),
+      });
+      await router.getConnection("bots", "write").exec(SCHEMA);
+      delete process.env.DB_ROUTER_WATCH;
+      if (setting === "on, one listener") {
+        router.watch("bots", (change) => void (heard += change.inserted.length));
+      }
+      routers.set(setting, router);
+    }
+    const single = new Map<Setting, number[]>(SETTINGS.map((s) => [s, []]));
+    const bulk = new Map<Setting, number[]>(SETTINGS.map((s) => [s, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order, so that no setting always runs first or last in a round.
+      const order = SETTINGS.map((_, i) => SETTINGS[(i + round) % SETTINGS.length]);
+      for (const setting of order) {
+        const router = routers.get(setting)!;
+        let started = performance.now();
+        for (let i = 0; i < COMMITS_PER_ROUND; i++) {
+          await router.insert("bots", { name: `b${i}`, seq: i });
+        }
+        single.get(setting)!.push((performance.now() - started) / COMMITS_PER_ROUND);
+        const conn = router.getConnection("bots", "write");
+        started = performance.now();
+        for (let t = 0; t < BULK_PER_ROUND; t++) {
+          await conn.transaction(async (tx) => {
+            for (let i = 0; i < BULK_ROWS; i++) {
+              await tx.run(
+                "INSERT INTO bots (name, seq, source_menace_id) VALUES (?, ?, 'bench')",
+                [`x${i}`, i],
+              );
+            }
+          });
+        }
+        bulk.get(setting)!.push((performance.now() - started) / BULK_PER_ROUND);
+      }
+    }
+    for (const router of routers.values()) await router.close();
+    const base = { single: median(single.get("off")!), bulk: median(bulk.get("off")!) };
+    const rows = SETTINGS.map((setting) => {
+      const s = median(single.get(setting)!);
+      const b = median(bulk.get(setting)!);
+      return [
+        setting,
+        s.toFixed(3),
+        `${(s / base.single).toFixed(3)}x`,
+        b.toFixed(2),
+        `${(b / base.bulk).toFixed(3)}x`,
+      ];
+    });
+    console.log(`\n${storageName} storage, ${RUNTIME} (the listener heard ${heard} rows)`);
+    printTable([
+      ["setting", "one-row commit ms", "vs off", `${BULK_ROWS}-row transaction ms`, "vs off"],
+      ...rows,
+    ]);
+  }
+} finally {
+  folder.remove();
+}
+const after = loadavg();
+console.log(
+  `\nload average (1, 5, 15 min): before ${before.map((n) => n.toFixed(2)).join(" ")}, ` +
+    `after ${after.map((n) => n.toFixed(2)).join(" ")}`,
+);

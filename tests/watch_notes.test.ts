@@ -1,0 +1,145 @@
+/**
+ * Commit notes (the rows a commit changed, for `router.watch()`): their
+ * encoding, their frames in the file page log (read correctly by readers
+ * that predate notes), and what a watcher hears of a commit without one.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { DBRouter, type TableChange } from "../mod.ts";
+import { mergeCommits } from "../src/storage/common.ts";
+import {
+  encodeCommit,
+  encodeLogHeader,
+  type LogHeader,
+  scanCommits,
+  splitNote,
+} from "../src/storage/file/log_format.ts";
+import { applyFrames } from "../src/storage/file/replay.ts";
+import { patchImage } from "../src/persist/patch_image.ts";
+import { decodeNote, encodeNote } from "../src/watch/note.ts";
+import { decodeLogHeader } from "../src/storage/file/log_format.ts";
+import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
+import { makeImage } from "./_support/storage_conformance.ts";
+
+const test = suite(`watch (${RUNTIME}): commit notes`);
+const folder = temporaryFolder(`watch-notes-${RUNTIME}-`);
+test.after(folder.remove);
+
+test("a note keeps tables, owners and rowids; consecutive rowids are stored as runs", () => {
+  const rows = new Map([
+    ["bots", [
+      { owner: "alpha", inserted: [1, 2, 3, 4, 5, 9], updated: [7], deleted: [] },
+      { owner: null, inserted: [], updated: [], deleted: [100, 101] },
+    ]],
+    ['we"ird', [{ owner: "b", inserted: [], updated: [2 ** 40], deleted: [] }]],
+  ]);
+  const note = encodeNote(rows);
+  assert.equal(decodeNote(note), rows);
+  assert.match(new TextDecoder().decode(note), "[1,5,9,1]");
+  const bulk = encodeNote(
+    new Map([["t", [{
+      owner: null,
+      inserted: [...Array(10_000)].map((_, i) => i + 1),
+      updated: [],
+      deleted: [],
+    }]]]),
+  );
+  assert.ok(bulk.length < 64, `10 000 consecutive rowids in ${bulk.length} bytes`);
+});
+
+test("a note that is not one (damaged, another version) decodes to undefined", () => {
+  const bad = [
+    "",
+    "{}",
+    '{"v":2,"t":{}}',
+    '{"v":1,"t":{"a":[[1,[],[],[]]]}}',
+    '{"v":1,"t":{"a":[[null,[1],[],[]]]}}',
+    '{"v":1,"t":{"a":[[null,[1,0],[],[]]]}}',
+  ];
+  for (const text of bad) assert.is(decodeNote(new TextEncoder().encode(text)), undefined, text);
+});
+
+function header(pageSize: number): LogHeader {
+  return decodeLogHeader(encodeLogHeader({
+    pageSize,
+    generation: 1,
+    salt1: 7,
+    salt2: 9,
+    baseSize: 0,
+    baseIno: 0,
+    baseChecksum: [0, 0],
+    baseCounter: 0,
+    baseMtime: 0,
+  }))!;
+}
+
+test("log frames: a note goes before the commit's pages; a reader that predates notes still rebuilds the image", () => {
+  const pageSize = 512;
+  const logHeader = header(pageSize);
+  const base = makeImage(pageSize, 4, 1);
+  const next = makeImage(pageSize, 5, 2);
+  const pages: Array<[number, Uint8Array]> = [
+    [2, next.subarray(512, 1024)],
+    [3, next.subarray(1024, 1536)],
+    [5, next.subarray(2048, 2560)],
+  ];
+  const expected = patchImage(base.slice(), pageSize, pages, 5);
+  expected.set(base.subarray(3 * 512, 4 * 512), 3 * 512);
+  const note = makeImage(1, 1300, 3); // three frames of note at 512 bytes a page
+  const { bytes } = encodeCommit(logHeader, logHeader.checksum, pages, 5, note);
+  const scan = scanCommits(bytes, logHeader, logHeader.checksum);
+  assert.is(scan.length, bytes.length, "one whole, valid commit");
+  assert.equal(scan.frames.map((f) => f.page), [2, 2, 2, 2, 3, 5]);
+  // Today's reader sets the note apart.
+  const split = splitNote(scan.frames);
+  assert.equal([...split.note!], [...note]);
+  assert.equal(split.frames.map((f) => f.page), [2, 3, 5]);
+  // A reader from before notes applies every frame in order, as applyFrames and mergeCommits do.
+  assert.equal([...applyFrames(base.slice(), pageSize, scan.frames)], [...expected]);
+  const merged = mergeCommits(4, [{
+    pageCount: 5,
+    pages: scan.frames.map((f) => [f.page, f.data]),
+  }]);
+  assert.equal([...patchImage(base.slice(), pageSize, merged, 5)], [...expected]);
+  // A commit without a note has no repeated page: no note.
+  const plain = encodeCommit(logHeader, logHeader.checksum, pages, 5).bytes;
+  assert.is(splitNote(scanCommits(plain, logHeader, logHeader.checksum).frames).note, null);
+});
+
+test("a commit without a note (an older db-router, or DB_ROUTER_WATCH=off) is heard as a resync", async () => {
+  const shared = join(folder.dir, "global.db");
+  await using watcher = new DBRouter("alpha", join(folder.dir, "a.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+  await watcher.getConnection("bots", "write").exec(
+    "CREATE TABLE bots (id INTEGER PRIMARY KEY, source_menace_id TEXT)",
+  );
+  process.env.DB_ROUTER_WATCH = "off";
+  let old: DBRouter;
+  try {
+    old = new DBRouter("beta", join(folder.dir, "b.db"), shared, {
+      storage: fileStorageFor(RUNTIME),
+    });
+    await old.ready();
+  } finally {
+    delete process.env.DB_ROUTER_WATCH;
+  }
+  await using current = new DBRouter("gamma", join(folder.dir, "c.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+  const heard: TableChange[] = [];
+  watcher.watch("bots", (c) => void heard.push(c));
+  await old.insert("bots", { id: 1 });
+  await current.insert("bots", { id: 2 });
+  const started = Date.now();
+  while (heard.length < 2 && Date.now() - started < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await old.close();
+  assert.equal(heard.map((c) => [c.kind, c.inserted]), [["resync", []], ["rows", [2]]]);
+});
+
+test.run();
