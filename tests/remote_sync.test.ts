@@ -1,7 +1,7 @@
 /**
  * `syncSharedDb()` and `db-router sync` into a remote shared database:
- * queued records land in libSQL once, refused ones in the failed file; D1,
- * which has no interactive transactions, is refused before anything is read.
+ * queued records land in libSQL once, refused ones in the failed file. D1 has
+ * its own file, `queue_d1.test.ts`.
  *
  * @module
  */
@@ -18,7 +18,6 @@ import {
   DBRouter,
   libsqlBackend,
   QueueSync,
-  type RouterError,
   syncSharedDb,
 } from "../mod.ts";
 import { main } from "../src/cli/main.ts";
@@ -112,13 +111,10 @@ test("db-router sync --db-url, or DB_ROUTER_SHARED_URL, targets libSQL", async (
   assert.is(await usage(["--db-url", url, "--db-path", "x.db"]), 2);
 });
 
-test("a D1 backend is refused with UNSUPPORTED: it has no interactive transactions", () => {
+test("a D1 backend is taken (synced by atomic batches, tests/queue_d1.test.ts) without any I/O until run()", () => {
   const fake = { prepare: () => assert.unreachable(), batch: () => assert.unreachable() };
-  assert.throws(
-    () => new QueueSync({ backend: d1Backend(fake as unknown as D1Database), queueDir }),
-    (error: RouterError) =>
-      error.code === "UNSUPPORTED" && /interactive transaction/.test(error.message),
-  );
+  const sync = new QueueSync({ backend: d1Backend(fake as unknown as D1Database), queueDir });
+  assert.is(sync.dbPath, "d1:DB");
 });
 
 test.run();

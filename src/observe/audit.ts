@@ -59,6 +59,8 @@ export interface AuditLogOptions {
   rotation?: AuditRotationOptions | false;
   /** Told about the first failure of a run of failed appends. */
   onError?(error: RouterError): void;
+  /** Called once by {@linkcode AuditLogObserver.close} after the last flush (closing `records`). */
+  release?(): Promise<void>;
 }
 
 /** Lines per append, so that one write stays a few megabytes at most. */
@@ -85,6 +87,7 @@ export class AuditLogObserver implements RouterObserver {
   readonly #batchLines: number;
   readonly #maxPending: number;
   readonly #onError?: (error: RouterError) => void;
+  #release?: () => Promise<void>;
   readonly #chain: AuditChain | undefined;
   readonly #rotation: AuditRotation | undefined;
   // Waiting accesses, as parallel arrays: the line is built at append time,
@@ -112,6 +115,7 @@ export class AuditLogObserver implements RouterObserver {
     this.#batchLines = options.batchLines ?? 1000;
     this.#maxPending = options.maxPendingLines ?? 100_000;
     this.#onError = options.onError;
+    this.#release = options.release;
     this.#chain = options.chain ? new AuditChain() : undefined;
     const rotation = options.rotation ?? (canRotate(records) ? {} : false);
     if (rotation !== false && !canRotate(records)) {
@@ -154,13 +158,16 @@ export class AuditLogObserver implements RouterObserver {
     throw this.#error(cause ?? new Error("appends failed earlier"), dropped);
   }
 
-  /** Flushes and stops the timer. */
+  /** Flushes, stops the timer and releases the records (`release`). */
   async close(): Promise<void> {
     try {
       await this.flush();
     } finally {
       clearTimeout(this.#timer);
       this.#timer = undefined;
+      const release = this.#release;
+      this.#release = undefined;
+      await release?.();
     }
   }
 

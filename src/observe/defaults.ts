@@ -10,7 +10,12 @@
  * The lines go to the records of the router's storage adapter when it is
  * durable (files, IndexedDB), else to the host's default storage (the file
  * system under Node, Deno and Bun), so routers on `memoryStorage()` in tests
- * still write a real audit file. Lines carry the `prev_hash` chain when the
+ * still write a real audit file. Where neither is durable (a Cloudflare
+ * Worker) and the shared tables are on D1 or libSQL, they go to the shared
+ * database's `_dbrouter_audit` table instead of memory (`audit_table.ts`),
+ * under the path as the log's name. A path `shared:<name>` (`shared:` alone
+ * is `shared:audit`) puts them in that table whatever the storage, on any
+ * shared backend, the sql.js shared file included. Lines carry the `prev_hash` chain when the
  * option `auditChain`, else `DB_ROUTER_AUDIT_CHAIN` (`1`/`true`/`on`), says so.
  *
  * @module
@@ -19,7 +24,10 @@ import type { LogSink } from "./log_record.ts";
 import { ConfigError, RouterError } from "../errors.ts";
 import { routingStartup } from "../routing/startup.ts";
 import type { Host } from "../storage/host.ts";
-import type { StorageAdapter } from "../storage/types.ts";
+import type { RecordLog, StorageAdapter } from "../storage/types.ts";
+import type { SharedBackend } from "../engine/backend.ts";
+import { SQLJS_BACKEND_KIND } from "../engine/sqljs_backend.ts";
+import { SHARED_AUDIT_PREFIX, SharedAuditRecords } from "./audit_table.ts";
 import { accessLogObserver } from "./access_log.ts";
 import { AuditLogObserver } from "./audit.ts";
 import type { AuditRotationOptions } from "./audit_rotation.ts";
@@ -46,6 +54,8 @@ export interface DefaultObserversInput {
   auditChain?: boolean;
   /** The router option `auditRotation`. */
   auditRotation?: AuditRotationOptions | false;
+  /** The router's shared backend, for an audit log kept in the shared database. */
+  sharedBackend?: SharedBackend;
   /** The config file's `audit_log`. @default what the library loaded on import */
   configAuditLog?: string;
   /** Replaces the console sink used while LogTape is not configured (tests). */
@@ -98,21 +108,13 @@ export function defaultObservers(input: DefaultObserversInput): RouterObserver[]
     accessLogObserver(log, { includeLocal: auditPath !== undefined }),
   ];
   if (auditPath !== undefined) {
-    const storage = input.storage.capabilities.durable && input.storage.records
-      ? input.storage
-      : input.host.defaultStorage();
-    if (!storage.records) {
-      throw new RouterError(
-        "UNSUPPORTED",
-        `Cannot write audit log "${auditPath}": storage "${storage.name}" keeps no records`,
-      );
-    }
-    const path = storage.resolve(auditPath);
     const chain = input.auditChain ?? parseSwitch(AUDIT_CHAIN_ENV, env(AUDIT_CHAIN_ENV)) ?? false;
+    const { records, path, release } = auditTarget(input, auditPath);
     observers.push(
-      new AuditLogObserver(storage.records, path, {
+      new AuditLogObserver(records, path, {
         chain,
-        rotation: input.auditRotation,
+        rotation: release ? (input.auditRotation || false) : input.auditRotation,
+        release,
         onError: (error) =>
           log.emit("audit", "error", "{reason}", { reason: error.message, code: error.code, path }),
       }),
@@ -121,6 +123,40 @@ export function defaultObservers(input: DefaultObserversInput): RouterObserver[]
   const counter = metricsObserver();
   if (counter) observers.push(counter);
   return observers;
+}
+
+/** Where the audit lines of `auditPath` go: see the module documentation. */
+function auditTarget(
+  input: DefaultObserversInput,
+  auditPath: string,
+): { records: RecordLog; path: string; release?: () => Promise<void> } {
+  const backend = input.sharedBackend;
+  const toTable = (name: string) => {
+    const records = new SharedAuditRecords(backend!);
+    return { records, path: name, release: () => records.close() };
+  };
+  if (auditPath.startsWith(SHARED_AUDIT_PREFIX)) {
+    if (!backend) {
+      throw new RouterError(
+        "UNSUPPORTED",
+        `Cannot write audit log "${auditPath}": no shared database was given to keep it in`,
+      );
+    }
+    return toTable(auditPath.slice(SHARED_AUDIT_PREFIX.length) || "audit");
+  }
+  const storage = input.storage.capabilities.durable && input.storage.records
+    ? input.storage
+    : input.host.defaultStorage();
+  if (!storage.capabilities.durable && backend && backend.kind !== SQLJS_BACKEND_KIND) {
+    return toTable(auditPath); // no file system (a Worker): the shared database, not memory
+  }
+  if (!storage.records) {
+    throw new RouterError(
+      "UNSUPPORTED",
+      `Cannot write audit log "${auditPath}": storage "${storage.name}" keeps no records`,
+    );
+  }
+  return { records: storage.records, path: storage.resolve(auditPath) };
 }
 
 const SWITCH: Record<string, boolean> = {

@@ -156,8 +156,17 @@ export function finishFile(
   });
 }
 
-/** Why `record` cannot go into the shared database, or `undefined` when it can. */
-async function problemOf(
+/**
+ * Why `record` cannot go into the shared database (a denied, unknown or local
+ * table, a missing table or column, another instance's record), or
+ * `undefined` when it can. `cache` keeps each table's columns for a batch.
+ *
+ * @example
+ * ```ts ignore
+ * const reason = await problemOf(conn, record, "alpha", new Map());
+ * ```
+ */
+export async function problemOf(
   tx: Connection,
   record: QueuedRecord,
   menaceId: string,

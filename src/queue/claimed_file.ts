@@ -15,6 +15,7 @@ import type { Connection } from "../engine/connection.ts";
 import { join } from "../path.ts";
 import type { RecordLog } from "../storage/types.ts";
 import { applyBatch, type BatchLine, finishFile } from "./apply.ts";
+import { applyBatchAtomic, finishFileAtomic } from "./apply_atomic.ts";
 import { failedFile, PROCESSING_FOLDER } from "./layout.ts";
 import { decodeRecord } from "./record.ts";
 
@@ -40,6 +41,11 @@ export interface ClaimedFileContext {
   readonly queueDir: string;
   /** Records per transaction. */
   readonly batchSize: number;
+  /**
+   * Whether `conn` has interactive transactions; without them (D1) each batch
+   * is one atomic `batch()` (`apply_atomic.ts`).
+   */
+  readonly transactions: boolean;
   /** The time, in milliseconds since 1970, that stamps applied records and failures. */
   readonly clock: () => number;
   /** Called after each applied batch. */
@@ -65,6 +71,8 @@ export async function applyClaimedFile(
   counts: PassCounts,
 ): Promise<boolean> {
   const { conn, records, queueDir, batchSize } = context;
+  const apply = context.transactions ? applyBatch : applyBatchAtomic;
+  const finish = context.transactions ? finishFile : finishFileAtomic;
   const failed = failedFile(queueDir, menaceId);
   let index = 0;
   let next = 0;
@@ -75,7 +83,7 @@ export async function applyClaimedFile(
     const sent = batch;
     batch = [];
     const start = index - sent.length;
-    const result = await applyBatch(
+    const result = await apply(
       conn,
       name,
       menaceId,
@@ -124,7 +132,7 @@ export async function applyClaimedFile(
   while (batch.length > 0) if (!await flush()) return finished;
   // Another sync read lines this one did not (appends that raced the claim): its file to finish.
   if (next > index) return false;
-  return await finishFile(conn, name, index, new Date(context.clock()).toISOString());
+  return await finish(conn, name, index, new Date(context.clock()).toISOString());
 }
 
 /** The original line of a failed-file entry (or the entry itself when it is not one). */

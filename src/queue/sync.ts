@@ -75,8 +75,10 @@ export interface SyncOptions {
    */
   dbPath?: string;
   /**
-   * A shared database elsewhere, instead of `dbPath`: `libsqlBackend({ url })`.
-   * It needs interactive transactions, so D1 is refused (`UNSUPPORTED`).
+   * A shared database elsewhere, instead of `dbPath`: `libsqlBackend({ url })`,
+   * `d1Backend(env.DB)`. On D1, which has no interactive transactions, each
+   * batch is one atomic `batch()` with its hashes and progress
+   * (`apply_atomic.ts`).
    * @default the sql.js database at `dbPath`
    */
   backend?: SharedBackend;
@@ -205,6 +207,7 @@ export class QueueSync {
   readonly #onProgress: ((progress: SyncProgress) => void) | undefined;
   readonly #retentionMs: number;
   readonly #clock: () => number;
+  readonly #transactions: boolean;
   #closed = false;
   #prepared = false;
   #forgotAt = -Infinity;
@@ -219,13 +222,7 @@ export class QueueSync {
         this.#storage.resolve(options.dbPath ?? defaultSharedPath(host)),
         DEFAULT_DATABASE_OPTIONS,
       );
-    if (!backend.capabilities.transactions) {
-      throw new RouterError(
-        "UNSUPPORTED",
-        `Cannot sync into ${backend.kind} database "${backend.location}": a batch is applied ` +
-          "with its progress in one interactive transaction, which it does not have",
-      );
-    }
+    this.#transactions = backend.capabilities.transactions;
     this.dbPath = backend.location;
     // A remote database has no folder: its queue defaults to the sql.js default's.
     const beside = options.backend ? this.#storage.resolve(defaultSharedPath(host)) : this.dbPath;
@@ -295,6 +292,7 @@ export class QueueSync {
       records: this.#records,
       queueDir: this.queueDir,
       batchSize: this.#batchSize,
+      transactions: this.#transactions,
       clock: this.#clock,
       onBatch: () => this.#onProgress?.({ ...progress }),
     };

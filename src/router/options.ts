@@ -25,6 +25,9 @@ export interface DBRouterOptions extends Partial<DatabaseOptions> {
   /**
    * The audit log's path: a string turns it on there, `false` turns it off
    * whatever `DB_ROUTER_AUDIT_LOG` or the config file's `audit_log` say.
+   * `"shared:<name>"` keeps it in the shared database's `_dbrouter_audit`
+   * table (D1, libSQL, the sql.js file); so does any path in a Worker, which
+   * has no file system, when the shared tables are on D1 or libSQL.
    * @default `DB_ROUTER_AUDIT_LOG`, else the config file's `audit_log`, else off
    */
   auditLog?: string | false;

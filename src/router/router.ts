@@ -128,21 +128,22 @@ export class DBRouter implements AsyncDisposable {
     const resolved = resolveRouterOptions(options);
     const host = getHost();
     this.#storage = resolved.storage ?? host.defaultStorage();
+    const local = assertLocation(
+      localDbPath ?? defaultLocalPath(this.menaceId, host),
+      "local database path",
+    );
+    const backend = sharedBackendFor(sharedDbPath, host, this.#storage, resolved.database);
     this.#observers = [
       ...defaultObservers({
         host,
         storage: this.#storage,
+        sharedBackend: backend,
         auditLog: resolved.auditLog,
         auditChain: resolved.auditChain,
         auditRotation: resolved.auditRotation,
       }),
       ...resolved.observers,
     ];
-    const local = assertLocation(
-      localDbPath ?? defaultLocalPath(this.menaceId, host),
-      "local database path",
-    );
-    const backend = sharedBackendFor(sharedDbPath, host, this.#storage, resolved.database);
     const onSqlJs = backend.kind === SQLJS_BACKEND_KIND;
     this.localPath = this.#storage.resolve(local);
     this.sharedPath = backend.location;

@@ -102,6 +102,8 @@ export interface RunningChild {
   readonly exited: Promise<{ code: number | null; signal: string | null; output: string }>;
   /** Sends `signal`. */
   kill(signal: "SIGKILL" | "SIGTERM"): void;
+  /** The process id. */
+  readonly pid: number;
 }
 
 /**
@@ -148,6 +150,7 @@ export function startChild(
     exited,
     lines: () => [...lines],
     kill: (signal) => child.kill(signal),
+    pid: child.pid!,
     waitFor(match, timeoutMs = 60_000) {
       const seen = lines.find(match);
       if (seen !== undefined) return Promise.resolve(seen);

@@ -13,8 +13,7 @@ import {
   lineHash,
 } from "../../observe/audit_chain.ts";
 import { parseRotationHeader } from "../../observe/audit_rotation.ts";
-import { auditLogFiles, type LogFile } from "./files.ts";
-import { readLogLines } from "./lines.ts";
+import { type AuditLogPart, openAuditSource } from "./sources.ts";
 import { parseAuditLine } from "./record.ts";
 import { AuditSummary } from "./summary.ts";
 
@@ -50,7 +49,9 @@ export interface ScanResult {
 }
 
 /**
- * Reads the log at `path` (with its rotated files) once. Rejects with
+ * Reads the log at `path` (with its rotated files; or the `_dbrouter_audit`
+ * table of a database or a D1 export, see `sources.ts`, only the lines of log
+ * `log` when given) once. Rejects with
  * `Cannot read audit log "..."` when it cannot be opened or read.
  *
  * @example
@@ -62,7 +63,7 @@ export interface ScanResult {
  */
 export async function scanAuditLog(
   path: string,
-  options: { verify?: boolean },
+  options: { verify?: boolean; log?: string },
 ): Promise<ScanResult> {
   const summary = new AuditSummary();
   const verifier = options.verify ? new ChainVerifier() : undefined;
@@ -70,11 +71,14 @@ export async function scanAuditLog(
   let problemCount = 0;
   const result: ScanResult = { files: [], records: 0, malformed: 0, summary };
   let removedPrefix: { firstFile: string; continues: string } | undefined;
+  let close = () => Promise.resolve();
   try {
-    const files = await auditLogFiles(path);
+    const source = await openAuditSource(path, options.log);
+    close = () => source.close();
+    const files = source.parts;
     result.files = files.map((file) => file.path);
     const several = files.length > 1;
-    let previous: { file: LogFile; last: string | undefined } | undefined;
+    let previous: { file: AuditLogPart; last: string | undefined } | undefined;
     for (const file of files) {
       const where = several ? { file: file.name } : {};
       const problem = (line: number, message: string) => {
@@ -85,11 +89,11 @@ export async function scanAuditLog(
       let first = true;
       let last: string | undefined;
       let afterRemoved = false;
-      for await (const line of readLogLines(file.path)) {
-        number++;
+      for await (const [lineNumber, line] of file.lines()) {
+        number = lineNumber;
         if (line !== null && line.trim() === "") continue;
-        const header = line === null ? undefined : parseRotationHeader(line);
-        if (first && verifier) {
+        const header = line === null || !file.rotated ? undefined : parseRotationHeader(line);
+        if (first && verifier && file.rotated) {
           const found = headerProblem(header, previous);
           if (found) problem(number, found);
           if (header && !previous) {
@@ -137,6 +141,8 @@ export async function scanAuditLog(
       ? cause.message
       : String(cause);
     throw new Error(`Cannot read audit log "${path}": ${reason}`, { cause });
+  } finally {
+    await close();
   }
   if (verifier) {
     result.verify = { chains: verifier.chains, problemCount, problems, heads: verifier.heads() };
@@ -150,7 +156,7 @@ export async function scanAuditLog(
 /** What is wrong with how a file begins, given the file before it (if any). */
 function headerProblem(
   header: ReturnType<typeof parseRotationHeader>,
-  previous: { file: LogFile; last: string | undefined } | undefined,
+  previous: { file: AuditLogPart; last: string | undefined } | undefined,
 ): string | undefined {
   if (!previous) return undefined; // the first file: a header there means removed files
   const before = previous.file.name;

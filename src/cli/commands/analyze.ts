@@ -10,7 +10,7 @@ import { formatReport } from "../analyze/format.ts";
 import { scanAuditLog } from "../analyze/scan.ts";
 import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
-const USAGE = `Usage: db-router analyze [--json] [--verify] [--top N] <audit.log>
+const USAGE = `Usage: db-router analyze [--json] [--verify] [--top N] [--log NAME] <audit log>
 
 Summarises an audit log (DB_ROUTER_AUDIT_LOG) in three blocks, each sorted by
 count, then by name:
@@ -24,12 +24,22 @@ The log is streamed: its size does not matter. A log that rotated is read
 as one: <audit.log>.000001, <audit.log>.000002, ... then <audit.log>. Lines
 that are not audit lines are skipped and counted on standard error.
 
+An audit log kept in the shared database (the _dbrouter_audit table: auditLog
+"shared:<name>", or a Worker's default) is read, in commit order, from:
+  a libSQL URL      file:, libsql:, http(s):, ws(s): (token from
+                    DB_ROUTER_SHARED_AUTH_TOKEN)
+  a SQLite file     the sql.js shared database (its page log included)
+  a D1 export       the .sql file of \`wrangler d1 export\` (its rows are parsed,
+                    never run)
+There, a line's number in messages is its seq.
+
 Options:
   --json      print {files, records, malformed, byOperation, byTable, topSharedWriters, verify?}
   --verify    check the prev_hash chains: report edited, removed or torn lines,
               and that each rotated file continues the one before it; say
               where files removed by the rotation's keepFiles end
   --top N     writers to list (default 10; 0 lists all)
+  --log NAME  of a table, only the lines of that audit log name (default: all)
   -h, --help  show this help
 
 Exit status: 0; 1 when the log cannot be read or --verify finds a problem;
@@ -55,7 +65,7 @@ export const analyzeCommand: Command = {
     // Imported here: importing the library loads the routing config, which
     // decides which tables are shared, and a bad config must not break --help.
     const { SHARED_TABLES } = await import("../../../mod.ts");
-    const result = await scanAuditLog(positionals[0], { verify: values.verify });
+    const result = await scanAuditLog(positionals[0], { verify: values.verify, log: values.log });
     const report = result.summary.report((table) => SHARED_TABLES.has(table), top);
     if (result.malformed > 0) {
       io.err(
@@ -115,6 +125,7 @@ function parse(args: string[]) {
         json: { type: "boolean", default: false },
         verify: { type: "boolean", default: false },
         top: { type: "string" },
+        log: { type: "string" },
       },
     });
   } catch (error) {

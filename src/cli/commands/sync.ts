@@ -29,9 +29,9 @@ Options:
   --db-url URL         the shared database on libSQL instead: libsql://,
                        http(s)://, ws(s):// or file: (default: DB_ROUTER_SHARED_URL
                        when --db-path is not given; the token comes from
-                       DB_ROUTER_SHARED_AUTH_TOKEN). Cloudflare D1 is reachable
-                       only from inside a Worker and has no interactive
-                       transactions, so it is not a sync target
+                       DB_ROUTER_SHARED_AUTH_TOKEN). Cloudflare D1 is reached
+                       through a binding, which this command has not: sync into
+                       D1 from code with QueueSync({ backend: d1Backend(db) })
   --queue-dir DIR      the queue folder (default: DB_ROUTER_QUEUE_DIR, else
                        queue/ beside the database)
   --once               one pass, then exit
