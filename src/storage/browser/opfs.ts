@@ -10,7 +10,7 @@
  *   Web Lock per database, readers compare the version stamp (one small read
  *   in the Worker) and catch up with the frames after theirs. Handles are
  *   opened in `"readwrite-unsafe"` mode where the browser has it (Chromium
- *   121+), so every tab's Worker keeps its handles; elsewhere they are
+ *   156 here), so every tab's Worker keeps its handles; elsewhere they are
  *   exclusive and each batch of file operations takes a Web Lock on the
  *   folder and closes its handles at the end (slower, still correct).
  * - Record logs (write queues, audit lines) are kept in IndexedDB under the
