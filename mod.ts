@@ -119,6 +119,12 @@ export type {
   IndexedDbStorage,
   IndexedDbStorageOptions,
 } from "./src/storage/browser/indexeddb.ts";
+export { OPFS_STORAGE_NAME, opfsStorage } from "./src/storage/browser/opfs.ts";
+export type { OpfsStorage, OpfsStorageOptions, WorkerFactory } from "./src/storage/browser/opfs.ts";
+export { browserStorage, opfsLikely } from "./src/storage/browser/choose.ts";
+export type { BrowserStorage, BrowserStorageOptions } from "./src/storage/browser/choose.ts";
+export { copyIndexedDbToOpfs } from "./src/storage/browser/opfs_copy.ts";
+export type { CopyToOpfsOptions, CopyToOpfsResult } from "./src/storage/browser/opfs_copy.ts";
 export type {
   LoadedImage,
   PageChanges,

@@ -40,8 +40,8 @@ test("the demo serves the icon its page links, and at /favicon.ico", async () =>
   }
 });
 
-async function open(page: Page, menace: string): Promise<void> {
-  await page.goto(`${server!.url}?menace=${menace}`);
+async function open(page: Page, menace: string, store?: string): Promise<void> {
+  await page.goto(`${server!.url}?menace=${menace}${store ? `&store=${store}` : ""}`);
   await page.waitForSelector("body[data-state=ready]");
   assert.is(await page.textContent("#error"), "", "no error shown");
 }
@@ -56,52 +56,56 @@ async function add(page: Page, form: "bot" | "model", name: string): Promise<voi
   await page.locator(`#${form}s td`, { hasText: name }).first().waitFor();
 }
 
-test("the demo routes, scopes, audits, follows another tab, and keeps it all across a reload", async () => {
-  const context = await browser!.newContext({ viewport: { width: 1100, height: 900 } });
-  // Everything, sql.js's wasm included, must come from the demo's own server.
-  const requested: string[] = [];
-  context.on("request", (request) => requested.push(request.url()));
-  const alpha = await context.newPage();
-  await open(alpha, "alpha");
-  assert.match(await alpha.textContent("#storage") ?? "", /page loads by alpha: 1/);
-  assert.match(await alpha.textContent("#storage") ?? "", /shared "shared\/global\.db"/);
-  await add(alpha, "bot", "scraper");
-  await add(alpha, "model", "gpt-mini");
+for (const store of [undefined, "indexeddb", "opfs"]) {
+  const on = store ? `on ?store=${store}` : "on the default store (OPFS in Chromium)";
+  test(`the demo routes, scopes, audits, follows another tab, and keeps it all across a reload, ${on}`, async () => {
+    const context = await browser!.newContext({ viewport: { width: 1100, height: 900 } });
+    // Everything, sql.js's wasm included, must come from the demo's own server.
+    const requested: string[] = [];
+    context.on("request", (request) => requested.push(request.url()));
+    const alpha = await context.newPage();
+    await open(alpha, "alpha", store);
+    assert.is(await alpha.getAttribute("body", "data-store"), store ?? "opfs");
+    assert.match(await alpha.textContent("#storage") ?? "", /page loads by alpha: 1/);
+    assert.match(await alpha.textContent("#storage") ?? "", /shared "shared\/global\.db"/);
+    await add(alpha, "bot", "scraper");
+    await add(alpha, "model", "gpt-mini");
 
-  const beta = await context.newPage(); // in front of alpha, which stays open behind it
-  await open(beta, "beta");
-  await add(beta, "bot", "crawler");
-  assert.equal(await column(beta, "models", 1), ["nothing yet"], "models are local to alpha");
-  // alpha, in the background, re-renders on beta's commit notice.
-  await alpha.locator("#bots td", { hasText: "crawler" }).waitFor({ timeout: 5000 });
-  assert.equal(await column(alpha, "bots", 3), ["alpha", "beta"]);
-  // Playwright's clicks wait for animation frames, which a tab behind another does not get.
-  await alpha.bringToFront();
+    const beta = await context.newPage(); // in front of alpha, which stays open behind it
+    await open(beta, "beta", store);
+    await add(beta, "bot", "crawler");
+    assert.equal(await column(beta, "models", 1), ["nothing yet"], "models are local to alpha");
+    // alpha, in the background, re-renders on beta's commit notice.
+    await alpha.locator("#bots td", { hasText: "crawler" }).waitFor({ timeout: 5000 });
+    assert.equal(await column(alpha, "bots", 3), ["alpha", "beta"]);
+    // Playwright's clicks wait for animation frames, which a tab behind another does not get.
+    await alpha.bringToFront();
 
-  await alpha.check("input[value=local]");
-  await alpha.locator("#bots td", { hasText: "crawler" }).waitFor({ state: "detached" });
-  assert.equal(await column(alpha, "bots", 2), ["scraper"]);
-  await alpha.check("input[value=global]");
-  await alpha.locator("#bots td", { hasText: "scraper" }).waitFor({ state: "detached" });
-  assert.equal(await column(alpha, "bots", 2), ["crawler"]);
+    await alpha.check("input[value=local]");
+    await alpha.locator("#bots td", { hasText: "crawler" }).waitFor({ state: "detached" });
+    assert.equal(await column(alpha, "bots", 2), ["scraper"]);
+    await alpha.check("input[value=global]");
+    await alpha.locator("#bots td", { hasText: "scraper" }).waitFor({ state: "detached" });
+    assert.equal(await column(alpha, "bots", 2), ["crawler"]);
 
-  const auditTables = await column(alpha, "audit", 3);
-  const auditMenaces = await column(alpha, "audit", 2);
-  assert.ok(auditTables.includes("bots") && auditTables.includes("models"), auditTables.join());
-  assert.ok(auditMenaces.includes("beta"), "the trail has the other tab's accesses too");
+    const auditTables = await column(alpha, "audit", 3);
+    const auditMenaces = await column(alpha, "audit", 2);
+    assert.ok(auditTables.includes("bots") && auditTables.includes("models"), auditTables.join());
+    assert.ok(auditMenaces.includes("beta"), "the trail has the other tab's accesses too");
 
-  await alpha.reload();
-  await alpha.waitForSelector("body[data-state=ready]");
-  assert.match(await alpha.textContent("#storage") ?? "", /page loads by alpha: 2/);
-  assert.equal(await column(alpha, "bots", 2), ["scraper", "crawler"]);
-  assert.equal(await column(alpha, "models", 2), ["gpt-mini"]);
-  mkdirSync(join(ROOT, "tests", "artifacts"), { recursive: true });
-  await alpha.screenshot({ path: SCREENSHOT, fullPage: true });
-  await context.close();
-  const origin = new URL(server!.url).origin;
-  assert.ok(requested.some((url) => url.endsWith(".wasm")), requested.join("\n"));
-  const elsewhere = requested.filter((url) => new URL(url).origin !== origin);
-  assert.equal(elsewhere, [], "requests that left the demo's server");
-});
+    await alpha.reload();
+    await alpha.waitForSelector("body[data-state=ready]");
+    assert.match(await alpha.textContent("#storage") ?? "", /page loads by alpha: 2/);
+    assert.equal(await column(alpha, "bots", 2), ["scraper", "crawler"]);
+    assert.equal(await column(alpha, "models", 2), ["gpt-mini"]);
+    mkdirSync(join(ROOT, "tests", "artifacts"), { recursive: true });
+    if (!store) await alpha.screenshot({ path: SCREENSHOT, fullPage: true });
+    await context.close();
+    const origin = new URL(server!.url).origin;
+    assert.ok(requested.some((url) => url.endsWith(".wasm")), requested.join("\n"));
+    const elsewhere = requested.filter((url) => new URL(url).origin !== origin);
+    assert.equal(elsewhere, [], "requests that left the demo's server");
+  });
+}
 
 test.run();

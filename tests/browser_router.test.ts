@@ -1,6 +1,6 @@
 /**
  * The router in Debian's Chromium, on the storage the browser host picks by
- * itself (IndexedDB): default paths as keys, rows that survive a reload and a
+ * itself (OPFS in Chromium): default paths as keys, rows that survive a reload and a
  * browser restart, and tabs that write one shared database at once.
  *
  * @module
@@ -42,9 +42,9 @@ test.after(async () => {
 const names = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
 
-test("routers default to IndexedDB, with the default paths as keys", async () => {
+test("routers default to OPFS (Chromium has it), with the default paths as keys", async () => {
   const page = await openTestPage(context!, server!.url);
-  assert.is(await call(page, "defaultStorageName"), "indexeddb");
+  assert.is(await call(page, "defaultStorageName"), "opfs");
   await call(page, "open", "alpha");
   assert.equal(await call(page, "paths", "alpha"), {
     local: "menace_alpha_local.db",

@@ -1,15 +1,17 @@
 /**
  * The browser demo (`npm run demo:browser`): one Menace instance per tab
  * (`?menace=beta`), routing `bots` to the shared database and `models` to the
- * tab's local one, both kept in IndexedDB. It shows a scope switch on the
- * shared table, the audit trail (kept in IndexedDB too, through the storage
+ * tab's local one, both kept in the browser's storage: OPFS where the page can
+ * use it, IndexedDB otherwise, or the one named by `?store=opfs` or
+ * `?store=indexeddb`. It shows a scope switch on the
+ * shared table, the audit trail (kept in IndexedDB, through the storage
  * adapter's record logs), and persistence: reload, and everything is still
  * there, including the count of page loads. Other tabs' writes appear at
  * once, on the adapter's commit notices.
  *
  * @module
  */
-import { indexedDbStorage, initDbRouter, type Scope, setWasmUrl } from "../../mod.ts";
+import { browserStorage, initDbRouter, type Scope, setWasmUrl } from "../../mod.ts";
 import { byId, fillRows, onSubmit, showError } from "./view.ts";
 
 /** Where the page's server puts sql.js's wasm (beside the page is also the default). */
@@ -17,8 +19,10 @@ setWasmUrl("/sql-wasm-browser.wasm");
 
 const AUDIT_LOG = "audit/db_router_audit.log";
 const AUDIT_LINES = 12;
-const menaceId = new URLSearchParams(location.search).get("menace") || "alpha";
-const storage = indexedDbStorage();
+const params = new URLSearchParams(location.search);
+const menaceId = params.get("menace") || "alpha";
+const store = params.get("store") || "auto";
+const storage = browserStorage({ store: store as "auto" | "opfs" | "indexeddb" });
 const router = initDbRouter(menaceId, undefined, undefined, { storage, auditLog: AUDIT_LOG });
 let scope: Scope = "all";
 
@@ -99,7 +103,9 @@ async function main(): Promise<void> {
   byId("models-route").textContent = router.explainRoute("models").reason;
   const loads = await setUp();
   const persisted = await storage.persistence();
-  byId("storage").textContent = `Storage: IndexedDB "db-router" · shared "${router.sharedPath}", ` +
+  const medium = storage.name === "opfs" ? "OPFS" : "IndexedDB";
+  document.body.dataset.store = storage.name;
+  byId("storage").textContent = `Storage: ${medium} "db-router" · shared "${router.sharedPath}", ` +
     `local "${router.localPath}" · persistent storage: ${
       persisted === undefined ? "not available" : persisted ? "granted" : "not granted"
     } · page loads by ${menaceId}: ${loads} (reload: rows and count stay)`;

@@ -1,8 +1,9 @@
 /**
  * The {@linkcode Host} for browsers and other runtimes without a file system:
- * no environment, no working directory. The default storage is IndexedDB when
- * the runtime has it (so a page's databases survive reloads and are shared
- * by its tabs), memory otherwise. Default paths such as `./shared/global.db`
+ * no environment, no working directory. The default storage is
+ * {@linkcode browserStorage}: OPFS where the page can use it, else IndexedDB
+ * (so a page's databases survive reloads and are shared by its tabs); memory
+ * where the runtime has neither. Default paths such as `./shared/global.db`
  * become keys such as `shared/global.db`.
  *
  * @module
@@ -10,7 +11,7 @@
 import type { Host } from "../host.ts";
 import { memoryStorage } from "../memory.ts";
 import type { StorageAdapter } from "../types.ts";
-import { indexedDbStorage } from "./indexeddb.ts";
+import { browserStorage } from "./choose.ts";
 
 /**
  * The browser host.
@@ -18,7 +19,7 @@ import { indexedDbStorage } from "./indexeddb.ts";
  * @example
  * ```ts
  * import { browserHost } from "./host.ts";
- * browserHost().defaultStorage().name; // "indexeddb" in a page, "memory" without indexedDB
+ * browserHost().defaultStorage().name; // "opfs" or "indexeddb" in a page, "memory" without indexedDB
  * ```
  */
 export function browserHost(): Host {
@@ -27,7 +28,7 @@ export function browserHost(): Host {
     runtime: "browser",
     env: () => undefined,
     cwd: () => undefined,
-    defaultStorage: () => storage ??= hasIndexedDb() ? indexedDbStorage() : memoryStorage(),
+    defaultStorage: () => storage ??= hasIndexedDb() ? browserStorage() : memoryStorage(),
   };
 }
 

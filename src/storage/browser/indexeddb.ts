@@ -189,8 +189,17 @@ async function openConnection(
   }
 }
 
-/** A location as a key: a normalised path with no leading `./` or `/`. */
-function normalizeLocation(location: string): string {
+/**
+ * A location as a key: a normalised path with no leading `./` or `/` (the
+ * keys of IndexedDB and OPFS storage).
+ *
+ * @example
+ * ```ts
+ * import { normalizeLocation } from "./indexeddb.ts";
+ * normalizeLocation("./shared//global.db"); // "shared/global.db"
+ * ```
+ */
+export function normalizeLocation(location: string): string {
   if (typeof location !== "string" || location.length === 0 || location.includes("\0")) {
     throw new TypeError(
       `Invalid database location ${

@@ -8,13 +8,18 @@
 import { printed } from "./uvu_capture.ts";
 import { exec } from "uvu";
 import {
+  browserStorage,
+  copyIndexedDbToOpfs,
   DBRouter,
   type DBRouterOptions,
   indexedDbStorage,
+  opfsStorage,
   RouterError,
   type Scope,
   setWasmUrl,
 } from "../../../mod.ts";
+import { OpfsFiles } from "../../../src/storage/browser/opfs_files.ts";
+import type { StorageAdapter } from "../../../src/storage/types.ts";
 import { getHost } from "../../../src/storage/detect.ts";
 import type { Release, StorageStats } from "../../../src/storage/types.ts";
 import { commitOf, makeImage, testStorageAdapter } from "../storage_conformance.ts";
@@ -38,13 +43,17 @@ const notices: string[] = [];
 const heard = new Map<string, Array<{ kind: string; inserted: number[]; here: boolean }>>();
 
 const api = {
-  /** Runs the shared storage cases on IndexedDB storage, each case on its own IndexedDB database. */
-  async conformance(): Promise<ConformanceReport> {
+  /**
+   * Runs the shared storage cases on `store`, each case on its own IndexedDB
+   * database or OPFS folder (run it once per page).
+   */
+  async conformance(store: Store = "indexeddb"): Promise<ConformanceReport> {
     let cases = 0;
+    const run = Date.now().toString(36);
     (globalThis as { UVU_QUEUE?: unknown[][] }).UVU_QUEUE!.push(["chromium"]);
     testStorageAdapter(
-      "indexeddb (chromium)",
-      () => indexedDbStorage({ name: `conformance-${++cases}` }),
+      `${store} (chromium)`,
+      () => storageOf(store, `conformance-${run}-${++cases}`),
     );
     printed.length = 0;
     await exec(false);
@@ -59,10 +68,14 @@ const api = {
     return getHost().defaultStorage().name;
   },
 
-  /** Opens (once) the router of `menaceId` on default paths and storage, with the `bots` table. */
-  async open(menaceId: string, options: DBRouterOptions = {}): Promise<void> {
+  /**
+   * Opens (once) the router of `menaceId` on default paths, with the `bots`
+   * table, on the default storage or on `store` (under the name "db-router").
+   */
+  async open(menaceId: string, options: DBRouterOptions = {}, store?: Store): Promise<void> {
     if (routers.has(menaceId)) return;
-    const router = new DBRouter(menaceId, undefined, undefined, options);
+    const storage = store ? storageOf(store, "db-router") : undefined;
+    const router = new DBRouter(menaceId, undefined, undefined, { ...options, storage });
     routers.set(menaceId, router);
     await router.getConnection("bots", "write").exec(
       "CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT, source_menace_id TEXT)",
@@ -268,7 +281,104 @@ const api = {
     const match = seeds.find((seed) => equal(image, makeImage(4096, pages, seed)));
     return match ?? -1;
   },
+
+  /** The storage name of the router of `menaceId`'s shared database, and its commit path. */
+  storageName(store: Store, name: string): string {
+    return storageOf(store, name).name;
+  },
+
+  /**
+   * Commits images of seeds 1 then 2 to `key` on OPFS folder `name`, cuts
+   * `cut` bytes off the end of the log (a torn last commit), and reports
+   * which seed a new handle loads, then whether a later commit (seed 3)
+   * lands after the torn bytes and reads back.
+   */
+  async opfsTornTail(
+    name: string,
+    key: string,
+    cut: number,
+  ): Promise<{ afterTear: number; afterNext: number; logSize: number; logSizeAfter: number }> {
+    const storage = opfsStorage({ name });
+    const writer = await storage.open(key);
+    await writer.load();
+    await writer.commit(commitOf(null, makeImage(4096, 4, 1), 4096));
+    await writer.commit(commitOf(makeImage(4096, 4, 1), makeImage(4096, 4, 2), 4096));
+    const files = new OpfsFiles({
+      folder: name,
+      exclusive: false,
+      lockFolder: () => Promise.resolve(() => Promise.resolve()),
+    });
+    const [size] = await files.batch([{ op: "size", path: `${key}-dbrlog` }]) as [number];
+    await files.batch([{ op: "truncate", path: `${key}-dbrlog`, size: size - cut }]);
+    const seeds = [1, 2, 3];
+    const seedOf = (image: Uint8Array | null) =>
+      image ? seeds.find((seed) => equal(image, makeImage(4096, 4, seed))) ?? -1 : 0;
+    const reader = await storage.open(key);
+    const torn = await reader.load();
+    const afterTear = seedOf(torn.image);
+    const release = await reader.lock();
+    await reader.commit(commitOf(torn.image, makeImage(4096, 4, 3), 4096));
+    await release();
+    const afterNext = seedOf((await (await storage.open(key)).load()).image);
+    const [logSizeAfter] = await files.batch([{ op: "size", path: `${key}-dbrlog` }]) as [number];
+    files.terminate();
+    storage.terminate();
+    return { afterTear, afterNext, logSize: size, logSizeAfter };
+  },
+
+  /** Commits an image of `pages` pages of `seed` on `store`, under the lock. */
+  async commitOn(store: Store, name: string, key: string, pages: number, seed: number) {
+    const db = await storageOf(store, name).open(key);
+    const release = await db.lock();
+    try {
+      await db.load();
+      return await db.commit(commitOf(null, makeImage(4096, pages, seed), 4096));
+    } finally {
+      await release();
+    }
+  },
+
+  /** Starts a commit of `pages` pages of `seed` on `store` without waiting for it. */
+  async startBigCommitOn(store: Store, name: string, key: string, pages: number, seed: number) {
+    const db = await storageOf(store, name).open(key);
+    held.push(await db.lock());
+    await db.load();
+    void db.commit(commitOf(null, makeImage(4096, pages, seed), 4096)).catch(() => {});
+  },
+
+  /** Which seed's image of `pages` pages `key` on `store` holds (0 for none, -1 for neither). */
+  async storedSeedOn(store: Store, name: string, key: string, seeds: number[]): Promise<number> {
+    const { image } = await (await storageOf(store, name).open(key)).load();
+    if (!image) return 0;
+    const pages = image.length / 4096;
+    return seeds.find((seed) => equal(image, makeImage(4096, pages, seed))) ?? -1;
+  },
+
+  /** Copies IndexedDB databases of `name` to OPFS and reports what happened. */
+  async copyToOpfs(name: string) {
+    return await copyIndexedDbToOpfs({ from: name });
+  },
 };
+
+/** The stores the tests run on; `opfs-exclusive` forces exclusive access handles. */
+export type Store = "indexeddb" | "opfs" | "opfs-exclusive" | "auto";
+
+/** The adapters of the current page, by store and name, so that routers of one page share one. */
+const adapters = new Map<string, StorageAdapter>();
+
+function storageOf(store: Store, name: string): StorageAdapter {
+  const id = `${store}:${name}`;
+  let adapter = adapters.get(id);
+  if (!adapter) {
+    adapter = store === "opfs-exclusive"
+      ? opfsStorage({ name, handles: "exclusive" })
+      : store === "opfs"
+      ? opfsStorage({ name })
+      : browserStorage({ name, store });
+    adapters.set(id, adapter);
+  }
+  return adapter;
+}
 
 function randomBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);

@@ -1,0 +1,194 @@
+/**
+ * OPFS storage for browsers: databases in the Origin Private File System,
+ * written through synchronous access handles by a dedicated Worker that the
+ * adapter starts (`opfs_worker.ts`), as a base file plus a checksummed page
+ * log each (`opfs_database.ts`). sql.js and the router stay on the page's
+ * thread, so reads never leave memory; a commit sends only its changed pages
+ * to the Worker and resolves once they are flushed.
+ *
+ * - Tabs of one origin share databases as with IndexedDB: the write lock is a
+ *   Web Lock per database, readers compare the version stamp (one small read
+ *   in the Worker) and catch up with the frames after theirs. Handles are
+ *   opened in `"readwrite-unsafe"` mode where the browser has it (Chromium
+ *   156 here), so every tab's Worker keeps its handles; elsewhere they are
+ *   exclusive and each batch of file operations takes a Web Lock on the
+ *   folder and closes its handles at the end (slower, still correct).
+ * - Record logs (write queues, audit lines) are kept in IndexedDB under the
+ *   same name, as {@linkcode indexedDbStorage} keeps them: line batches, each
+ *   one IndexedDB transaction.
+ * - Opening a database starts the Worker; where there is no Worker, no OPFS
+ *   or no synchronous access handle, `open()` rejects with
+ *   `DATABASE_OPEN_FAILED` ({@linkcode browserStorage} falls back to
+ *   IndexedDB instead).
+ *
+ * @module
+ */
+import { RouterError } from "../../errors.ts";
+import type { StorageAdapter } from "../types.ts";
+import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
+import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
+import { OpfsDatabase } from "./opfs_database.ts";
+import { OpfsFiles, type WorkerFactory } from "./opfs_files.ts";
+import { requestPersistence, storageError, type StorageManagerLike } from "./quota.ts";
+import { acquireLock, type LockManagerLike } from "./web_lock.ts";
+
+export type { WorkerFactory } from "./opfs_files.ts";
+
+/** The adapter's name, as reported in messages. */
+export const OPFS_STORAGE_NAME = "opfs";
+
+/** Options of {@linkcode opfsStorage}. */
+export interface OpfsStorageOptions {
+  /**
+   * The OPFS folder (under the origin's root) that holds the databases, and
+   * the name of the IndexedDB database that holds the record logs.
+   * @default "db-router"
+   */
+  name?: string;
+  /**
+   * Milliseconds `lock()` waits for another tab before it rejects with code
+   * `LOCK_TIMEOUT`.
+   * @default 60000
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Log bytes beyond which a commit folds the log into the base file (it
+   * writes the changed pages once more, in place). Other tabs reload the
+   * whole image after a fold, so larger values mean fewer reloads.
+   * @default 4194304 (4 MiB)
+   */
+  compactThresholdBytes?: number;
+  /**
+   * `"shared"`: access handles in `"readwrite-unsafe"` mode where the browser
+   * has it, exclusive otherwise. `"exclusive"`: always exclusive, each batch
+   * of file operations under a Web Lock on the folder.
+   * @default "shared"
+   */
+  handles?: "shared" | "exclusive";
+  /**
+   * Whether the first `open()` asks the browser to keep this site's storage
+   * under storage pressure (`navigator.storage.persist()`).
+   * @default true
+   */
+  persist?: boolean;
+  /**
+   * Starts the Worker from its source code; give one where a Content
+   * Security Policy forbids `blob:` workers (serve the source from a URL the
+   * policy allows).
+   * @default a Worker from a `blob:` URL of the source
+   */
+  startWorker?: WorkerFactory;
+}
+
+/** A storage adapter on OPFS, with the browser-only extras. */
+export interface OpfsStorage extends StorageAdapter {
+  /**
+   * Starts the Worker if need be; resolves `true` when OPFS with synchronous
+   * access handles works here, `false` otherwise. Never rejects.
+   */
+  available(): Promise<boolean>;
+  /** Whether the browser granted persistent storage (see `IndexedDbStorage.persistence`). */
+  persistence(): Promise<boolean | undefined>;
+  /**
+   * Calls `watcher` after every commit to this adapter's databases, in this
+   * tab and in other tabs; returns the function that stops watching.
+   */
+  watch(watcher: (notice: CommitNotice) => void): () => void;
+  /** Stops the Worker; a later call starts a new one. */
+  terminate(): void;
+}
+
+/** The scope of the in-realm mutexes that stand in for Web Locks where there are none. */
+const LOCK_SCOPE = {};
+
+/**
+ * Creates OPFS storage. Keys are paths without a working directory, as with
+ * IndexedDB storage: `"./shared/global.db"` is stored as
+ * `shared/global.db` (and `shared/global.db-dbrlog`) in the folder `name`.
+ *
+ * @example
+ * ```ts
+ * import { DBRouter } from "../../../mod.ts";
+ * import { opfsStorage } from "./opfs.ts";
+ * const storage = opfsStorage({ name: "my-app" });
+ * if (await storage.available()) {
+ *   const router = new DBRouter("alpha", undefined, undefined, { storage });
+ *   await router.insert("bots", { name: "kept in OPFS" });
+ * }
+ * ```
+ */
+export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
+  const name = options.name ?? "db-router";
+  if (typeof name !== "string" || name.length === 0 || /[/\\\0]/.test(name)) {
+    throw new TypeError(
+      `Invalid OPFS folder name ${JSON.stringify(name)}: expected a non-empty name without slashes`,
+    );
+  }
+  const timeoutMs = options.lockTimeoutMs ?? 60000;
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) {
+    throw new RangeError(`Invalid lockTimeoutMs ${timeoutMs}: expected a positive number`);
+  }
+  const threshold = options.compactThresholdBytes ?? 4 * 1024 * 1024;
+  if (typeof threshold !== "number" || !(threshold > 0)) {
+    throw new RangeError(
+      `Invalid compactThresholdBytes ${threshold}: expected a positive number`,
+    );
+  }
+  const handles = options.handles ?? "shared";
+  if (handles !== "shared" && handles !== "exclusive") {
+    throw new TypeError(
+      `Invalid handles ${JSON.stringify(handles)}: expected "shared" or "exclusive"`,
+    );
+  }
+  const nav = (globalThis as { navigator?: { storage?: StorageManagerLike; locks?: unknown } })
+    .navigator;
+  const locks = nav?.locks as LockManagerLike | undefined;
+  const lock = (lockName: string) => acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
+  const files = new OpfsFiles({
+    folder: name,
+    exclusive: handles === "exclusive",
+    lockFolder: () => lock(`db-router-opfs-files:${name}`),
+    startWorker: options.startWorker,
+  });
+  const channel = new CommitChannel(`db-router-opfs:${name}`);
+  let persisted: Promise<boolean | undefined> | undefined;
+  const persistence = () =>
+    persisted ??= options.persist === false
+      ? Promise.resolve(undefined)
+      : requestPersistence(nav?.storage);
+  const context = {
+    files,
+    compactThresholdBytes: threshold,
+    lock: (key: string) => lock(`db-router-opfs:${name}:${key}`),
+    fail: (error: unknown, what: string) => storageError(error, what, nav?.storage),
+    announce: (notice: CommitNotice) => channel.announce(notice),
+  };
+  const hasIndexedDb = Boolean((globalThis as { indexedDB?: unknown }).indexedDB);
+  return {
+    name: OPFS_STORAGE_NAME,
+    capabilities: { durable: true, sharedAcrossProcesses: true, incremental: true },
+    resolve: normalizeLocation,
+    async open(location) {
+      const key = normalizeLocation(location);
+      void persistence();
+      try {
+        await files.ready();
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new RouterError(
+          "DATABASE_OPEN_FAILED",
+          `Cannot open database "${key}": OPFS storage is not available here: ${reason}`,
+          { cause },
+        );
+      }
+      return new OpfsDatabase(context, key);
+    },
+    records: hasIndexedDb
+      ? indexedDbStorage({ name, persist: false, lockTimeoutMs: timeoutMs }).records
+      : undefined,
+    available: () => files.ready().then(() => true, () => false),
+    persistence,
+    watch: (watcher) => channel.watch(watcher),
+    terminate: () => files.terminate(),
+  };
+}

@@ -1,0 +1,420 @@
+/**
+ * One database kept in the Origin Private File System, in two files of the
+ * adapter's folder: `KEY`, the base (a standard SQLite file once folded), and
+ * `KEY-dbrlog`, a page log in the file adapter's format (`../file/log_format.ts`:
+ * a 64-byte header with random salts and a generation, then checksummed
+ * frames of one page each, the last frame of a commit carrying the page count).
+ * Here each commit's checksum chain starts from the header's checksum, so a
+ * reader can check the commits after any stamp without reading those before.
+ *
+ * - A commit appends its frames at the end of the last whole commit, cuts off
+ *   anything after them (a torn commit of a closed tab) and flushes, in one
+ *   Worker batch: durable when it resolves. A torn or partial commit fails its
+ *   checksum or lacks its last frame and is never read.
+ * - Past `compactThresholdBytes` of log, a commit folds: the changed pages are
+ *   written into the base in place and flushed, then the log starts a new
+ *   generation (new salts, old frames dead). A crash in between replays the
+ *   old log over a base that already has some of its pages: the same result.
+ * - The version stamp is `salts.generation:log length`: one small read and a
+ *   size, and a reader catches up from it with only the frames after it.
+ * - `load()` reads the log header, the base, then the log, and starts again if
+ *   a fold changed the generation meanwhile.
+ *
+ * @module
+ */
+import { checkCommit, emptyStorageStats, mergeCommits } from "../common.ts";
+import { CHECKSUM_SEED } from "../file/checksum.ts";
+import {
+  decodeLogHeader,
+  encodeCommit,
+  encodeLogHeader,
+  type Frame,
+  FRAME_HEADER_BYTES,
+  LOG_HEADER_BYTES,
+  type LogHeader,
+  scanCommits,
+} from "../file/log_format.ts";
+import { applyFrames } from "../file/replay.ts";
+import type {
+  LoadedImage,
+  PageChanges,
+  PageCommit,
+  Release,
+  StorageStats,
+  StoredDatabase,
+} from "../types.ts";
+import type { CommitNotice } from "./commit_channel.ts";
+import type { OpfsFiles } from "./opfs_files.ts";
+import type { FileOp } from "./opfs_worker.ts";
+
+/** What an {@linkcode OpfsDatabase} needs from its adapter. */
+export interface OpfsContext {
+  /** The adapter's Worker. */
+  readonly files: OpfsFiles;
+  /** Log bytes (past the header) beyond which a commit folds. */
+  readonly compactThresholdBytes: number;
+  /** Takes the write lock of `key`. */
+  lock(key: string): Promise<Release>;
+  /** The error to throw for `error` (a quota error becomes `STORAGE_QUOTA`). */
+  fail(error: unknown, what: string): Promise<unknown>;
+  /** Tells watchers about a commit. */
+  announce(notice: CommitNotice): void;
+}
+
+/** One whole commit read back from a log. */
+interface LoggedCommit {
+  readonly pageCount: number;
+  readonly frames: Frame[];
+}
+
+/** The log as a commit finds it. */
+interface LogState {
+  readonly header: LogHeader | undefined;
+  /** The end of the last whole commit (the header's end when there is none). */
+  readonly end: number;
+  /** Size of the log file (-1 when missing). */
+  readonly size: number;
+  /** Size of the base file (-1 when missing). */
+  readonly baseSize: number;
+}
+
+const HEADER_READ = { at: 0, length: LOG_HEADER_BYTES } as const;
+
+/**
+ * A database stored in OPFS.
+ *
+ * @example
+ * ```ts ignore
+ * const db = new OpfsDatabase(context, "shared/global.db");
+ * const { image, version } = await db.load();
+ * ```
+ */
+export class OpfsDatabase implements StoredDatabase {
+  /** The database's key, such as `"shared/global.db"`. */
+  readonly key: string;
+  readonly #context: OpfsContext;
+  readonly #log: string;
+  /** The stamp this handle last read or wrote; a commit from another stamp is refused. */
+  #known: string | undefined;
+  readonly #stats: StorageStats = emptyStorageStats();
+
+  /** Binds the database under `key`; nothing is read until a call needs it. */
+  constructor(context: OpfsContext, key: string) {
+    this.#context = context;
+    this.key = key;
+    this.#log = `${key}-dbrlog`;
+  }
+
+  /** Reads the base and replays the log's whole commits over it. */
+  async load(): Promise<LoadedImage> {
+    for (let attempt = 0;; attempt++) {
+      const [first, base, log] = await this.#batch([
+        { op: "read", path: this.#log, ...HEADER_READ },
+        { op: "read", path: this.key, at: 0 },
+        { op: "read", path: this.#log, at: 0 },
+      ]) as Array<Uint8Array | null>;
+      const header = log && decodeLogHeader(log);
+      if (!sameBytes(first, log?.subarray(0, LOG_HEADER_BYTES) ?? null) && attempt < 20) continue;
+      let loaded: LoadedImage;
+      if (!header) {
+        loaded = base
+          ? { image: base, version: `base:${base.length}` }
+          : { image: null, version: "0" };
+      } else {
+        const { commits, end } = scanLog(log!, header, LOG_HEADER_BYTES);
+        const frames = commits.flatMap((commit) => commit.frames);
+        const image = applyFrames(base ?? new Uint8Array(0), header.pageSize, frames);
+        loaded = { image: image.length === 0 ? null : image, version: stampOf(header, end) };
+      }
+      this.#known = loaded.version;
+      return loaded;
+    }
+  }
+
+  /** The pages of the commits after `version`, read from the log after that point. */
+  async changesSince(version: string): Promise<PageChanges | undefined> {
+    const since = parseStamp(version);
+    if (!since) return undefined;
+    const from = Math.max(LOG_HEADER_BYTES, since.end - FRAME_HEADER_BYTES - 65536);
+    const [headerBytes, tail, baseSize] = await this.#batch([
+      { op: "read", path: this.#log, ...HEADER_READ },
+      { op: "read", path: this.#log, at: from },
+      { op: "size", path: this.key },
+    ]) as [Uint8Array | null, Uint8Array | null, number];
+    const header = headerBytes && decodeLogHeader(headerBytes);
+    if (!header || !tail || saltsOf(header) !== since.salts) return undefined;
+    const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
+    let pageCount: number;
+    if (since.end === LOG_HEADER_BYTES) {
+      pageCount = Math.floor(Math.max(0, baseSize) / header.pageSize);
+    } else {
+      const at = since.end - frameBytes - from;
+      if (at < 0 || since.end - from > tail.length) return undefined;
+      pageCount = new DataView(tail.buffer, tail.byteOffset + at + 4, 4).getUint32(0, true);
+      if (pageCount === 0) return undefined;
+    }
+    const { commits, end } = scanLog(tail, header, since.end - from);
+    const pages = mergeCommits(
+      pageCount,
+      commits.map((commit) => ({
+        pageCount: commit.pageCount,
+        pages: commit.frames.map((frame) => [frame.page, frame.data] as const),
+      })),
+      header.pageSize,
+    );
+    const changes: PageChanges = {
+      version: stampOf(header, from + end),
+      pageSize: header.pageSize,
+      pageCount: commits.at(-1)?.pageCount ?? pageCount,
+      pages,
+    };
+    this.#known = changes.version;
+    return changes;
+  }
+
+  /** The version stamp: the log's header and size, in one batch. */
+  async version(): Promise<string> {
+    const [headerBytes, size, baseSize] = await this.#batch([
+      { op: "read", path: this.#log, ...HEADER_READ },
+      { op: "size", path: this.#log },
+      { op: "size", path: this.key },
+    ]) as [Uint8Array | null, number, number];
+    const header = headerBytes && decodeLogHeader(headerBytes);
+    if (header) return stampOf(header, size);
+    return baseSize >= 0 ? `base:${baseSize}` : "0";
+  }
+
+  /** Appends the commit to the log and flushes; folds past the threshold. */
+  async commit(commit: PageCommit): Promise<string> {
+    checkCommit(this.key, commit);
+    const started = performance.now();
+    let written = 0;
+    let stamp: string;
+    try {
+      let state = await this.#state();
+      let pages = commit.pages;
+      if (pages.length === 0) pages = [[1, await this.#currentPage(1, commit.pageSize)]];
+      const ops: FileOp[] = [];
+      let header = state.header;
+      if (header && header.pageSize !== commit.pageSize && state.end > LOG_HEADER_BYTES) {
+        written += await this.#fold(state);
+        state = await this.#state();
+      }
+      let end = state.end;
+      if (!header || header.pageSize !== commit.pageSize) {
+        header = newHeader(commit.pageSize, (header?.generation ?? 0) + 1);
+        ops.push({ op: "write", path: this.#log, at: 0, data: encodeLogHeader(header) });
+        if (state.baseSize < 0) ops.push({ op: "truncate", path: this.key, size: 0 });
+        end = LOG_HEADER_BYTES;
+        written += LOG_HEADER_BYTES;
+      }
+      const { bytes } = encodeCommit(header, header.checksum, pages, commit.pageCount);
+      const length = bytes.length; // the buffer goes to the Worker: read its length first
+      ops.push(
+        { op: "write", path: this.#log, at: end, data: bytes },
+        { op: "truncate", path: this.#log, size: end + length },
+        { op: "flush", path: this.#log },
+      );
+      if (state.baseSize < 0) ops.push({ op: "flush", path: this.key });
+      await this.#batch(ops, [bytes.buffer as ArrayBuffer]);
+      written += length;
+      end += length;
+      stamp = stampOf(header, end);
+      if (end - LOG_HEADER_BYTES > this.#context.compactThresholdBytes) {
+        written += await this.#fold({ header, end, size: end, baseSize: 0 });
+        stamp = await this.version();
+      }
+    } catch (error) {
+      throw await this.#context.fail(error, `Cannot save database "${this.key}"`);
+    }
+    this.#known = stamp;
+    this.#stats.commits++;
+    this.#stats.bytesWritten += written;
+    this.#stats.lastCommitBytes = written;
+    this.#stats.lastCommitMs = performance.now() - started;
+    this.#context.announce({ key: this.key, version: stamp });
+    return stamp;
+  }
+
+  /** Takes the write lock, across tabs with Web Locks. */
+  lock(): Promise<Release> {
+    return this.#context.lock(this.key);
+  }
+
+  /** Folds the log into the base; the caller holds the lock. */
+  async compact(): Promise<void> {
+    const state = await this.#state();
+    if (state.header && state.end > LOG_HEADER_BYTES) {
+      this.#stats.bytesWritten += await this.#fold(state);
+      this.#known = await this.version();
+    }
+  }
+
+  /** A copy of this handle's figures. */
+  stats(): StorageStats {
+    return { ...this.#stats };
+  }
+
+  /** With `compact`, folds the log under the lock, so the base is a standard SQLite file. */
+  async close(options: { compact?: boolean } = {}): Promise<void> {
+    if (!options.compact) return;
+    const release = await this.lock();
+    try {
+      await this.compact();
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * The log's header and the end of its last whole commit; throws when another
+   * tab committed since this handle's stamp.
+   */
+  async #state(): Promise<LogState> {
+    const [headerBytes, size, baseSize] = await this.#batch([
+      { op: "read", path: this.#log, ...HEADER_READ },
+      { op: "size", path: this.#log },
+      { op: "size", path: this.key },
+    ]) as [Uint8Array | null, number, number];
+    const header = (headerBytes && decodeLogHeader(headerBytes)) || undefined;
+    const known = this.#known === undefined ? undefined : parseStamp(this.#known);
+    const conflict = () => new Error("another tab committed since this one read it");
+    if (!header) {
+      if (this.#known !== undefined && this.#known !== (baseSize >= 0 ? `base:${baseSize}` : "0")) {
+        throw conflict();
+      }
+      return { header, end: LOG_HEADER_BYTES, size, baseSize };
+    }
+    if (this.#known !== undefined && known?.salts !== saltsOf(header)) throw conflict();
+    const start = known?.end ?? LOG_HEADER_BYTES;
+    if (size === start) return { header, end: start, size, baseSize };
+    // Bytes past the known end: another tab's commit (refused), or a torn one (cut off).
+    const [tail] = await this.#batch([{ op: "read", path: this.#log, at: start }]) as [Uint8Array];
+    const { commits, end } = scanLog(tail, header, 0);
+    if (known && commits.length > 0) throw conflict();
+    return { header, end: start + end, size, baseSize };
+  }
+
+  /** Writes the log's pages into the base, flushes, then starts a new log generation. */
+  async #fold(state: LogState): Promise<number> {
+    const header = state.header!;
+    const [log, baseSize] = await this.#batch([
+      { op: "read", path: this.#log, at: 0, length: state.end },
+      { op: "size", path: this.key },
+    ]) as [Uint8Array, number];
+    const { commits } = scanLog(log, header, LOG_HEADER_BYTES);
+    if (commits.length === 0) return 0;
+    const pageSize = header.pageSize;
+    const pages = mergeCommits(
+      Math.floor(Math.max(0, baseSize) / pageSize),
+      commits.map((commit) => ({
+        pageCount: commit.pageCount,
+        pages: commit.frames.map((frame) => [frame.page, frame.data] as const),
+      })),
+      pageSize,
+    );
+    const ops: FileOp[] = [];
+    let written = 0;
+    for (const run of contiguous(pages, pageSize)) {
+      ops.push({ op: "write", path: this.key, at: run.at, data: run.bytes });
+      written += run.bytes.length;
+    }
+    const next = newHeader(pageSize, header.generation + 1);
+    ops.push(
+      { op: "truncate", path: this.key, size: commits.at(-1)!.pageCount * pageSize },
+      { op: "flush", path: this.key },
+      { op: "write", path: this.#log, at: 0, data: encodeLogHeader(next) },
+      { op: "truncate", path: this.#log, size: LOG_HEADER_BYTES },
+      { op: "flush", path: this.#log },
+    );
+    await this.#batch(ops);
+    this.#stats.compactions++;
+    return written + LOG_HEADER_BYTES;
+  }
+
+  /** Page `page` of the current image (zeros past its end), for a commit that lists no page. */
+  async #currentPage(page: number, pageSize: number): Promise<Uint8Array> {
+    const known = this.#known;
+    const { image } = await this.load();
+    this.#known = known;
+    const bytes = new Uint8Array(pageSize);
+    if (image) bytes.set(image.subarray((page - 1) * pageSize, page * pageSize));
+    return bytes;
+  }
+
+  #batch(ops: readonly FileOp[], transfer?: ArrayBuffer[]) {
+    return this.#context.files.batch(ops, transfer);
+  }
+}
+
+/** The whole commits of `bytes` from `at`, each checked from the header's checksum. */
+function scanLog(
+  bytes: Uint8Array,
+  header: LogHeader,
+  at: number,
+): { commits: LoggedCommit[]; end: number } {
+  const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
+  const commits: LoggedCommit[] = [];
+  let end = at;
+  for (;;) {
+    const { frames } = scanCommits(bytes.subarray(end), header, header.checksum);
+    const last = frames.findIndex((frame) => frame.commitPageCount !== 0);
+    if (last < 0) break;
+    commits.push({ pageCount: frames[last].commitPageCount, frames: frames.slice(0, last + 1) });
+    end += (last + 1) * frameBytes;
+  }
+  return { commits, end };
+}
+
+/** Runs of consecutive pages, each as one buffer to write at its offset. */
+function contiguous(
+  pages: ReadonlyArray<readonly [number, Uint8Array]>,
+  pageSize: number,
+): Array<{ at: number; bytes: Uint8Array }> {
+  const runs: Array<{ at: number; bytes: Uint8Array }> = [];
+  for (let i = 0; i < pages.length;) {
+    let j = i + 1;
+    while (j < pages.length && pages[j][0] === pages[j - 1][0] + 1) j++;
+    const bytes = new Uint8Array((j - i) * pageSize);
+    for (let k = i; k < j; k++) bytes.set(pages[k][1], (k - i) * pageSize);
+    runs.push({ at: (pages[i][0] - 1) * pageSize, bytes });
+    i = j;
+  }
+  return runs;
+}
+
+function newHeader(pageSize: number, generation: number): LogHeader {
+  const [salt1, salt2] = crypto.getRandomValues(new Uint32Array(2));
+  const fields = {
+    pageSize,
+    generation,
+    salt1,
+    salt2,
+    baseSize: 0,
+    baseIno: 0,
+    baseChecksum: CHECKSUM_SEED,
+    baseCounter: 0,
+    baseMtime: 0,
+  };
+  return decodeLogHeader(encodeLogHeader(fields))!;
+}
+
+function saltsOf(header: LogHeader): string {
+  return `${header.salt1.toString(36)}.${header.salt2.toString(36)}.${header.generation}`;
+}
+
+function stampOf(header: LogHeader, end: number): string {
+  return `${saltsOf(header)}:${end}`;
+}
+
+function parseStamp(stamp: string): { salts: string; end: number } | undefined {
+  const colon = stamp.lastIndexOf(":");
+  const end = Number(stamp.slice(colon + 1));
+  if (colon < 0 || stamp.startsWith("base:") || !Number.isInteger(end)) return undefined;
+  return { salts: stamp.slice(0, colon), end };
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

@@ -1,0 +1,137 @@
+/**
+ * The page's side of the OPFS Worker (`opfs_worker.ts`): starts it from a
+ * `blob:` URL on first use, sends batches of file operations and resolves each
+ * with the Worker's results. With exclusive handles (browsers without
+ * `"readwrite-unsafe"`), every batch runs under a Web Lock on the folder and
+ * ends by closing the handles, so that other tabs' Workers can open them.
+ *
+ * @module
+ */
+import type { Release } from "../types.ts";
+import {
+  type BatchRequest,
+  type BatchResponse,
+  type FileOp,
+  type FileResult,
+  opfsWorkerMain,
+} from "./opfs_worker.ts";
+
+/** How the Worker is started; a test or a strict CSP may give its own. */
+export type WorkerFactory = (source: string) => Worker;
+
+/** What {@linkcode OpfsFiles} needs from its adapter. */
+export interface OpfsFilesOptions {
+  /** The OPFS folder (from the root) holding the adapter's files. */
+  readonly folder: string;
+  /** Exclusive handles even where shared ones exist. */
+  readonly exclusive: boolean;
+  /** Takes the Web Lock that serialises batches when handles are exclusive. */
+  readonly lockFolder: () => Promise<Release>;
+  /** Starts the Worker from its source. */
+  readonly startWorker?: WorkerFactory;
+}
+
+/**
+ * File operations in the adapter's OPFS folder, run by its Worker.
+ *
+ * @example
+ * ```ts ignore
+ * const files = new OpfsFiles({ folder: "db-router", exclusive: false, lockFolder });
+ * const [size] = await files.batch([{ op: "size", path: "shared/global.db" }]);
+ * ```
+ */
+export class OpfsFiles {
+  readonly #options: OpfsFilesOptions;
+  #worker: Worker | undefined;
+  #ready: Promise<boolean> | undefined;
+  #next = 1;
+  readonly #pending = new Map<number, { resolve(r: FileResult[]): void; reject(e: Error): void }>();
+
+  /** Nothing starts until the first batch. */
+  constructor(options: OpfsFilesOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Starts the Worker and checks that it has synchronous access handles;
+   * resolves whether handles are shared between tabs, rejects when OPFS
+   * cannot be used here.
+   */
+  ready(): Promise<boolean> {
+    return this.#ready ??= this.#start().catch((error) => {
+      this.#ready = undefined;
+      this.#worker?.terminate();
+      this.#worker = undefined;
+      throw error;
+    });
+  }
+
+  /** Runs `ops` in order in the Worker; rejects with the first operation's error. */
+  async batch(ops: readonly FileOp[], transfer: ArrayBuffer[] = []): Promise<FileResult[]> {
+    if (await this.ready()) return await this.#send(ops, transfer);
+    const release = await this.#options.lockFolder();
+    try {
+      return await this.#send([...ops, { op: "close" }], transfer);
+    } finally {
+      await release();
+    }
+  }
+
+  /** Stops the Worker; a later batch starts a new one. */
+  terminate(): void {
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    this.#ready = undefined;
+    this.#failAll(new Error("The OPFS worker was stopped"));
+  }
+
+  async #start(): Promise<boolean> {
+    if (typeof Worker !== "function") {
+      throw new TypeError("this runtime has no Worker");
+    }
+    const source = `(${opfsWorkerMain.toString()})(${JSON.stringify(this.#options.folder)}, ${
+      JSON.stringify(this.#options.exclusive)
+    });`;
+    const start = this.#options.startWorker ?? startBlobWorker;
+    const worker = this.#worker = start(source);
+    worker.onmessage = (event: MessageEvent<BatchResponse>) => {
+      const { id, results, error } = event.data;
+      const pending = this.#pending.get(id);
+      if (!pending) return;
+      this.#pending.delete(id);
+      if (error) pending.reject(Object.assign(new Error(error.message), { name: error.name }));
+      else pending.resolve(results ?? []);
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault?.();
+      this.#failAll(new Error(`The OPFS worker failed: ${event.message ?? "it did not start"}`));
+    };
+    const [shared] = await this.#send([{ op: "probe" }], []);
+    return shared === true;
+  }
+
+  #send(ops: readonly FileOp[], transfer: ArrayBuffer[]): Promise<FileResult[]> {
+    const worker = this.#worker;
+    if (!worker) return Promise.reject(new Error("The OPFS worker was stopped"));
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, ops } satisfies BatchRequest, transfer);
+    });
+  }
+
+  #failAll(error: Error): void {
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+}
+
+function startBlobWorker(source: string): Worker {
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  try {
+    return new Worker(url, { name: "db-router-opfs" });
+  } finally {
+    // The Worker has fetched its script by the time it runs; a revoked URL keeps nothing alive.
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+}

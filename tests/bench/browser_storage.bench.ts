@@ -1,0 +1,155 @@
+/**
+ * `npm run bench -- browser_storage` (issue 20): db-router on OPFS and on
+ * IndexedDB (strict) beside @sqlite.org/sqlite-wasm (`opfs-sahpool`) and
+ * @journeyapps/wa-sqlite (`AccessHandlePoolVFS`, `IDBBatchAtomicVFS`), all
+ * with durable commits (`synchronous=FULL` for the peers), in one run of
+ * Debian's Chromium on a profile on disk: one-row commits one after another
+ * (small, then at 10 MB), 10 000 point selects, and the first query after a
+ * reload. Runs under Node only (one browser; the runtime does not matter).
+ * The peers run in a Worker and are timed there (no message per query);
+ * db-router runs on the page's thread.
+ *
+ * @module
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { bundle, ROOT, serveAssets, SQL_WASM_FILE } from "../../examples/browser/server.ts";
+import { launchPersistent } from "../_support/browser/chromium.ts";
+import type { BenchApi } from "../_support/browser/bench_page.ts";
+import type { WorkloadFigures } from "../_support/browser/bench_workload.ts";
+
+if ((process.env.DB_ROUTER_TEST_RUNTIME ?? "node") !== "node") {
+  console.log("browser_storage.bench.ts runs under Node only (it drives one Chromium)");
+  process.exit(0);
+}
+
+const COMMITS = Number(process.env.BENCH_COMMITS ?? 300);
+const wasm = (path: string) => ({
+  type: "application/wasm",
+  body: new Uint8Array(readFileSync(join(ROOT, "node_modules", path))),
+});
+const server = await serveAssets({
+  "/": {
+    type: "text/html; charset=utf-8",
+    body: '<!doctype html><meta charset="utf-8"><title>bench</title>' +
+      '<script type="module" src="/main.js"></script>',
+  },
+  "/main.js": {
+    type: "text/javascript; charset=utf-8",
+    body: await bundle("tests/_support/browser/bench_page.ts"),
+  },
+  "/peer.js": {
+    type: "text/javascript; charset=utf-8",
+    body: await bundle("tests/_support/browser/bench_peer_worker.ts"),
+  },
+  "/sql-wasm-browser.wasm": {
+    type: "application/wasm",
+    body: new Uint8Array(readFileSync(SQL_WASM_FILE)),
+  },
+  "/sqlite3.wasm": wasm("@sqlite.org/sqlite-wasm/dist/sqlite3.wasm"),
+  "/wa-sqlite.wasm": wasm("@journeyapps/wa-sqlite/dist/wa-sqlite.wasm"),
+  "/wa-sqlite-async.wasm": wasm("@journeyapps/wa-sqlite/dist/wa-sqlite-async.wasm"),
+});
+const profile = mkdtempSync(join(tmpdir(), "dbr-bench-chromium-"));
+const context = await launchPersistent(profile);
+const version = context.browser()?.version() ?? "?";
+const load = [loadavg()[0]];
+
+type Target =
+  | { label: string; kind: "router"; store: "opfs" | "indexeddb" }
+  | {
+    label: string;
+    kind: "peer";
+    engine: "sqlite-wasm-sahpool" | "wa-sqlite-ahp" | "wa-sqlite-idbbatch";
+  };
+const targets: Target[] = [
+  { label: "db-router, OPFS", kind: "router", store: "opfs" },
+  { label: "db-router, IndexedDB (strict)", kind: "router", store: "indexeddb" },
+  { label: "@sqlite.org/sqlite-wasm, opfs-sahpool", kind: "peer", engine: "sqlite-wasm-sahpool" },
+  { label: "wa-sqlite, AccessHandlePoolVFS", kind: "peer", engine: "wa-sqlite-ahp" },
+  { label: "wa-sqlite, IDBBatchAtomicVFS", kind: "peer", engine: "wa-sqlite-idbbatch" },
+];
+
+const results: Array<{ target: Target; figures: WorkloadFigures; firstMs: number }> = [];
+try {
+  for (const target of targets) {
+    const page = await context.newPage();
+    page.on("pageerror", (error) => console.error(target.label, error));
+    await page.goto(server.url);
+    await page.waitForFunction(() => "bench" in globalThis);
+    const figures = await page.evaluate(
+      ([target, commits]) => {
+        const bench = (globalThis as unknown as { bench: BenchApi }).bench;
+        return target.kind === "router"
+          ? bench.router(target.store, commits)
+          : bench.peer(target.engine, commits);
+      },
+      [target, COMMITS] as const,
+    );
+    await page.reload();
+    await page.waitForFunction(() => "bench" in globalThis);
+    const first = await page.evaluate((target) => {
+      const bench = (globalThis as unknown as { bench: BenchApi }).bench;
+      return target.kind === "router"
+        ? bench.routerFirstQuery(target.store)
+        : bench.peerFirstQuery(target.engine);
+    }, target);
+    if (first.rows !== 2 * COMMITS + 2560) {
+      throw new Error(`${target.label}: ${first.rows} rows after the reload`);
+    }
+    results.push({ target, figures, firstMs: first.ms });
+    load.push(loadavg()[0]);
+    await page.close();
+  }
+} finally {
+  await context.close();
+  await server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+const best = (pick: (r: (typeof results)[number]) => number, high: boolean) => {
+  const peers = results.filter((r) => r.target.kind === "peer").map(pick);
+  return high ? Math.max(...peers) : Math.min(...peers);
+};
+const bestSmall = best((r) => r.figures.smallCommitsPerSecond, true);
+const bestBig = best((r) => r.figures.bigCommitsPerSecond, true);
+const bestSelects = best((r) => r.figures.selectsPerSecond, true);
+const bestFirst = best((r) => r.firstMs, false);
+const n = (value: number) => value >= 10000 ? `${(value / 1000).toFixed(0)}k` : value.toFixed(0);
+console.log(
+  `Chromium ${version}, ${cpus().length} x ${cpus()[0]?.model ?? "?"}; ${COMMITS} commits per ` +
+    `phase; load average (1 min) during the run: ${load.map((l) => l.toFixed(2)).join(", ")}\n`,
+);
+console.log(
+  "| engine | commits/s (small) | commits/s at 10 MB | selects/s | first query after reload |",
+);
+console.log("|---|---|---|---|---|");
+for (const { target, figures, firstMs } of results) {
+  console.log(
+    `| ${target.label} | ${n(figures.smallCommitsPerSecond)} (${
+      (figures.smallCommitsPerSecond / bestSmall).toFixed(2)
+    }x) | ${n(figures.bigCommitsPerSecond)} (${
+      (figures.bigCommitsPerSecond / bestBig).toFixed(2)
+    }x) | ${n(figures.selectsPerSecond)} (${
+      (figures.selectsPerSecond / bestSelects).toFixed(2)
+    }x) | ${firstMs.toFixed(0)} ms (${(firstMs / bestFirst).toFixed(2)}x) |`,
+  );
+}
+console.log(
+  "\n(ratios against the best peer in each column; database size at the end: " +
+    `${(results[0].figures.bytes / 1048576).toFixed(1)} MB)`,
+);
+const opfs = results.find((r) => r.target.kind === "router" && r.target.store === "opfs")!;
+const verdict = (ok: boolean) => ok ? "met" : "NOT met";
+console.log(`\nTargets for db-router on OPFS:
+- one-row commits at 10 MB at least as fast as the best peer: ${
+  verdict(opfs.figures.bigCommitsPerSecond >= bestBig)
+} (${(opfs.figures.bigCommitsPerSecond / bestBig).toFixed(2)}x)
+- selects at least 2x the best peer: ${
+  verdict(opfs.figures.selectsPerSecond >= 2 * bestSelects)
+} (${(opfs.figures.selectsPerSecond / bestSelects).toFixed(2)}x)
+- first query after reload no slower than the best peer: ${verdict(opfs.firstMs <= bestFirst)} (${
+  (opfs.firstMs / bestFirst).toFixed(2)
+}x)`);

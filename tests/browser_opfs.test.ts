@@ -1,0 +1,137 @@
+/**
+ * OPFS storage in Debian's Chromium: the shared storage cases with shared
+ * (`readwrite-unsafe`) and with exclusive access handles, four tabs writing
+ * one database at once, torn commits, the default choice between OPFS and
+ * IndexedDB, and copying an IndexedDB database to OPFS.
+ *
+ * @module
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { PageServer } from "../examples/browser/server.ts";
+import {
+  call,
+  launchBrowser,
+  openTestPage,
+  serveTestPage,
+  setUpSuite,
+} from "./_support/browser/chromium.ts";
+import type { Store } from "./_support/browser/page.ts";
+
+const test = suite("opfs storage in chromium");
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+let server: PageServer | undefined;
+
+setUpSuite(test, async () => {
+  server = await serveTestPage();
+  browser = await launchBrowser();
+});
+test.before.each(async () => {
+  context = await browser!.newContext(); // empty storage for each test
+});
+test.after.each(async () => {
+  await context?.close();
+});
+test.after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+for (const store of ["opfs", "opfs-exclusive"] as const) {
+  test(`the storage conformance suite passes on ${store}`, async () => {
+    const page = await openTestPage(context!, server!.url);
+    const report = await call(page, "conformance", store);
+    assert.ok(report.total >= 9, `the suite ran: ${report.output}`);
+    assert.is(report.skipped, 0, report.output);
+    assert.is(report.passed, report.total, report.output);
+  });
+}
+
+test("the default storage is OPFS in Chromium, and either store can be forced", async () => {
+  const page = await openTestPage(context!, server!.url);
+  assert.is(await call(page, "defaultStorageName"), "opfs");
+  assert.is(await call(page, "storageName", "auto", "db-router"), "opfs");
+  assert.is(await call(page, "storageName", "indexeddb", "db-router"), "indexeddb");
+  assert.is(await call(page, "storageName", "opfs", "db-router"), "opfs");
+});
+
+const names = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+
+async function fourTabs(store: Store): Promise<void> {
+  const tabs: Page[] = [];
+  const ids = ["alpha", "beta", "gamma", "delta"];
+  for (const id of ids) {
+    const page = await openTestPage(context!, server!.url);
+    await call(page, "open", id, { maxReadLagMs: 0 }, store);
+    tabs.push(page);
+  }
+  await Promise.all(tabs.map((page, i) => call(page, "insertBots", ids[i], 25, ids[i])));
+  const expected = ids.flatMap((id) => names(id, 25)).sort();
+  for (const [i, page] of tabs.entries()) {
+    const all = await call(page, "bots", ids[i], "all");
+    assert.equal([...all].sort(), expected, `${ids[i]} sees every row`);
+    assert.equal(await call(page, "bots", ids[i], "local"), names(ids[i], 25));
+  }
+  const stats = await call(tabs[0], "sharedStats", "alpha");
+  assert.is(stats.commitPath, "page-capture");
+  assert.ok(stats.catchUps!.inPlace >= 1, JSON.stringify(stats.catchUps));
+}
+
+test("four tabs writing the shared database at once on OPFS keep every row", async () => {
+  await fourTabs("opfs");
+});
+
+test("four tabs keep every row with exclusive access handles (handed over per batch)", async () => {
+  await fourTabs("opfs-exclusive");
+});
+
+test("a torn last commit in the log is never read, and the next commit replaces it", async () => {
+  const page = await openTestPage(context!, server!.url);
+  for (const cut of [1, 4096, 4096 + 24 + 100]) {
+    const result = await call(page, "opfsTornTail", `torn-${cut}`, "shared/global.db", cut);
+    assert.is(result.afterTear, 1, `cut ${cut}: the torn commit is not visible`);
+    assert.is(result.afterNext, 3, `cut ${cut}: the next commit reads back`);
+  }
+});
+
+test("a tab closed in the middle of an OPFS commit leaves the old image or the new one, and no lock", async () => {
+  const writer = await openTestPage(context!, server!.url);
+  await call(writer, "commitOn", "opfs", "closing", "shared/global.db", 8, 1);
+  await call(writer, "startBigCommitOn", "opfs", "closing", "shared/global.db", 4096, 2);
+  await writer.close();
+  const reader = await openTestPage(context!, server!.url);
+  assert.is(
+    await call(reader, "storedSeedOn", "opfs", "closing", "shared/global.db", [1, 2]) > 0,
+    true,
+  );
+  await call(reader, "commitOn", "opfs", "closing", "shared/global.db", 8, 3);
+  assert.is(await call(reader, "storedSeedOn", "opfs", "closing", "shared/global.db", [3]), 3);
+});
+
+test("an IndexedDB database keeps working under the default storage, and moves to OPFS on request", async () => {
+  const old = await openTestPage(context!, server!.url);
+  await call(old, "open", "alpha", {}, "indexeddb");
+  await call(old, "insertBots", "alpha", 3, "old");
+  await call(old, "closeAll");
+  await old.close();
+  const page = await openTestPage(context!, server!.url);
+  await call(page, "open", "alpha", {}, "auto");
+  assert.equal(await call(page, "bots", "alpha", "local"), names("old", 3), "read from IndexedDB");
+  await call(page, "insertBots", "alpha", 1, "more");
+  await call(page, "closeAll");
+  await page.close();
+  const moving = await openTestPage(context!, server!.url);
+  const result = await call(moving, "copyToOpfs", "db-router");
+  assert.equal(result, { copied: ["shared/global.db"], skipped: [] });
+  assert.equal(await call(moving, "copyToOpfs", "db-router"), {
+    copied: [],
+    skipped: ["shared/global.db"],
+  }, "a second copy leaves the OPFS copy alone");
+  await call(moving, "open", "alpha", {}, "opfs");
+  assert.equal(await call(moving, "bots", "alpha", "local"), [...names("old", 3), "more-0"]);
+});
+
+test.run();
