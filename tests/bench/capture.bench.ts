@@ -28,7 +28,7 @@ const TRANSACTION_ROWS = 10_000;
 
 /** What one child reports. */
 interface EngineFigures {
-  path: "page-capture" | "export-diff";
+  path: "page-capture" | "export-diff" | "pending";
   openMs: number;
   baselineMb: number;
   rssAboveBaselineMb: number;
