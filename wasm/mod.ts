@@ -28,6 +28,7 @@ import {
   type CapturedSqlJs,
   type InitSqlJs,
   initWithCapture,
+  lazyCapture,
 } from "../src/persist/capture_load.ts";
 
 let wasmUrl: string | undefined;
@@ -124,7 +125,7 @@ async function load(): Promise<CapturedSqlJs> {
     wasm = `the wasm binary could not be read: ${error instanceof Error ? error.message : error}`;
   }
   if (typeof wasm !== "string") return await initWithCapture(init, config, wasm);
-  return { sql: await init(config) as SqlJsStatic, capture: wasm };
+  return lazyCapture(await init(config) as SqlJsStatic, wasm);
 }
 
 /** The bytes of sql.js's wasm binary, or why the loader cannot read them itself. */

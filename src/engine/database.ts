@@ -32,6 +32,7 @@ import { diffPages } from "../persist/page_diff.ts";
 import { readHeader } from "../persist/header.ts";
 import { applyInPlace } from "../persist/apply.ts";
 import type { PageCapture } from "../persist/capture.ts";
+import type { CapturedSqlJs } from "../persist/capture_load.ts";
 import type { CapturedFile } from "../persist/captured_file.ts";
 import { capturedCommit, pageSizeOf } from "../persist/captured_commit.ts";
 import { pageCaptureWanted } from "../persist/capture_switch.ts";
@@ -96,6 +97,13 @@ export class EngineDatabase {
    */
   #capture: PageCapture | undefined;
   #file: CapturedFile | undefined;
+  /**
+   * Set while this database waits for the process's probe (see
+   * {@linkcode #settleCapture}): it was opened before the probe ran, so its
+   * file is not watched and no image is kept; the first write or catch-up
+   * runs the probe and reloads it from storage, watched or with a shadow.
+   */
+  #captured: CapturedSqlJs | undefined;
   readonly #catchUps = { inPlace: 0, reloaded: 0 };
   /** Page size and count in storage, as last committed or loaded. */
   #pageSize = 0;
@@ -157,7 +165,11 @@ export class EngineDatabase {
     const stats = this.#store?.stats() ??
       { commits: 0, bytesWritten: 0, lastCommitBytes: 0, lastCommitMs: 0, compactions: 0 };
     if (this.#sql) {
-      stats.commitPath = this.#file ? "page-capture" : "export-diff";
+      stats.commitPath = this.#file
+        ? "page-capture"
+        : this.#captured === undefined
+        ? "export-diff"
+        : "pending";
       stats.catchUps = { ...this.#catchUps };
     }
     return stats;
@@ -168,11 +180,42 @@ export class EngineDatabase {
     const [captured, loaded] = await Promise.all([loadCapturedSqlJs(), this.#openStore()]);
     this.#sql = captured.sql;
     if (pageCaptureWanted(getHost().env("DB_ROUTER_PAGE_CAPTURE"))) {
-      if (typeof captured.capture === "string") warnOnce(captured.capture);
-      else this.#capture = captured.capture;
+      // The probe costs more than the rest of a cold start: it runs at the first write or catch-up.
+      if (captured.probed) this.#useCapture(captured.capture);
+      else this.#captured = captured;
     }
     this.#install(loaded);
     this.#loaded = true;
+  }
+
+  #useCapture(capture: PageCapture | string): void {
+    if (typeof capture === "string") warnOnce(capture);
+    else this.#capture = capture;
+  }
+
+  /**
+   * Before the first write or catch-up of a database opened before the
+   * process's probe ran: runs the probe (once per process), then reloads the
+   * database from storage, so that it is opened with its file watched (or,
+   * where the probe failed, with the shadow that export + diff needs).
+   * Memory holds nothing storage lacks here (no write has run), and the
+   * caller holds the database, and for shared storage the cross-process lock
+   * or a catch-up's turn. False when there was nothing to settle.
+   */
+  async #settleCapture(): Promise<boolean> {
+    const captured = this.#captured;
+    if (captured === undefined || this.#db === undefined) return false;
+    const loaded = await this.#store!.load();
+    this.#useCapture(captured.capture);
+    this.#captured = undefined;
+    try {
+      this.#install(loaded, "header");
+    } catch (error) {
+      this.#capture = undefined;
+      this.#captured = captured;
+      throw error;
+    }
+    return true;
   }
 
   async #openStore(): Promise<LoadedImage> {
@@ -283,6 +326,7 @@ export class EngineDatabase {
       const unlock = await this.#lockForWrite();
       let result: T;
       try {
+        await this.#settleCapture();
         // Deferred durability keeps its lock until the flush that #afterWrite schedules.
         const changes = rowChangesOnly && this.#options.durability === "commit"
           ? totalChanges(this.#statements!)
@@ -327,6 +371,7 @@ export class EngineDatabase {
     try {
       const unlock = await this.#lockForWrite();
       try {
+        await this.#settleCapture();
         const db = this.#open();
         const mark = this.#watch.mark();
         db.exec("BEGIN IMMEDIATE");
@@ -611,6 +656,13 @@ export class EngineDatabase {
     const version = await this.#store!.version();
     this.#checkedAt = performance.now();
     if (version === this.#version) return;
+    // Opened before the probe ran: settling reloads the database, which catches it up, so the
+    // rows that changed cannot be told to listeners (they hear a resync, once per process).
+    if (await this.#settleCapture()) {
+      this.#catchUps.reloaded++;
+      this.#watch.resync();
+      return;
+    }
     const changes = this.#version === ""
       ? undefined
       : await this.#store!.changesSince(this.#version);
@@ -674,9 +726,10 @@ export class EngineDatabase {
     this.#file = file;
     this.#watch.attach(db);
     this.#statements = new StatementCache(db, this.#options.statementCacheSize);
-    // With the capture, SQLite's file is the only copy: the image is not kept.
-    // (A file the capture did not see opened falls back to a shadow, a copy.)
-    this.#shadow = file ? null : handedOver ? db.export() : image;
+    // With the capture, SQLite's file is the only copy: the image is not kept; nor while the
+    // probe has not run, since #settleCapture reloads from storage. (A file the capture did not
+    // see opened falls back to a shadow, a copy.)
+    this.#shadow = file || this.#captured ? null : handedOver ? db.export() : image;
     this.#pageSize = pageSize;
     this.#pageCount = image ? length / pageSize : 0;
     this.#version = loaded.version;

@@ -1,6 +1,6 @@
 /**
- * Instantiating sql.js with its imports wrapped, then probing them: the page
- * capture of a process, or the reason there is none.
+ * Instantiating sql.js with its imports wrapped, and probing them when first
+ * asked: the page capture of a process, or the reason there is none.
  *
  * @module
  */
@@ -15,16 +15,25 @@ export type InitSqlJs = (config: Record<string, unknown>) => Promise<unknown>;
 /** sql.js, with the page capture when the probe proved it right. */
 export interface CapturedSqlJs {
   readonly sql: SqlJsStatic;
-  /** The capture, or why there is none (the engine then uses export + diff). */
+  /**
+   * The capture, or why there is none (the engine then uses export + diff).
+   * The probe runs when this is first read, once per process: it costs
+   * hundreds of ms of CPU on a cold start (its SQL reaches parts of SQLite
+   * that a first query does not), so the engine reads it only at a
+   * database's first write or catch-up, not when it opens one.
+   */
   readonly capture: PageCapture | string;
-  /** Milliseconds that identifying and verifying the capture took (0 without a probe). */
-  readonly probeMs?: number;
+  /** Whether {@linkcode capture} is known: the probe has run, or there is nothing to probe. */
+  readonly probed: boolean;
+  /** Milliseconds that identifying and verifying the capture took (0 until it ran, or without one). */
+  readonly probeMs: number;
 }
 
 /**
  * Initialises sql.js through `init` with `config`, instantiating the wasm
  * from `wasm` (a compiled module, or the binary's bytes) through Emscripten's
- * `instantiateWasm` hook with every import wrapped, then probes the capture.
+ * `instantiateWasm` hook with every import wrapped. The capture is probed
+ * when first read (see {@linkcode CapturedSqlJs.capture}).
  *
  * @example
  * ```ts ignore
@@ -56,8 +65,41 @@ export async function initWithCapture(
       return {};
     },
   }) as SqlJsStatic;
-  if (!io) return { sql, capture: "sql.js did not call instantiateWasm" };
-  const started = performance.now();
-  const capture = probeCapture(sql, io);
-  return { sql, capture, probeMs: performance.now() - started };
+  return lazyCapture(sql, io);
+}
+
+/**
+ * `sql` with a {@linkcode CapturedSqlJs.capture} probed on first read, or a
+ * known reason when there is no `io` to probe.
+ *
+ * @example
+ * ```ts ignore
+ * const captured = lazyCapture(sql, io);
+ * captured.probed; // false: reading captured.capture runs the probe
+ * ```
+ */
+export function lazyCapture(sql: SqlJsStatic, io: WasmIo | string | undefined): CapturedSqlJs {
+  let capture: PageCapture | string | undefined = io === undefined
+    ? "sql.js did not call instantiateWasm"
+    : typeof io === "string"
+    ? io
+    : undefined;
+  let probeMs = 0;
+  return {
+    sql,
+    get capture(): PageCapture | string {
+      if (capture === undefined) {
+        const started = performance.now();
+        capture = probeCapture(sql, io as WasmIo);
+        probeMs = performance.now() - started;
+      }
+      return capture;
+    },
+    get probed(): boolean {
+      return capture !== undefined;
+    },
+    get probeMs(): number {
+      return probeMs;
+    },
+  };
 }

@@ -109,9 +109,12 @@ export interface StorageStats {
    * `"page-capture"`: from SQLite's own writes to its in-memory file, and
    * catch-ups are written into it; `"export-diff"`: from `export()` and a
    * page diff, and catch-ups reload the database (an sql.js build the probe
-   * does not recognise, or `DB_ROUTER_PAGE_CAPTURE=off`).
+   * does not recognise, or `DB_ROUTER_PAGE_CAPTURE=off`); `"pending"`: not
+   * decided yet, since the probe that decides runs at the process's first
+   * write or catch-up, not at open (it costs more than the rest of a cold
+   * start).
    */
-  commitPath?: "page-capture" | "export-diff";
+  commitPath?: "page-capture" | "export-diff" | "pending";
   /**
    * Set by the engine: catch-ups with other processes' commits, by how they
    * were made (`inPlace`: their pages written into the open database, or
