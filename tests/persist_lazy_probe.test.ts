@@ -28,6 +28,8 @@ async function run(mode: "ok" | "fail") {
       const bots = router.getConnection("bots", "write");
       await bots.exec("CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT)");
       await bots.run("INSERT INTO bots (name) VALUES ('first')");
+      // 17 pages more, so that a commit of the whole image could not pass for a commit of pages.
+      await bots.exec("CREATE TABLE pad (b BLOB); INSERT INTO pad VALUES (zeroblob(65536))");
     }
     const child = await runScript(CHILD, { args: [file, mode], timeoutMs: 120_000 });
     assert.is(child.code, 0, child.stderr);
@@ -58,7 +60,7 @@ test("opening and reading do not run the probe; the first write does, and commit
   assert.is(report.probedAfterWrite, true);
   assert.is(report.captureAfterWrite, "object", stderr);
   assert.is(report.writerPath, "page-capture");
-  // One row into a 2-page database: the pages SQLite wrote and one frame of `router.watch()`'s
+  // One row into a 20-page database: the pages SQLite wrote and one frame of `router.watch()`'s
   // note (4096 bytes and a 24-byte frame header each), not a whole image of every page.
   assert.ok(
     report.firstCommitBytes > 0 && report.firstCommitBytes <= 3 * (4096 + 24),
