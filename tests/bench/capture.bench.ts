@@ -30,6 +30,11 @@ const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGE
   "payload BLOB, source_menace_id TEXT)";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const POINT_SELECTS = 2000;
+/** `BENCH_PATHS=page-capture` leaves export + diff out (at 1 GB it takes minutes per size). */
+const PATHS = (process.env.BENCH_PATHS ?? "page-capture,export-diff").split(",")
+  .filter((path): path is "page-capture" | "export-diff" =>
+    path === "page-capture" || path === "export-diff"
+  );
 const TRANSACTION_ROWS = 10_000;
 
 /** What one child reports. */
@@ -173,7 +178,7 @@ async function parent(sizes: number[]): Promise<void> {
       const base = join(folder.dir, `base-${mb}.db`);
       writeFileSync(base, await buildImage(mb, SCHEMA));
       const size = statSync(base).size;
-      for (const mode of ["page-capture", "export-diff"] as const) {
+      for (const mode of PATHS) {
         const file = join(folder.dir, `${mode}-${mb}`, "shared.db");
         mkdirSync(join(file, ".."), { recursive: true });
         copyFileSync(base, file);
@@ -187,6 +192,8 @@ async function parent(sizes: number[]): Promise<void> {
         ]);
         if (currentRuntime() === "deno") command.splice(2, 0, "--v8-flags=--expose-gc");
         const figures = await jsonLineOf<EngineFigures>(command);
+        // Each child's figures as they come, in case a long run is cut short.
+        console.error(JSON.stringify({ mb, ...figures }));
         if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
         else process.env.NODE_OPTIONS = nodeOptions;
         if (previous === undefined) delete process.env.DB_ROUTER_PAGE_CAPTURE;
@@ -212,6 +219,7 @@ async function parent(sizes: number[]): Promise<void> {
         copyFileSync(base, file);
         const figures = await native(driver, file).catch(() => undefined);
         if (!figures) continue;
+        console.error(JSON.stringify({ mb, ...figures }));
         rows.push([
           String(mb),
           `${figures.name}, WAL, synchronous=FULL`,
