@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DBRouter, memoryStorage } from "../../mod.ts";
 import { loadCapturedSqlJs } from "../../wasm/mod.ts";
@@ -176,7 +176,12 @@ async function parent(sizes: number[]): Promise<void> {
   try {
     for (const mb of sizes.length > 0 ? sizes : [1, 10, 100]) {
       const base = join(folder.dir, `base-${mb}.db`);
-      writeFileSync(base, await buildImage(mb, SCHEMA));
+      // BENCH_BASE_DIR: a folder of prebuilt base-<MB>.db files of the same shape (building 1 GB
+      // through sql.js takes minutes on a loaded machine).
+      const prebuilt = process.env.BENCH_BASE_DIR &&
+        join(process.env.BENCH_BASE_DIR, `base-${mb}.db`);
+      if (prebuilt && existsSync(prebuilt)) copyFileSync(prebuilt, base);
+      else writeFileSync(base, await buildImage(mb, SCHEMA));
       const size = statSync(base).size;
       for (const mode of PATHS) {
         const file = join(folder.dir, `${mode}-${mb}`, "shared.db");
