@@ -12,7 +12,9 @@
  * file in the same run: better-sqlite3 (WAL, synchronous=FULL) and
  * node:sqlite (WAL, synchronous=FULL) where the runtime has them.
  * `BENCH_ROUNDS` sets the commits and catch-ups timed per size (15; fewer for
- * 1 GB, whose export + diff commits take seconds each).
+ * 1 GB, whose export + diff commits take seconds each); `BENCH_PATHS=page-capture`
+ * leaves export + diff out; `BENCH_BASE_DIR` names a folder of prebuilt
+ * `base-<MB>.db` files to copy instead of building each size through sql.js.
  * Not a test: `npm run bench -- capture`.
  *
  * @module
