@@ -32,6 +32,11 @@ const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGE
   "payload BLOB, source_menace_id TEXT)";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const POINT_SELECTS = 2000;
+/**
+ * `BENCH_IDLE_FOLD=off` turns the background fold off: at 1 GB on a loaded machine, a fold held the
+ * write lock for over a minute and the bench's next write failed with `LOCK_TIMEOUT`.
+ */
+const STORAGE_OPTIONS = process.env.BENCH_IDLE_FOLD === "off" ? { foldIdleMs: false as const } : {};
 /** `BENCH_PATHS=page-capture` leaves export + diff out (at 1 GB it takes minutes per size). */
 const PATHS = (process.env.BENCH_PATHS ?? "page-capture,export-diff").split(",")
   .filter((path): path is "page-capture" | "export-diff" =>
@@ -92,7 +97,7 @@ async function child(file: string): Promise<EngineFigures> {
   started = performance.now();
   // The default read lag: point selects as an application makes them (the reader below has 0).
   const router = new DBRouter("bench", join(dir, "local.db"), file, {
-    storage: fileStorageFor(RUNTIME),
+    storage: fileStorageFor(RUNTIME, STORAGE_OPTIONS),
     verifyOnOpen: "header",
   });
   const bots = router.getConnection("bots", "write");
@@ -129,7 +134,7 @@ async function child(file: string): Promise<EngineFigures> {
 
   // Another handle on the same file, as another process has it: its first read after each commit.
   const reader = new DBRouter("reader", join(dir, "reader-local.db"), file, {
-    storage: fileStorageFor(RUNTIME),
+    storage: fileStorageFor(RUNTIME, STORAGE_OPTIONS),
     verifyOnOpen: "header",
     maxReadLagMs: 0,
   });
