@@ -12,12 +12,14 @@
  * file in the same run: better-sqlite3 (WAL, synchronous=FULL) and
  * node:sqlite (WAL, synchronous=FULL) where the runtime has them.
  * `BENCH_ROUNDS` sets the commits and catch-ups timed per size (15; fewer for
- * 1 GB, whose export + diff commits take seconds each).
+ * 1 GB, whose export + diff commits take seconds each); `BENCH_PATHS=page-capture`
+ * leaves export + diff out; `BENCH_BASE_DIR` names a folder of prebuilt
+ * `base-<MB>.db` files to copy instead of building each size through sql.js.
  * Not a test: `npm run bench -- capture`.
  *
  * @module
  */
-import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DBRouter, memoryStorage } from "../../mod.ts";
 import { loadCapturedSqlJs } from "../../wasm/mod.ts";
@@ -30,6 +32,16 @@ const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGE
   "payload BLOB, source_menace_id TEXT)";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const POINT_SELECTS = 2000;
+/**
+ * `BENCH_IDLE_FOLD=off` turns the background fold off: at 1 GB on a loaded machine, a fold held the
+ * write lock for over a minute and the bench's next write failed with `LOCK_TIMEOUT`.
+ */
+const STORAGE_OPTIONS = process.env.BENCH_IDLE_FOLD === "off" ? { foldIdleMs: false as const } : {};
+/** `BENCH_PATHS=page-capture` leaves export + diff out (at 1 GB it takes minutes per size). */
+const PATHS = (process.env.BENCH_PATHS ?? "page-capture,export-diff").split(",")
+  .filter((path): path is "page-capture" | "export-diff" =>
+    path === "page-capture" || path === "export-diff"
+  );
 const TRANSACTION_ROWS = 10_000;
 
 /** What one child reports. */
@@ -85,7 +97,7 @@ async function child(file: string): Promise<EngineFigures> {
   started = performance.now();
   // The default read lag: point selects as an application makes them (the reader below has 0).
   const router = new DBRouter("bench", join(dir, "local.db"), file, {
-    storage: fileStorageFor(RUNTIME),
+    storage: fileStorageFor(RUNTIME, STORAGE_OPTIONS),
     verifyOnOpen: "header",
   });
   const bots = router.getConnection("bots", "write");
@@ -122,7 +134,7 @@ async function child(file: string): Promise<EngineFigures> {
 
   // Another handle on the same file, as another process has it: its first read after each commit.
   const reader = new DBRouter("reader", join(dir, "reader-local.db"), file, {
-    storage: fileStorageFor(RUNTIME),
+    storage: fileStorageFor(RUNTIME, STORAGE_OPTIONS),
     verifyOnOpen: "header",
     maxReadLagMs: 0,
   });
@@ -171,9 +183,14 @@ async function parent(sizes: number[]): Promise<void> {
   try {
     for (const mb of sizes.length > 0 ? sizes : [1, 10, 100]) {
       const base = join(folder.dir, `base-${mb}.db`);
-      writeFileSync(base, await buildImage(mb, SCHEMA));
+      // BENCH_BASE_DIR: a folder of prebuilt base-<MB>.db files of the same shape (building 1 GB
+      // through sql.js takes minutes on a loaded machine).
+      const prebuilt = process.env.BENCH_BASE_DIR &&
+        join(process.env.BENCH_BASE_DIR, `base-${mb}.db`);
+      if (prebuilt && existsSync(prebuilt)) copyFileSync(prebuilt, base);
+      else writeFileSync(base, await buildImage(mb, SCHEMA));
       const size = statSync(base).size;
-      for (const mode of ["page-capture", "export-diff"] as const) {
+      for (const mode of PATHS) {
         const file = join(folder.dir, `${mode}-${mb}`, "shared.db");
         mkdirSync(join(file, ".."), { recursive: true });
         copyFileSync(base, file);
@@ -187,6 +204,8 @@ async function parent(sizes: number[]): Promise<void> {
         ]);
         if (currentRuntime() === "deno") command.splice(2, 0, "--v8-flags=--expose-gc");
         const figures = await jsonLineOf<EngineFigures>(command);
+        // Each child's figures as they come, in case a long run is cut short.
+        console.error(JSON.stringify({ mb, ...figures }));
         if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
         else process.env.NODE_OPTIONS = nodeOptions;
         if (previous === undefined) delete process.env.DB_ROUTER_PAGE_CAPTURE;
@@ -212,6 +231,7 @@ async function parent(sizes: number[]): Promise<void> {
         copyFileSync(base, file);
         const figures = await native(driver, file).catch(() => undefined);
         if (!figures) continue;
+        console.error(JSON.stringify({ mb, ...figures }));
         rows.push([
           String(mb),
           `${figures.name}, WAL, synchronous=FULL`,
