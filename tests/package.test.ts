@@ -10,7 +10,15 @@
  * @module
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { suite } from "uvu";
@@ -234,6 +242,29 @@ test("a consumer's deno lint loads the plugin from the package's ./lint file", (
   writeFileSync(
     join(dir, "deno.json"),
     JSON.stringify({ lint: { plugins: ["../node_modules/db-router/dist/src/lint/plugin.js"] } }),
+  );
+  writeFileSync(join(dir, "db.ts"), 'import initSqlJs from "sql.js";\nexport { initSqlJs };\n');
+  const run = exec([DENO, "lint", "db.ts"], dir, { ...cleanEnv, NO_COLOR: "1" });
+  assert.is(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout + run.stderr, /db-router\/no-direct-database/);
+  assert.match(run.stdout + run.stderr, /Cannot import "sql.js" outside the router/);
+});
+
+// Deno matches `npm:db-router` against the version range the project's package.json names; a
+// `file:` tarball (the consumer above) is no range, so there Deno stops with "Could not find
+// constraint" (denoland/deno#18701). A registry install writes a range: this project names one and
+// shares the consumer's node_modules (what npm installed from the tarball).
+test("a consumer's deno lint loads the plugin as npm:db-router/lint when package.json names a version", () => {
+  const dir = mkdtempSync(join(CONSUMER_HOME, `lint-npm-${runtime}-`));
+  const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  symlinkSync(join(consumer, "node_modules"), join(dir, "node_modules"), "dir");
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ private: true, type: "module", dependencies: { "db-router": `^${version}` } }),
+  );
+  writeFileSync(
+    join(dir, "deno.json"),
+    JSON.stringify({ lint: { plugins: ["npm:db-router/lint"] } }),
   );
   writeFileSync(join(dir, "db.ts"), 'import initSqlJs from "sql.js";\nexport { initSqlJs };\n');
   const run = exec([DENO, "lint", "db.ts"], dir, { ...cleanEnv, NO_COLOR: "1" });

@@ -10,7 +10,12 @@
 // wall-clock times, since waiting for a core is not counted).
 //
 //   startup_child.mjs router MODULE DIR
+//   startup_child.mjs router-write MODULE DIR
 //   startup_child.mjs raw - DIR
+//
+// `router-write` makes the first query an insert (then reads the row back),
+// so its time includes the page-capture probe, which runs at a process's
+// first write or catch-up.
 const entered = performance.now();
 const [mode, module, dir] = process.argv.slice(2);
 const local = `${dir}/local.db`;
@@ -19,10 +24,15 @@ const SELECT = "SELECT name FROM bots WHERE id = ?";
 let imported;
 let row;
 let close = () => {};
-if (mode === "router") {
+if (mode === "router" || mode === "router-write") {
   const { DBRouter } = await import(module);
   imported = performance.now();
   const router = new DBRouter("alpha", local, shared);
+  if (mode === "router-write") {
+    await router.getConnection("bots", "write").run(
+      "INSERT INTO bots (name, source_menace_id) VALUES ('written', 'alpha')",
+    );
+  }
   row = await router.getConnection("bots").get(SELECT, [1]);
   close = () => router.close();
 } else {

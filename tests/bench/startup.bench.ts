@@ -8,7 +8,9 @@
  * `dist/` is older than the sources), and through raw sql.js (import, compile
  * the wasm, open the same file, one prepared select) as the baseline. The
  * database is a small existing shared file (`bots` with 100 rows), so the
- * router's first query includes opening and checking it.
+ * router's first query includes opening and checking it. One more case
+ * makes the package's first query an insert, which runs the page-capture
+ * probe (a process's first write or catch-up does; a read does not).
  *
  * The child reports `performance.now()` (milliseconds since its time origin,
  * which all three runtimes set at process start) when its entry file starts,
@@ -86,6 +88,11 @@ try {
     cases.push([
       "router from dist/mod.js (the package)",
       command(RUNTIME, false, ["router", pathToFileURL(DIST).href, folder.dir]),
+    ]);
+    // The page-capture probe runs at the first write: this case pays it (an insert, then the read).
+    cases.push([
+      "same, first query a write",
+      command(RUNTIME, false, ["router-write", pathToFileURL(DIST).href, folder.dir]),
     ]);
   }
   // Another build of the package (say, main's), timed in the same rounds for a before/after ratio.
