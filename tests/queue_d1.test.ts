@@ -14,6 +14,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { d1Backend, type D1Database, DBRouter, memoryStorage, QueueSync } from "../mod.ts";
 import { encodeRecord } from "../src/queue/record.ts";
+import { runCli } from "./_support/cli_io.ts";
 import { codeOf } from "./_support/errors.ts";
 import { startChild } from "./_support/spawn.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
@@ -190,6 +191,40 @@ test("a sync killed mid-pass (its process and workerd, SIGKILL) is resumed: ever
   } finally {
     await resumed.dispose();
   }
+});
+
+test("db-router sync --d1-local applies queued records to a D1 database Miniflare keeps in a folder", async () => {
+  await queue("alpha", ["c1", "c2"]);
+  const persist = join(dir, "d1-cli");
+  const setup = startMiniflare(persist);
+  await ((await setup.getD1Database("DB")) as D1Database).prepare(TELEMETRY).run();
+  await setup.dispose();
+  const args = ["sync", "--once", "--queue-dir", queueDir];
+  const run = await runCli([...args, "--d1-local", persist, "--d1-database", "sync-target"]);
+  assert.is(run.code, 0, run.err);
+  assert.match(run.out, "synced 1 file(s): 2 applied");
+  const after = startMiniflare(persist);
+  try {
+    assert.equal(await rows((await after.getD1Database("DB")) as D1Database), [
+      "alpha:c1",
+      "alpha:c2",
+    ]);
+  } finally {
+    await after.dispose();
+  }
+  assert.is((await runCli([...args, "--d1-local", persist])).code, 2, "no --d1-database");
+  assert.is((await runCli([...args, "--d1-database", "x"])).code, 2, "no --d1-local");
+  const both = await runCli([
+    ...args,
+    "--d1-local",
+    persist,
+    "--d1-database",
+    "x",
+    "--db-path",
+    "s.db",
+  ]);
+  assert.is(both.code, 2);
+  assert.match(both.err, "--d1-local excludes --db-path and --db-url");
 });
 
 test("queueWrite() on a D1 router refuses a denied table before anything is queued", async () => {

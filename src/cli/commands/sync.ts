@@ -10,6 +10,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import type { SyncProgress, SyncReport } from "../../queue/sync.ts";
 import { checkDbTarget } from "../db_target.ts";
+import { openLocalD1 } from "../d1_local.ts";
 import { type Command, type CommandIO, UsageError, usageErrorOf } from "../command.ts";
 
 const USAGE = `Usage: db-router sync [options]
@@ -29,11 +30,16 @@ Options:
   --db-url URL         the shared database on libSQL instead: libsql://,
                        http(s)://, ws(s):// or file: (default: DB_ROUTER_SHARED_URL
                        when --db-path is not given; the token comes from
-                       DB_ROUTER_SHARED_AUTH_TOKEN). Cloudflare D1 is reached
-                       through a binding, which this command has not: sync into
-                       D1 from code with QueueSync({ backend: d1Backend(db) })
+                       DB_ROUTER_SHARED_AUTH_TOKEN)
+  --d1-local DIR       the shared database on a local D1 database that Miniflare
+                       keeps in DIR (wrangler's: .wrangler/state/v3/d1), whose id
+                       is --d1-database ID; needs the miniflare package. Each batch
+                       is one atomic D1 batch() with its hashes and progress.
+                       Cloudflare's hosted D1 is reached through a binding: sync
+                       into it from code, QueueSync({ backend: d1Backend(env.DB) })
   --queue-dir DIR      the queue folder (default: DB_ROUTER_QUEUE_DIR, else
                        queue/ beside the database)
+  --d1-database ID     the id of the --d1-local database
   --once               one pass, then exit
   --interval SECONDS   time between passes when running continuously (default 10)
   --watch              also start a pass as soon as a queue file changes
@@ -63,15 +69,23 @@ export const syncCommand: Command = {
   async run(args: string[], io: CommandIO): Promise<number> {
     const options = parse(args);
     // Imported here: importing the library loads and checks the routing config.
-    const { QueueSync, libsqlBackend } = await import("../../../mod.ts");
+    const { QueueSync, d1Backend, libsqlBackend } = await import("../../../mod.ts");
     const display = progressDisplay(io);
     const url = options.dbUrl ??
       (options.dbPath === undefined
         ? process.env.DB_ROUTER_SHARED_URL?.trim() || undefined
         : undefined);
     const authToken = process.env.DB_ROUTER_SHARED_AUTH_TOKEN || undefined;
+    const local = options.d1Local === undefined
+      ? undefined
+      : await openLocalD1(options.d1Local, options.d1Database!);
+    const backend = local
+      ? d1Backend(local.db, { name: options.d1Database })
+      : url === undefined
+      ? undefined
+      : libsqlBackend({ url, authToken });
     const sync = new QueueSync({
-      backend: url === undefined ? undefined : libsqlBackend({ url, authToken }),
+      backend,
       dbPath: options.dbPath,
       queueDir: options.queueDir,
       batchSize: options.batchSize,
@@ -102,6 +116,7 @@ export const syncCommand: Command = {
       return 0;
     } finally {
       await sync.close();
+      await local?.dispose();
     }
   },
 };
@@ -109,6 +124,8 @@ export const syncCommand: Command = {
 interface SyncFlags {
   dbPath?: string;
   dbUrl?: string;
+  d1Local?: string;
+  d1Database?: string;
   queueDir?: string;
   once: boolean;
   intervalMs: number;
@@ -127,6 +144,8 @@ function parse(args: string[]): SyncFlags {
       options: {
         "db-path": { type: "string" },
         "db-url": { type: "string" },
+        "d1-local": { type: "string" },
+        "d1-database": { type: "string" },
         "queue-dir": { type: "string" },
         once: { type: "boolean" },
         interval: { type: "string" },
@@ -159,9 +178,23 @@ function parse(args: string[]): SyncFlags {
   }
   if (values.once && values.watch) throw new UsageError("--once and --watch exclude each other");
   const dbUrl = checkDbTarget(values["db-path"], values["db-url"]);
+  const d1Local = values["d1-local"];
+  const d1Database = values["d1-database"];
+  if (d1Local !== undefined) {
+    if (values["db-path"] !== undefined || dbUrl !== undefined) {
+      throw new UsageError("--d1-local excludes --db-path and --db-url");
+    }
+    if (d1Database === undefined || d1Database.trim() === "") {
+      throw new UsageError("--d1-local needs --d1-database, the id of the database in that folder");
+    }
+  } else if (d1Database !== undefined) {
+    throw new UsageError("--d1-database needs --d1-local");
+  }
   return {
     dbPath: values["db-path"],
     dbUrl,
+    d1Local,
+    d1Database,
     queueDir: values["queue-dir"],
     once: values.once ?? false,
     intervalMs: interval * 1000,
