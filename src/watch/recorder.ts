@@ -24,6 +24,9 @@ const DELETED_FUNCTION = "_dbrouter_watch_deleted";
 const TRIGGER_PREFIX = "_dbrouter_watch_";
 const OWNER_COLUMN = "source_menace_id";
 
+/** A table's owner lookups: a summary over runs, one over a single run, and the grouped list. */
+type Lookups = [SqlJsStatement, SqlJsStatement, SqlJsStatement];
+
 /** A point to roll the record back to when a write fails. */
 export type RecorderMark = readonly [number, number];
 
@@ -45,7 +48,7 @@ export class ChangeRecorder {
   /** Tables (as the schema spells them) with a `source_menace_id` column. */
   #owned = new Set<string>();
   /** The owner lookup of each owned table, prepared once per schema. */
-  #lookups = new Map<string, [SqlJsStatement, SqlJsStatement]>();
+  #lookups = new Map<string, Lookups>();
   #schemaVersion: SqlValue = null;
 
   /** Starts recording `db`'s changes (a new database after a reload: attach it again). */
@@ -172,18 +175,20 @@ export class ChangeRecorder {
     try {
       const runs = runsOf(rowids);
       const wanted = runs.reduce((sum, [first, last]) => sum + last - first + 1, 0);
-      const [summary, grouped] = this.#lookupStatements(db, table);
-      summary.bind([JSON.stringify(runs)]);
+      const [summary, range, grouped] = this.#lookupStatements(db, table);
+      // One run (a one-row commit, a bulk insert) needs no JSON.
+      const first = runs.length === 1 ? range : summary;
+      first.bind(runs.length === 1 ? runs[0] : [JSON.stringify(runs)]);
       let single: [string | null, number] | undefined;
       try {
-        if (summary.step()) {
-          const [low, high, found, owned] = summary.get();
+        if (first.step()) {
+          const [low, high, found, owned] = first.get();
           if (found === wanted && (owned === 0 || (owned === found && low === high))) {
             single = [typeof low === "string" ? low : null, Number(found)];
           }
         }
       } finally {
-        summary.reset();
+        first.reset();
       }
       if (single) {
         for (const rowid of rowids) owners.set(rowid, single[0]);
@@ -205,15 +210,17 @@ export class ChangeRecorder {
     return owners;
   }
 
-  /** The two owner lookups of `table`, prepared once per schema. */
-  #lookupStatements(db: SqlJsDatabase, table: string): [SqlJsStatement, SqlJsStatement] {
+  /** The owner lookups of `table` (over runs, over one run, grouped), prepared once per schema. */
+  #lookupStatements(db: SqlJsDatabase, table: string): Lookups {
     let statements = this.#lookups.get(table);
     if (!statements) {
       const from = `FROM json_each(?) AS r JOIN main.${quoteName(table)} AS t
         ON t.rowid BETWEEN r.value ->> 0 AND r.value ->> 1`;
       const owner = `t.${OWNER_COLUMN}`;
+      const summary = `SELECT min(${owner}), max(${owner}), count(*), count(${owner})`;
       statements = [
-        db.prepare(`SELECT min(${owner}), max(${owner}), count(*), count(${owner}) ${from}`),
+        db.prepare(`${summary} ${from}`),
+        db.prepare(`${summary} FROM main.${quoteName(table)} AS t WHERE t.rowid BETWEEN ? AND ?`),
         db.prepare(`SELECT ${owner}, json_group_array(t.rowid) ${from} GROUP BY 1`),
       ];
       this.#lookups.set(table, statements);

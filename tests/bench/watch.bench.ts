@@ -12,7 +12,10 @@
  * file storage (durable: each commit is `fdatasync`ed) and on memory storage
  * (no I/O: the CPU cost alone, though memory storage writes no note). Rounds
  * alternate the three routers so that the machine's load, which varies,
- * falls on each alike; the figures are medians of per-round means, and the
+ * falls on each alike. Last, the parts, each timed alone over many
+ * repetitions (less disturbed by load): the recording of one inserted row
+ * (hook, owner lookup, grouping, note) beside the insert itself, and the
+ * encoding of a one-page commit with and without its note frame; the figures are medians of per-round means, and the
  * ratios are against `off` in the same run, by wall time and by this
  * process's CPU time (user + system, which other processes' load disturbs
  * less; `fdatasync` waits are in wall time only). Not a test:
@@ -23,6 +26,15 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { DBRouter, memoryStorage } from "../../mod.ts";
+import { loadCapturedSqlJs } from "../../wasm/mod.ts";
+import { ChangeRecorder } from "../../src/watch/recorder.ts";
+import { encodeNote } from "../../src/watch/note.ts";
+import {
+  decodeLogHeader,
+  encodeCommit,
+  encodeLogHeader,
+} from "../../src/storage/file/log_format.ts";
+import type { SqlJsDatabase } from "../../src/engine/sqljs_types.ts";
 import { median, printTable } from "../_support/bench_util.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 
@@ -125,6 +137,7 @@ try {
       ...rows,
     ]);
   }
+  await parts();
 } finally {
   folder.remove();
 }
@@ -138,4 +151,64 @@ console.log(
 function cpuMs(since: { user: number; system: number }): number {
   const now = process.cpuUsage(since);
   return (now.user + now.system) / 1000;
+}
+
+/** The recording's parts, each timed alone: microseconds per operation, median of 15 runs. */
+async function parts(): Promise<void> {
+  const { sql } = await loadCapturedSqlJs();
+  const db = new sql.Database() as unknown as SqlJsDatabase;
+  db.exec(SCHEMA);
+  const insert = db.prepare("INSERT INTO bots (name, seq, source_menace_id) VALUES ('b', 1, 'x')");
+  const recorder = new ChangeRecorder();
+  const time = (operation: () => void, count = 2000) => {
+    const runs: number[] = [];
+    for (let run = 0; run < 15; run++) {
+      const started = performance.now();
+      for (let i = 0; i < count; i++) operation();
+      runs.push((performance.now() - started) * 1000 / count);
+    }
+    return median(runs);
+  };
+  const plain = time(() => insert.run());
+  recorder.attach(db);
+  const recorded = time(() => {
+    insert.run();
+    encodeNote(recorder.take(db, true)!);
+  });
+  insert.free();
+  db.close();
+  const pageSize = 4096;
+  const header = decodeLogHeader(encodeLogHeader({
+    pageSize,
+    generation: 1,
+    salt1: 1,
+    salt2: 2,
+    baseSize: 0,
+    baseIno: 0,
+    baseChecksum: [0, 0],
+    baseCounter: 0,
+    baseMtime: 0,
+  }))!;
+  const page: Array<[number, Uint8Array]> = [[2, new Uint8Array(pageSize).fill(7)]];
+  const note = encodeNote(
+    new Map([["bots", [{ owner: "x", inserted: [41], updated: [], deleted: [] }]]]),
+  );
+  const bare = time(() => encodeCommit(header, header.checksum, page, 2));
+  const noted = time(() => encodeCommit(header, header.checksum, page, 2, note));
+  console.log(`\nparts, ${RUNTIME} (microseconds per operation)`);
+  printTable([
+    ["operation", "without watch", "with watch", "added"],
+    [
+      "one-row INSERT (sql.js, in memory)",
+      plain.toFixed(2),
+      recorded.toFixed(2),
+      (recorded - plain).toFixed(2),
+    ],
+    [
+      "encode a one-page commit for the log",
+      bare.toFixed(2),
+      noted.toFixed(2),
+      (noted - bare).toFixed(2),
+    ],
+  ]);
 }
