@@ -223,6 +223,22 @@ test("a slow listener does not hold commits up; a throwing one is logged and kep
   }
 });
 
+test("storage no other process shares records rows only while someone listens here", async () => {
+  await using router = memoryRouter();
+  const conn = router.getConnection("bots", "write");
+  await conn.exec(SCHEMA);
+  const triggers = async () =>
+    (await conn.all("SELECT name FROM sqlite_temp_master WHERE type = 'trigger'")).length;
+  assert.is(await triggers(), 0, "no listener: no triggers (nor hook)");
+  const heard: TableChange[] = [];
+  const stop = router.watch("bots", (c) => void heard.push(c));
+  assert.ok(await triggers() > 0, "a listener: triggers");
+  await conn.run("INSERT INTO bots (id) VALUES (1)");
+  await until(() => heard.length === 1, "the insert");
+  stop();
+  assert.is(await triggers(), 0, "the last listener gone: none");
+});
+
 test("bad input: an unknown or denied table, a bad scope, after close()", async () => {
   const router = memoryRouter();
   assert.is(codeOf(() => router.watch("bots ", () => {})), "TABLE_UNKNOWN");

@@ -133,7 +133,7 @@ export class EngineDatabase {
   #closed = false;
   #loaded = false;
   /** Row changes for `router.watch()`: recorded here, told to sinks, carried in commit notes. */
-  readonly #watch = new WatchHub(watchWanted(getHost().env("DB_ROUTER_WATCH")));
+  readonly #watch: WatchHub;
   /** While anyone watches shared storage: the poll of the version stamp, and the adapter's hint. */
   #stopWatching: (() => void) | undefined;
 
@@ -141,6 +141,7 @@ export class EngineDatabase {
   constructor(adapter: StorageAdapter, key: string, options: DatabaseOptions) {
     this.#adapter = adapter;
     this.#shared = adapter.capabilities.sharedAcrossProcesses;
+    this.#watch = new WatchHub(watchWanted(getHost().env("DB_ROUTER_WATCH")), this.#shared);
     this.#options = options;
     this.key = key;
     this.#newLockWait();
@@ -437,7 +438,7 @@ export class EngineDatabase {
    */
   watch(sink: CommitSink): () => void {
     if (this.#closed) throw this.#closedError();
-    if (this.#watch.add(sink) && this.#shared) this.#startWatching();
+    if (this.#watch.add(sink, this.#db) && this.#shared) this.#startWatching();
     return () => {
       if (this.#watch.remove(sink)) {
         this.#stopWatching?.();
@@ -552,7 +553,7 @@ export class EngineDatabase {
     const db = this.#open();
     const file = this.#file;
     // Taken first: a transaction left open is rolled back below, and its rows with it.
-    const rows = this.#watch.take();
+    const rows = this.#watch.take(db, this.#shared);
     let commit: PageCommit | undefined;
     if (file) {
       if (inTransaction(db)) this.#rollBackLeftOpen(db);

@@ -42,10 +42,19 @@ export function watchWanted(variable: string | undefined): boolean {
 export class WatchHub {
   readonly #recorder: ChangeRecorder | undefined;
   readonly #sinks = new Set<CommitSink>();
+  /** Whether commits are recorded with no sink here: other processes may watch. */
+  readonly #always: boolean;
+  /** The database the recorder is attached to, if any. */
+  #attached: SqlJsDatabase | undefined;
 
-  /** With `record` false, nothing is recorded (`DB_ROUTER_WATCH=off`). */
-  constructor(record: boolean) {
+  /**
+   * With `record` false, nothing is ever recorded (`DB_ROUTER_WATCH=off`).
+   * With `always` (storage that other processes share, and may watch),
+   * every commit is recorded; else only while a sink listens here.
+   */
+  constructor(record: boolean, always: boolean) {
     this.#recorder = record ? new ChangeRecorder() : undefined;
+    this.#always = always;
   }
 
   /** Whether anyone listens. */
@@ -53,25 +62,44 @@ export class WatchHub {
     return this.#sinks.size > 0;
   }
 
-  /** Adds `sink`; returns whether it is the first. */
-  add(sink: CommitSink): boolean {
+  /**
+   * Adds `sink` (`db`: the open database, if any, which starts being
+   * recorded if it was not); returns whether it is the first.
+   */
+  add(sink: CommitSink, db: SqlJsDatabase | undefined): boolean {
     this.#sinks.add(sink);
+    if (db && !this.#attached) this.attach(db);
     return this.#sinks.size === 1;
   }
 
-  /** Removes `sink`; returns whether none is left. */
+  /** Removes `sink`; returns whether none is left (and stops recording unless `always`). */
   remove(sink: CommitSink): boolean {
-    return this.#sinks.delete(sink) && this.#sinks.size === 0;
+    if (!this.#sinks.delete(sink) || this.#sinks.size > 0) return false;
+    if (!this.#always && this.#attached) {
+      try {
+        this.#recorder?.detach(this.#attached);
+      } catch {
+        // A closed database: nothing to remove.
+      }
+      this.#attached = undefined;
+    }
+    return true;
   }
 
-  /** Records the changes of `db`, a database just opened or reloaded; what was pending is dropped. */
+  /**
+   * A database was just opened or reloaded: records its changes when
+   * commits are recorded now; what was pending is dropped.
+   */
   attach(db: SqlJsDatabase): void {
     this.#recorder?.clear();
-    this.#recorder?.attach(db);
+    this.#attached = undefined;
+    if (!this.#recorder || (!this.#always && this.#sinks.size === 0)) return;
+    if (this.#recorder.attach(db)) this.#attached = db;
   }
 
   /** After anything that may have changed the schema: keeps the triggers in step. */
   schemaMayHaveChanged(db: SqlJsDatabase): void {
+    if (this.#attached !== db) return;
     try {
       this.#recorder?.syncSchema(db);
     } catch {
@@ -89,9 +117,14 @@ export class WatchHub {
     if (mark) this.#recorder?.rollBack(mark);
   }
 
-  /** The rows recorded since the last commit, taken for the commit about to be made. */
-  take(): CommitRows | undefined {
-    return this.#recorder?.take();
+  /**
+   * The rows recorded since the last commit, taken for the commit about to
+   * be made. Inserted and updated rows' owners are looked up when other
+   * processes may watch (`shared`) or a sink here needs them (a scope).
+   */
+  take(db: SqlJsDatabase, shared: boolean): CommitRows | undefined {
+    if (this.#attached !== db) return undefined;
+    return this.#recorder?.take(db, shared || [...this.#sinks].some((sink) => sink.scoped));
   }
 
   /**
@@ -100,7 +133,7 @@ export class WatchHub {
    * (a schema change), since a commit without a note is heard as a resync.
    */
   note(rows: CommitRows | undefined): Uint8Array | undefined {
-    return this.#recorder ? encodeNote(rows ?? new Map()) : undefined;
+    return this.#attached ? encodeNote(rows ?? new Map()) : undefined;
   }
 
   /** A commit made here is durable. */

@@ -1,11 +1,13 @@
 /**
  * Records which rows a database's writes change, for `router.watch()`:
- * SQLite's update hook names the table, kind and rowid of each row change;
- * temporary triggers (in the connection's `temp` schema, never stored) add
- * the `source_menace_id` of each changed row of a table that has one (after
- * the change, or before it for a delete, when the row is gone), and an
- * `AFTER DELETE` trigger on every rowid table turns off SQLite's truncate
- * optimisation, under which `DELETE FROM t` without `WHERE` calls no hook.
+ * SQLite's update hook names the table, kind and rowid of each row change.
+ * Owners (`source_menace_id`) come from one lookup per table when the
+ * commit's rows are taken (after the change, for inserts and updates), and
+ * for deleted rows, which are gone by then, from a temporary `AFTER DELETE`
+ * trigger (in the connection's `temp` schema, never stored) that hands the
+ * row's owner to a JavaScript function. Every rowid table gets such a trigger,
+ * owner or not: a table with a trigger loses SQLite's truncate optimisation,
+ * under which `DELETE FROM t` without `WHERE` calls no hook.
  *
  * The triggers follow the schema: the engine calls {@linkcode ChangeRecorder.syncSchema}
  * after anything that may have changed it, which costs one `PRAGMA
@@ -13,13 +15,17 @@
  *
  * @module
  */
-import type { SqlJsDatabase, SqlValue } from "../engine/sqljs_types.ts";
+import type { SqlJsDatabase, SqlJsStatement, SqlValue } from "../engine/sqljs_types.ts";
+import { inTransaction } from "../engine/sqljs_image.ts";
 import { type CommitRows, groupRows, KIND_CODES } from "./rows.ts";
 
 /** The SQL function the triggers call; a name users are unlikely to take. */
-const ROW_FUNCTION = "_dbrouter_watch_row";
+const DELETED_FUNCTION = "_dbrouter_watch_deleted";
 const TRIGGER_PREFIX = "_dbrouter_watch_";
 const OWNER_COLUMN = "source_menace_id";
+
+/** A table's owner lookups: a summary over runs, one over a single run, and the grouped list. */
+type Lookups = [SqlJsStatement, SqlJsStatement, SqlJsStatement];
 
 /** A point to roll the record back to when a write fails. */
 export type RecorderMark = readonly [number, number];
@@ -32,12 +38,17 @@ export type RecorderMark = readonly [number, number];
  * const recorder = new ChangeRecorder();
  * recorder.attach(db);
  * db.exec("INSERT INTO bots (name) VALUES ('b')");
- * recorder.take(); // Map { "bots" => [{ owner: null, inserted: [1], ... }] }
+ * recorder.take(db); // Map { "bots" => [{ owner: null, inserted: [1], ... }] }
  * ```
  */
 export class ChangeRecorder {
   #changes: Array<[number, string, number]> = [];
-  #owners: Array<[string, string | null]> = [];
+  /** Deleted rows' owners, as the triggers report them: table, rowid, owner. */
+  #deleted: Array<[string, number, string | null]> = [];
+  /** Tables (as the schema spells them) with a `source_menace_id` column. */
+  #owned = new Set<string>();
+  /** The owner lookup of each owned table, prepared once per schema. */
+  #lookups = new Map<string, Lookups>();
   #schemaVersion: SqlValue = null;
 
   /** Starts recording `db`'s changes (a new database after a reload: attach it again). */
@@ -46,13 +57,32 @@ export class ChangeRecorder {
     db.updateHook((operation, database, table, rowid) => {
       if (database === "main") this.#changes.push([KIND_CODES[operation], table, rowid]);
     });
-    db.create_function(ROW_FUNCTION, (kind, table, rowid, owner) => {
-      this.#owners.push([`${kind}:${table}:${rowid}`, typeof owner === "string" ? owner : null]);
+    db.create_function(DELETED_FUNCTION, (table, rowid, owner) => {
+      this.#deleted.push([String(table), Number(rowid), typeof owner === "string" ? owner : null]);
       return null;
     });
     this.#schemaVersion = null;
-    this.syncSchema(db);
+    this.#lookups = new Map(); // the old database's statements went with it
+    // Inside a transaction (a watch that starts while one runs), the triggers wait for its end.
+    if (!inTransaction(db)) this.syncSchema(db);
     return true;
+  }
+
+  /** Stops recording `db`'s changes: the hook and the triggers are removed. */
+  detach(db: SqlJsDatabase): void {
+    db.updateHook?.(null);
+    this.#dropTriggers(db);
+    for (const statements of this.#lookups.values()) statements.forEach((st) => st.free());
+    this.#lookups.clear();
+    this.#schemaVersion = null;
+    this.clear();
+  }
+
+  #dropTriggers(db: SqlJsDatabase): void {
+    const old = db.exec(
+      `SELECT name FROM sqlite_temp_master WHERE type = 'trigger' AND substr(name, 1, ${TRIGGER_PREFIX.length}) = '${TRIGGER_PREFIX}'`,
+    )[0]?.values ?? [];
+    for (const [name] of old) db.exec(`DROP TRIGGER IF EXISTS temp.${quoteName(String(name))}`);
   }
 
   /** Re-creates the triggers when the schema changed since the last call. */
@@ -60,74 +90,167 @@ export class ChangeRecorder {
     const version = db.exec("PRAGMA schema_version")[0]?.values[0]?.[0] ?? null;
     if (version === this.#schemaVersion) return;
     this.#schemaVersion = version;
-    const old = db.exec(
-      `SELECT name FROM sqlite_temp_master WHERE type = 'trigger' AND substr(name, 1, ${TRIGGER_PREFIX.length}) = '${TRIGGER_PREFIX}'`,
-    )[0]?.values ?? [];
-    for (const [name] of old) db.exec(`DROP TRIGGER IF EXISTS temp.${quoteName(String(name))}`);
+    for (const statements of this.#lookups.values()) statements.forEach((st) => st.free());
+    this.#lookups.clear();
+    this.#dropTriggers(db);
     const tables = db.exec(
       `SELECT t.name, EXISTS (SELECT 1 FROM pragma_table_info(t.name, 'main') WHERE name = '${OWNER_COLUMN}')
        FROM pragma_table_list t
        WHERE t.schema = 'main' AND t.type = 'table' AND t.wr = 0 AND t.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`,
     )[0]?.values ?? [];
+    this.#owned = new Set();
     tables.forEach(([name, owned], index) => {
       const table = String(name);
-      const on = `main.${quoteName(table)}`;
-      const literal = `'${table.replace(/'/g, "''")}'`;
-      const call = (kind: number, row: "new" | "old") =>
-        `SELECT ${ROW_FUNCTION}(${kind}, ${literal}, ${row}.rowid, ${row}.${OWNER_COLUMN})`;
-      const triggers = owned
-        ? [
-          ["i", "INSERT", call(KIND_CODES.insert, "new")],
-          ["u", "UPDATE", call(KIND_CODES.update, "new")],
-          ["d", "DELETE", call(KIND_CODES.delete, "old")],
-        ]
-        : [["d", "DELETE", "SELECT 1"]];
-      for (const [suffix, event, body] of triggers) {
-        const trigger = quoteName(`${TRIGGER_PREFIX}${index}_${suffix}`);
-        try {
-          db.exec(`CREATE TEMP TRIGGER ${trigger} AFTER ${event} ON ${on} BEGIN ${body}; END`);
-        } catch {
-          // A table SQLite refuses triggers on: its owners stay unknown, see README.
-        }
+      if (owned) this.#owned.add(table);
+      const body = owned
+        ? `SELECT ${DELETED_FUNCTION}(${quoteText(table)}, old.rowid, old.${OWNER_COLUMN})`
+        : "SELECT 1";
+      const trigger = quoteName(`${TRIGGER_PREFIX}${index}`);
+      try {
+        db.exec(
+          `CREATE TEMP TRIGGER ${trigger} AFTER DELETE ON main.${
+            quoteName(table)
+          } BEGIN ${body}; END`,
+        );
+      } catch {
+        // A table SQLite refuses triggers on: see README, "what is not heard".
       }
     });
   }
 
   /** Where the record stands, for {@linkcode rollBack}. */
   mark(): RecorderMark {
-    return [this.#changes.length, this.#owners.length];
+    return [this.#changes.length, this.#deleted.length];
   }
 
   /** Forgets what was recorded after `mark` (a write that failed and was rolled back). */
   rollBack(mark: RecorderMark): void {
     this.#changes.length = Math.min(mark[0], this.#changes.length);
-    this.#owners.length = Math.min(mark[1], this.#owners.length);
+    this.#deleted.length = Math.min(mark[1], this.#deleted.length);
   }
 
-  /** Whether anything was recorded since the last take. */
-  get pending(): boolean {
-    return this.#changes.length > 0;
-  }
-
-  /** The changes recorded since the last call, grouped; `undefined` when there were none. */
-  take(): CommitRows | undefined {
-    if (this.#changes.length === 0) {
-      this.#owners = [];
-      return undefined;
-    }
-    const rows = groupRows(this.#changes, new Map(this.#owners));
+  /**
+   * The changes recorded since the last call, grouped, with their owners:
+   * deleted rows' as the triggers reported them; inserted and updated rows'
+   * looked up in `db` when `withOwners` (else `null`: the engine skips the
+   * lookup when nobody could use it); `undefined` when there were none.
+   */
+  take(db: SqlJsDatabase, withOwners: boolean): CommitRows | undefined {
+    const changes = this.#changes;
+    const deleted = this.#deleted;
     this.#changes = [];
-    this.#owners = [];
-    return rows;
+    this.#deleted = [];
+    if (changes.length === 0) return undefined;
+    const owners = new Map<string, Map<number, string | null>>();
+    const deletedOwners = new Map<string, Map<number, string | null>>();
+    for (const [table, rowid, owner] of deleted) {
+      let byRowid = deletedOwners.get(table);
+      if (!byRowid) deletedOwners.set(table, byRowid = new Map());
+      byRowid.set(rowid, owner);
+    }
+    const wanted = new Map<string, number[]>();
+    for (const [kind, table, rowid] of changes) {
+      if (!withOwners || kind === KIND_CODES.delete || !this.#owned.has(table)) continue;
+      let list = wanted.get(table);
+      if (!list) wanted.set(table, list = []);
+      list.push(rowid);
+    }
+    for (const [table, rowids] of wanted) owners.set(table, this.#lookUp(db, table, rowids));
+    return groupRows(
+      changes,
+      (kind, table, rowid) =>
+        (kind === KIND_CODES.delete ? deletedOwners : owners).get(table)?.get(rowid) ?? null,
+    );
+  }
+
+  /**
+   * The owners of `rowids` in `table` now, by rowid (rows since gone are left
+   * out), over the rowids' runs. The usual case, every row found and one
+   * owner, costs one row of one statement; otherwise a second statement
+   * groups the rowids by owner in SQLite, so that a row per owner crosses
+   * into JavaScript, not a row per rowid.
+   */
+  #lookUp(db: SqlJsDatabase, table: string, rowids: readonly number[]): Map<number, string | null> {
+    const owners = new Map<number, string | null>();
+    try {
+      const runs = runsOf(rowids);
+      const wanted = runs.reduce((sum, [first, last]) => sum + last - first + 1, 0);
+      const [summary, range, grouped] = this.#lookupStatements(db, table);
+      // One run (a one-row commit, a bulk insert) needs no JSON.
+      const first = runs.length === 1 ? range : summary;
+      first.bind(runs.length === 1 ? runs[0] : [JSON.stringify(runs)]);
+      let single: [string | null, number] | undefined;
+      try {
+        if (first.step()) {
+          const [low, high, found, owned] = first.get();
+          if (found === wanted && (owned === 0 || (owned === found && low === high))) {
+            single = [typeof low === "string" ? low : null, Number(found)];
+          }
+        }
+      } finally {
+        first.reset();
+      }
+      if (single) {
+        for (const rowid of rowids) owners.set(rowid, single[0]);
+        return owners;
+      }
+      grouped.bind([JSON.stringify(runs)]);
+      try {
+        while (grouped.step()) {
+          const [owner, list] = grouped.get();
+          const name = typeof owner === "string" ? owner : null;
+          for (const rowid of JSON.parse(String(list)) as number[]) owners.set(rowid, name);
+        }
+      } finally {
+        grouped.reset();
+      }
+    } catch {
+      // A table dropped or changed since: its owners stay unknown.
+    }
+    return owners;
+  }
+
+  /** The owner lookups of `table` (over runs, over one run, grouped), prepared once per schema. */
+  #lookupStatements(db: SqlJsDatabase, table: string): Lookups {
+    let statements = this.#lookups.get(table);
+    if (!statements) {
+      const from = `FROM json_each(?) AS r JOIN main.${quoteName(table)} AS t
+        ON t.rowid BETWEEN r.value ->> 0 AND r.value ->> 1`;
+      const owner = `t.${OWNER_COLUMN}`;
+      const summary = `SELECT min(${owner}), max(${owner}), count(*), count(${owner})`;
+      statements = [
+        db.prepare(`${summary} ${from}`),
+        db.prepare(`${summary} FROM main.${quoteName(table)} AS t WHERE t.rowid BETWEEN ? AND ?`),
+        db.prepare(`SELECT ${owner}, json_group_array(t.rowid) ${from} GROUP BY 1`),
+      ];
+      this.#lookups.set(table, statements);
+    }
+    return statements;
   }
 
   /** Forgets everything recorded. */
   clear(): void {
     this.#changes = [];
-    this.#owners = [];
+    this.#deleted = [];
   }
 }
 
 function quoteName(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteText(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** Rowids (in any order, repeats allowed) as `[first, last]` runs of consecutive values. */
+function runsOf(rowids: readonly number[]): Array<[number, number]> {
+  const sorted = [...rowids].sort((a, b) => a - b);
+  const runs: Array<[number, number]> = [];
+  for (const rowid of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && rowid <= last[1] + 1) last[1] = Math.max(last[1], rowid);
+    else runs.push([rowid, rowid]);
+  }
+  return runs;
 }

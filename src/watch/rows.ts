@@ -39,28 +39,33 @@ export const KIND_CODES: Readonly<Record<ChangeKind, number>> = { insert: 0, upd
 
 /**
  * Groups row changes (`[kind code, table, rowid]`, in any order, repeats
- * allowed) into {@linkcode CommitRows}, sorted and without repeats; `owners`
- * maps `kind code:table:rowid` to the row's owner.
+ * allowed) into {@linkcode CommitRows}, sorted and without repeats; `ownerOf`
+ * gives a changed row's owner (`null`: unknown).
  *
  * @example
  * ```ts
  * import { groupRows } from "./rows.ts";
- * const rows = groupRows([[0, "bots", 2], [0, "bots", 1]], new Map([["0:bots:1", "alpha"]]));
+ * const rows = groupRows([[0, "bots", 2], [0, "bots", 1]], (_k, _t, rowid) => rowid === 1 ? "alpha" : null);
  * rows.get("bots")?.length; // 2: alpha's row 1, and row 2 whose owner is unknown
  * ```
  */
 export function groupRows(
   changes: ReadonlyArray<readonly [number, string, number]>,
-  owners: ReadonlyMap<string, string | null>,
+  ownerOf: (kind: number, table: string, rowid: number) => string | null,
 ): CommitRows {
-  const byTable = new Map<string, Map<string | null, [Set<number>, Set<number>, Set<number>]>>();
+  const byTable = new Map<string, Map<string | null, [number[], number[], number[]]>>();
+  let lastTable: string | undefined;
+  let lastOwners: Map<string | null, [number[], number[], number[]]> | undefined;
   for (const [kind, table, rowid] of changes) {
-    let byOwner = byTable.get(table);
-    if (!byOwner) byTable.set(table, byOwner = new Map());
-    const owner = owners.get(`${kind}:${table}:${rowid}`) ?? null;
-    let sets = byOwner.get(owner);
-    if (!sets) byOwner.set(owner, sets = [new Set(), new Set(), new Set()]);
-    sets[kind].add(rowid);
+    if (table !== lastTable) {
+      lastTable = table;
+      lastOwners = byTable.get(table);
+      if (!lastOwners) byTable.set(table, lastOwners = new Map());
+    }
+    const owner = ownerOf(kind, table, rowid);
+    let lists = lastOwners!.get(owner);
+    if (!lists) lastOwners!.set(owner, lists = [[], [], []]);
+    lists[kind].push(rowid);
   }
   const rows = new Map<string, OwnedRows[]>();
   for (const [table, byOwner] of byTable) {
@@ -68,15 +73,20 @@ export function groupRows(
       table,
       [...byOwner].map(([owner, [inserted, updated, deleted]]) => ({
         owner,
-        inserted: sorted(inserted),
-        updated: sorted(updated),
-        deleted: sorted(deleted),
+        inserted: sortedUnique(inserted),
+        updated: sortedUnique(updated),
+        deleted: sortedUnique(deleted),
       })),
     );
   }
   return rows;
 }
 
-function sorted(set: Set<number>): number[] {
-  return [...set].sort((a, b) => a - b);
+/** `list` sorted, without repeats; rowids arrive mostly ascending, so check first. */
+function sortedUnique(list: number[]): number[] {
+  let ordered = true;
+  for (let i = 1; i < list.length && ordered; i++) ordered = list[i - 1] < list[i];
+  if (ordered) return list;
+  list.sort((a, b) => a - b);
+  return list.filter((rowid, i) => i === 0 || list[i - 1] !== rowid);
 }

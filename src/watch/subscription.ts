@@ -52,6 +52,8 @@ export type WatchScope = "local" | "global" | "all";
 
 /** Receives every commit of one database, synchronously, from the engine. */
 export interface CommitSink {
+  /** Whether it tells rows apart by owner (a scope other than `"all"`). */
+  readonly scoped?: boolean;
   /** A commit, with the rows it changed. */
   commit(rows: CommitRows, fromThisProcess: boolean): void;
   /** Commits whose rows cannot be told. */
@@ -77,6 +79,8 @@ export class Subscription implements CommitSink {
   readonly #menaceId: string;
   readonly #listener: ChangeListener;
   #queue: TableChange[] = [];
+  /** Whether it tells rows apart by owner. */
+  readonly scoped: boolean;
   #draining = false;
   #closed = false;
 
@@ -85,6 +89,7 @@ export class Subscription implements CommitSink {
     this.#table = table;
     this.#lowerTable = table.toLowerCase();
     this.#scope = scope;
+    this.scoped = scope !== "all";
     this.#menaceId = menaceId;
     this.#listener = listener;
   }

@@ -2,20 +2,23 @@
  * A writer and watcher process for the watch tests, on the file storage of
  * the runtime running it:
  *
- * `MENACE SHARED LOCAL COUNT START_AT TOTAL`: creates the shared `bots`
- * table, watches it (every row, and with scope `"global"`), prints `ready`,
- * inserts COUNT rows from time START_AT, one commit each, then waits until it
- * has heard TOTAL inserted rows (or a resync), bounded, closes and prints
- * `heard {json}`: the rowids it heard, in order, from its own commits and
- * from other processes', the global listener's, and the number of resyncs.
+ * `MENACE SHARED LOCAL COUNT TOTAL`: creates the shared `bots` table,
+ * watches it (every row, and with scope `"global"`), prints `ready`, waits
+ * for the file `SHARED.go`, inserts COUNT rows, one commit each, then waits until it
+ * has heard TOTAL inserted rows (or a resync), bounded, and prints `heard
+ * {json}`: the rowids it heard, in order, from its own commits and from other
+ * processes', the global listener's, the number of resyncs and its storage
+ * figures. Then it waits for the file `SHARED.done`, closes and prints
+ * `closed`.
  *
  * @module
  */
 import { DBRouter, type TableChange } from "../../mod.ts";
 import { fileStorageFor, RUNTIME } from "./storage_fixtures.ts";
-import { BOTS_SCHEMA, untilTime } from "./writers_spawn.ts";
+import { existsSync } from "node:fs";
+import { BOTS_SCHEMA } from "./writers_spawn.ts";
 
-const [menace, shared, local, count, startAt, total] = process.argv.slice(2);
+const [menace, shared, local, count, total] = process.argv.slice(2);
 const router = new DBRouter(menace, local, shared, {
   // No fold for idleness: a fold while a watcher lags turns rows into a resync.
   storage: fileStorageFor(RUNTIME, { foldIdleMs: false }),
@@ -33,16 +36,30 @@ router.watch("bots", (change: TableChange) => {
 });
 router.watch("bots", (change) => void global.push(...change.inserted), { scope: "global" });
 console.log("ready");
-await untilTime(Number(startAt));
+// All start together, once the parent has every "ready" (a loaded machine starts Deno slowly).
+await untilFile(`${shared}.go`);
 for (let i = 1; i <= Number(count); i++) {
   await router.insert("bots", { name: `${menace}-${i}`, seq: i });
 }
 const started = Date.now();
 while (own.length + foreign.length < Number(total) && resyncs === 0) {
-  if (Date.now() - started > 120_000) break;
+  if (Date.now() - started > 300_000) break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 // A little longer, so that a change heard twice would show.
 await new Promise((resolve) => setTimeout(resolve, 500));
+const stats = router.storageStats().shared;
+console.log(`heard ${JSON.stringify({ own, foreign, global, resyncs, other, stats })}`);
+// Closing folds the page log: a process that has not caught up yet would hear a resync. So each
+// waits until the parent, having every report, creates SHARED.done (bounded).
+await untilFile(`${shared}.done`);
 await router.close();
-console.log(`heard ${JSON.stringify({ own, foreign, global, resyncs, other })}`);
+console.log("closed");
+
+/** Waits (bounded: 300 s) until `path` exists. */
+async function untilFile(path: string): Promise<void> {
+  const since = Date.now();
+  while (!existsSync(path) && Date.now() - since < 300_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
