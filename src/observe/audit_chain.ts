@@ -37,7 +37,7 @@ export const CHAIN_START: string = "0".repeat(32);
  * ```
  */
 export function lineHash(line: string): string {
-  return sha256Hex(line).slice(0, 32);
+  return sha256Hex(line, 32);
 }
 
 /**
