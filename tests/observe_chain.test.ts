@@ -41,6 +41,23 @@ test("sha256Hex matches node:crypto for empty, block-boundary, multi-byte and lo
       createHash("sha256").update(text).digest("hex"),
       `length ${text.length}`,
     );
+    const full = createHash("sha256").update(text).digest("hex");
+    assert.is(sha256Hex(text, 32), full.slice(0, 32), `first 32 digits, length ${text.length}`);
+    assert.is(sha256Hex(text, 2), full.slice(0, 2));
+  }
+});
+
+test("sha256Hex refuses a digest length that is odd, out of 2..64 or not whole", () => {
+  for (const length of [0, 1, 33, 66, 2.5, Number.NaN]) {
+    const error = (() => {
+      try {
+        sha256Hex("abc", length);
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.instance(error, RangeError, `length ${length}`);
+    assert.match((error as Error).message, `Invalid digest length ${length}`);
   }
 });
 

@@ -158,6 +158,33 @@ test("a file that another sync claimed after the pass began and has not finished
   assert.is(appliedCount(), 4, "kept while a claimed file it found is unfinished");
 });
 
+test("finished files' progress rows are kept for the progress retention, then forgotten: flat over many passes", async () => {
+  const rows = () => Number(sql("SELECT count(*) FROM _dbrouter_sync_progress"));
+  const sizes: number[] = [];
+  // A pass every 2 hours for 3 days, one claimed file each; progress kept half a day (6 passes).
+  for (let pass = 0; pass < 36; pass++) {
+    now = START + pass * 2 * HOUR;
+    await queue(3, `pass-${pass}`);
+    await sync({ progressRetentionDays: 0.5 });
+    sizes.push(rows());
+  }
+  assert.is(sql("SELECT count(*) FROM bots"), String(36 * 3), "every record was applied");
+  // A row finished 12 hours ago or less is kept: this pass's and the 6 before it.
+  const settled = sizes.slice(7);
+  assert.equal(new Set(settled), new Set([7]), `rows after half a day: ${settled.join(" ")}`);
+  assert.equal(
+    sizes.slice(0, 7),
+    [1, 2, 3, 4, 5, 6, 7],
+    "before the retention, nothing is forgotten",
+  );
+  // The default keeps a day: 13 hours after the last pass, the 6 passes 13 to 23 hours ago keep
+  // their rows (half a day would keep none of them).
+  now += 13 * HOUR;
+  await queue(1, "default");
+  await sync();
+  assert.is(rows(), 7, "the 6 kept rows (of the passes 13 to 23 hours ago) and this pass's");
+});
+
 test("a bad retention is refused: RangeError from code, exit code 2 from the command line", async () => {
   for (const days of [0, -1, Number.NaN, Infinity]) {
     const error = thrown(() =>
@@ -165,6 +192,11 @@ test("a bad retention is refused: RangeError from code, exit code 2 from the com
     );
     assert.instance(error, RangeError);
     assert.match(error.message, `Invalid applied retention ${days} days`);
+    const progress = thrown(() =>
+      new QueueSync({ dbPath: shared, queueDir, progressRetentionDays: days })
+    );
+    assert.instance(progress, RangeError);
+    assert.match(progress.message, `Invalid progress retention ${days} days`);
   }
   let err = "";
   const io = { out: () => {}, err: (text: string) => (err += text), interactive: false };

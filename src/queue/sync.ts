@@ -110,6 +110,14 @@ export interface SyncOptions {
    */
   appliedRetentionDays?: number;
   /**
+   * Days a finished claimed file's row is kept in `_dbrouter_sync_progress`
+   * (one row per file a pass finished), for syncs that may still be reading
+   * that file; then it is forgotten, so the table holds about that many days
+   * of passes. Any number above 0.
+   * @default 1
+   */
+  progressRetentionDays?: number;
+  /**
    * The clock, in milliseconds since 1970, that stamps applied records and
    * decides what is old enough to forget: for tests that cover days.
    * @default Date.now
@@ -206,6 +214,7 @@ export class QueueSync {
   readonly #replayFailed: boolean;
   readonly #onProgress: ((progress: SyncProgress) => void) | undefined;
   readonly #retentionMs: number;
+  readonly #progressRetentionMs: number;
   readonly #clock: () => number;
   readonly #transactions: boolean;
   #closed = false;
@@ -250,6 +259,16 @@ export class QueueSync {
       );
     }
     this.#retentionMs = retention * DAY_MS;
+    const progressRetention = options.progressRetentionDays ?? 1;
+    if (
+      typeof progressRetention !== "number" || !(progressRetention > 0) ||
+      !Number.isFinite(progressRetention)
+    ) {
+      throw new RangeError(
+        `Invalid progress retention ${progressRetention} days: expected a finite number above 0`,
+      );
+    }
+    this.#progressRetentionMs = progressRetention * DAY_MS;
     this.#clock = options.clock ?? Date.now;
     this.#onProgress = options.onProgress;
     this.#database = backend.connect(() => {
@@ -342,16 +361,16 @@ export class QueueSync {
   }
 
   /**
-   * Forgets files finished over a day ago: they are remembered that long for syncs that may
-   * still be reading them. Only once this pass has deleted the finished files it found, so that
+   * Forgets files finished before the progress retention (a day by default): they are
+   * remembered that long for syncs that may still be reading them. Only once this pass has deleted the finished files it found, so that
    * one left by a sync that died before deleting it is deleted, not applied again from line 0.
    * (A DELETE that matches nothing persists nothing, so this is cheap at every pass.)
    */
   async #forgetFinished(): Promise<void> {
-    const dayAgo = new Date(this.#clock() - DAY_MS).toISOString();
+    const before = new Date(this.#clock() - this.#progressRetentionMs).toISOString();
     await this.#conn.run(
       "DELETE FROM _dbrouter_sync_progress WHERE done = 1 AND updated_at < ?",
-      [dayAgo],
+      [before],
     );
   }
 

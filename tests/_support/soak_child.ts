@@ -7,13 +7,17 @@
  * own `QueueSync`, kept open) every 500. Every `sampleMs` it prints a JSON
  * line: commits so far, resident memory (`rss`, then `rssAfterGc` after a
  * full garbage collection when the runtime offers one: `Bun.gc`, or `gc`
- * with V8's `--expose-gc`) and the size of sql.js's wasm memory.
+ * with V8's `--expose-gc`, with the JS heap in use and committed, external
+ * and array buffer memory, and V8's young and old generation as committed
+ * then) and the size of sql.js's wasm memory. Applied hashes and finished
+ * files' progress rows are kept `retentionDays`.
  *
  * Usage: soak_child.ts <dir> <menaceId> <commits> <sampleMs> <retentionDays>
  *
  * @module
  */
 import { join } from "node:path";
+import { getHeapSpaceStatistics } from "node:v8";
 
 // sql.js keeps its wasm memory private: find it as the module is instantiated.
 let wasmMemory: WebAssembly.Memory | undefined;
@@ -61,6 +65,7 @@ const sync = new QueueSync({
   dbPath: join(dir, "shared.db"),
   queueDir: join(dir, "queue"),
   appliedRetentionDays: Number(retentionArg),
+  progressRetentionDays: Number(retentionArg),
 });
 
 const fullGc: (() => void) | undefined = (() => {
@@ -68,6 +73,27 @@ const fullGc: (() => void) | undefined = (() => {
   if (bun) return () => bun.gc(true);
   return (globalThis as { gc?: () => void }).gc;
 })();
+
+/** Memory after a full collection: what the process keeps, by component. */
+const afterGc = () => {
+  const m = process.memoryUsage();
+  return {
+    rssAfterGc: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    ...spaces(),
+  };
+};
+
+/** V8's young and old generation, committed (Bun's engine reports zeros: left out). */
+const spaces = () => {
+  const all = getHeapSpaceStatistics();
+  const size = (name: string) => all.find((s) => s.space_name === name)?.space_size ?? 0;
+  const newSpace = size("new_space");
+  return newSpace === 0 ? {} : { newSpace, oldSpace: size("old_space") };
+};
 
 let done = 0;
 const sample = () => {
@@ -78,7 +104,7 @@ const sample = () => {
     at: Date.now(),
     commits: done,
     rss,
-    rssAfterGc: fullGc ? process.memoryUsage().rss : undefined,
+    ...(fullGc ? afterGc() : {}),
     heap: wasmMemory?.buffer.byteLength ?? 0,
   }));
 };

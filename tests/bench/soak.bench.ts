@@ -18,7 +18,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DBRouter } from "../../mod.ts";
@@ -30,9 +30,14 @@ import { RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 
 const TOTAL = Number(process.env.BENCH_SOAK_COMMITS ?? 100_000);
 const SAMPLE_MS = Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 10_000);
-/** Applied hashes are kept 2 minutes here (a week by default), so that the soak sees them go. */
+/**
+ * Applied hashes and finished files' progress rows are kept 2 minutes here (a week and a day by
+ * default), so that the soak sees them go.
+ */
 const RETENTION_DAYS = 2 / 1440;
 const RUNTIMES: Runtime[] = ["node", "deno", "bun"];
+/** Each child's samples (JSON lines, with the memory components) are appended here if set. */
+const SAMPLES_FILE = process.env.BENCH_SOAK_SAMPLES;
 const MIB = 2 ** 20;
 
 interface ChildSample {
@@ -41,6 +46,11 @@ interface ChildSample {
   commits: number;
   rss: number;
   rssAfterGc?: number;
+  heapUsed?: number;
+  heapTotal?: number;
+  external?: number;
+  newSpace?: number;
+  oldSpace?: number;
   heap: number;
 }
 
@@ -53,6 +63,7 @@ interface Sizes {
   queueFiles: number;
   queueBytes: number;
   applied: number;
+  progress: number;
   telemetry: number;
 }
 
@@ -119,6 +130,7 @@ async function measure(): Promise<Sizes> {
     queueFiles: queue.length,
     queueBytes: queue.reduce((sum, f) => sum + f.size, 0),
     applied: count("_dbrouter_applied"),
+    progress: count("_dbrouter_sync_progress"),
     telemetry: count("telemetry"),
   };
   db.close();
@@ -169,6 +181,7 @@ const children = RUNTIMES.map((runtime) => {
     try {
       const value = JSON.parse(line);
       if ("rss" in value) samples.get(menace)!.push(value);
+      if (SAMPLES_FILE) appendFileSync(SAMPLES_FILE, line + "\n");
     } catch {
       console.log(`${menace}: ${line}`);
     }
@@ -180,12 +193,13 @@ const ended = Promise.all(children).finally(() => (running = false));
 const rows: string[][] = [[
   "min",
   "commits",
-  ...RUNTIMES.map((r) => `${r} RSS/after GC/wasm MiB`),
+  ...RUNTIMES.map((r) => `${r} RSS/after GC/heap used/young MiB`),
   "db KiB",
   "page log KiB",
   "audit files/KiB",
   "queue files/KiB",
   "applied rows",
+  "progress rows",
   "telemetry rows",
 ]];
 const row = (s: Sizes) => {
@@ -196,9 +210,9 @@ const row = (s: Sizes) => {
     String(commits),
     ...last.map((x) =>
       x
-        ? `${(x.rss / MIB).toFixed(0)}/${((x.rssAfterGc ?? NaN) / MIB).toFixed(0)}/${
-          (x.heap / MIB).toFixed(0)
-        }`
+        ? [x.rss, x.rssAfterGc, x.heapUsed, x.newSpace].map((v) =>
+          v === undefined ? "-" : (v / MIB).toFixed(0)
+        ).join("/")
         : "-"
     ),
     (s.database / 1024).toFixed(0),
@@ -206,6 +220,7 @@ const row = (s: Sizes) => {
     `${s.auditFiles}/${(s.auditBytes / 1024).toFixed(0)}`,
     `${s.queueFiles}/${(s.queueBytes / 1024).toFixed(0)}`,
     String(s.applied),
+    String(s.progress),
     String(s.telemetry),
   ];
   rows.push(r);
@@ -238,20 +253,31 @@ const spread = (values: number[]) => {
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 console.log(
   "\nAfter warm-up (first quarter of the samples dropped): max/min - 1. Raw RSS swings with the " +
-    "collector's timing (garbage not yet collected); RSS after a full collection shows what is kept.",
+    "collector's timing (garbage not yet collected); RSS after a full collection shows what is " +
+    "kept, the JS heap in use after it what the program holds; V8's young generation (committed " +
+    "new space) grows by doubling up to its maximum and stays, so RSS after GC less the young " +
+    "generation shows whether anything else grows.",
 );
 for (const [menace, list] of samples) {
   const settled = list.slice(Math.floor(list.length / 4));
   const range = (values: number[]) =>
     `${(Math.min(...values) / MIB).toFixed(0)}..${(Math.max(...values) / MIB).toFixed(0)} MiB`;
-  const afterGc = settled.map((s) => s.rssAfterGc ?? NaN);
-  console.log(
-    `  ${menace}: RSS after GC ${pct(spread(list.map((s) => s.rssAfterGc ?? NaN)))} (${
-      range(afterGc)
-    }), raw RSS ${pct(spread(list.map((s) => s.rss)))} (${
-      range(settled.map((s) => s.rss))
-    }), wasm memory ${pct(spread(list.map((s) => s.heap)))} (${list.length} samples)`,
-  );
+  const figure = (name: string, values: number[]) =>
+    values.some((v) => !(v > 0))
+      ? []
+      : [`${name} ${pct(spread(values))} (${range(values.slice(Math.floor(values.length / 4)))})`];
+  const field = (key: keyof ChildSample) => list.map((s) => Number(s[key] ?? NaN));
+  const parts = [
+    ...figure("RSS after GC", field("rssAfterGc")),
+    ...figure("RSS after GC less young generation", list.map((s) => s.rssAfterGc! - s.newSpace!)),
+    ...figure("JS heap in use after GC", field("heapUsed")),
+    ...figure("young generation", field("newSpace")),
+    ...figure("old generation", field("oldSpace")),
+    ...figure("external", field("external")),
+    ...figure("raw RSS", field("rss")),
+    ...figure("wasm memory", field("heap")),
+  ];
+  console.log(`  ${menace} (${settled.length} of ${list.length} samples): ${parts.join(", ")}`);
 }
 const settledSizes = sizes.slice(Math.floor(sizes.length / 4));
 console.log(
@@ -272,6 +298,10 @@ console.log(
 console.log(
   `  _dbrouter_applied: at most ${Math.max(...sizes.map((s) => s.applied))} rows ` +
     `(retention ${RETENTION_DAYS * 1440} min), ${final.applied} at the end`,
+);
+console.log(
+  `  _dbrouter_sync_progress: at most ${Math.max(...sizes.map((s) => s.progress))} rows ` +
+    `(retention ${RETENTION_DAYS * 1440} min), ${final.progress} at the end`,
 );
 const leftovers = filesUnder(dir).filter((f) =>
   /-dbrtmp$|-dbrlog-next$/.test(f.path) || f.path.includes("/processing/")
