@@ -4,10 +4,13 @@
  * and audit every access (chained, rotating every MiB, 4 rotated files kept),
  * for `BENCH_SOAK_COMMITS` commits in all (default 100 000). This process
  * samples, every `BENCH_SOAK_SAMPLE_MS` (default 10 s): each child's resident
- * memory and sql.js wasm memory, and the sizes of the database, its page log,
- * the audit files, the queue folders and `_dbrouter_applied`, and prints them
- * over time; then checks the targets: after warm-up (the first quarter of the
- * samples), RSS and wasm memory flat within 10 %; the page log within its
+ * memory (raw, and after a full collection with its parts: JS heap in use,
+ * external, V8's young and old generation) and sql.js wasm memory, and the
+ * sizes of the database, its page log, the audit files, the queue folders,
+ * `_dbrouter_applied` and `_dbrouter_sync_progress`, and prints them over
+ * time; then checks the targets: after warm-up (the first quarter of the
+ * samples), RSS, JS heap and wasm memory flat within 10 % (and RSS less V8's
+ * young generation, which grows to its maximum and stays); the page log within its
  * fold threshold; the database flat in size (the workload updates a fixed set
  * of rows and trims the telemetry it inserts); no lock holdings, temporary
  * database files or claimed queue files left behind.
