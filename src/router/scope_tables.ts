@@ -56,11 +56,14 @@ function asciiLower(name: string): string {
 
 /**
  * Refuses, with a `RouterError` `SCOPE_REFUSED`, a scoped query that reads a
- * view or a virtual table: their rows come from SQL (or an index) the scoper
- * never sees, so a view over `bots` would return every instance's rows under
- * `scope: "local"`. Names that routing knows, `sqlite_*` and WITH names cost
- * nothing; only a name routing does not know is looked up in the database's
- * schema, with one query. Scope `"all"` reads views as they are.
+ * view: its rows come from SQL the scoper never sees, so a view over `bots`
+ * would return every instance's rows under `scope: "local"`. Names that
+ * routing knows, `sqlite_*` and WITH names cost nothing; only a name routing
+ * does not know is looked up in the database's schema, with one query. Scope
+ * `"all"` reads views as they are. A virtual table (an FTS index) is not
+ * refused: joined to the scoped table, as full-text search does, it yields
+ * only the rows it joins to; read alone, it is like any table routing does
+ * not know, which scope does not filter.
  *
  * @example
  * ```ts ignore
@@ -77,20 +80,18 @@ export async function refuseHiddenReads(
     !name.startsWith("sqlite_") && !routed(name)
   );
   if (unknown.length === 0) return;
-  const hidden = await conn.all<{ name: string; type: string }>(
-    `SELECT name, type FROM sqlite_master WHERE lower(name) IN (${
-      unknown.map(() => "?").join(", ")
-    })` +
-      ` AND (type = 'view' OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'))`,
+  const hidden = await conn.all<{ name: string }>(
+    `SELECT name FROM sqlite_master WHERE lower(name) IN (${unknown.map(() => "?").join(", ")})` +
+      ` AND type = 'view'`,
     unknown,
   );
   if (hidden.length === 0) return;
-  const { name, type } = hidden[0];
-  const what = type === "view" ? "view" : "virtual table";
   throw new RouterError(
     "SCOPE_REFUSED",
-    `Cannot scope table "${table}" in ${quote(sql)}: it reads the ${what} "${name}", whose rows ` +
-      `come from SQL the scoper does not see; query the tables the ${what} reads, or use scope "all"`,
+    `Cannot scope table "${table}" in ${quote(sql)}: it reads the view "${
+      hidden[0].name
+    }", whose ` +
+      `rows come from SQL the scoper does not see; query the tables the view reads, or use scope "all"`,
   );
 }
 

@@ -129,8 +129,7 @@ export interface ScopedSql<P> {
  * - Not seen, because SQL text does not show them: a view that reads the
  *   table, and a virtual table (an FTS index) that copies its rows. Scope the
  *   table itself, not a view of it. (`router.query()`, which has the
- *   database, refuses a scoped statement that reads a view or a virtual
- *   table.)
+ *   database, refuses a scoped statement that reads a view.)
  * - Scope `all` returns the SQL unchanged and the params copied, after the
  *   same checks of the query and the table.
  *
