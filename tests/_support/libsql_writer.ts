@@ -13,9 +13,15 @@ import { DBRouter, libsqlBackend, memoryStorage } from "../../mod.ts";
 const [url, menace, countText, perTransactionText] = process.argv.slice(2);
 const count = Number(countText);
 const perTransaction = Number(perTransactionText);
-await using router = new DBRouter(menace, "local.db", libsqlBackend({ url }), {
-  storage: memoryStorage(),
-});
+// A busy timeout far above the 5 s default: three writers on a loaded 2-core machine can wait that long.
+await using router = new DBRouter(
+  menace,
+  "local.db",
+  libsqlBackend({ url, busyTimeoutMs: 120_000 }),
+  {
+    storage: memoryStorage(),
+  },
+);
 const conn = router.getConnection("bots", "write");
 for (let i = 0; i < count; i += perTransaction) {
   if (i % (2 * perTransaction) === 0) {
