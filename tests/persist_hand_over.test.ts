@@ -7,10 +7,16 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { DEFAULT_DATABASE_OPTIONS, EngineDatabase } from "../src/engine/database.ts";
 import { setPageCaptureEnabled } from "../src/persist/capture_switch.ts";
 import { memoryStorage } from "../src/storage/memory.ts";
 import type { StorageAdapter } from "../src/storage/types.ts";
+import { ROOT, runScript } from "./_support/spawn.ts";
+import { temporaryFolder } from "./_support/storage_fixtures.ts";
+
+const CHILD = join(ROOT, "tests/_support/hand_over_pending_child.ts");
 
 const test = suite("page capture: the loaded image is handed over");
 
@@ -86,5 +92,31 @@ for (const capture of [true, false]) {
     },
   );
 }
+
+test("a database opened before the probe has run hands its image over too, and its first write settles it", async () => {
+  const folder = temporaryFolder("dbr-hand-over-");
+  try {
+    const file = join(folder.dir, "image.db");
+    execFileSync("sqlite3", [
+      file,
+      "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('marker-before')",
+    ]);
+    // A fresh process: the probe runs once per process, at its first write or catch-up.
+    const child = await runScript(CHILD, { args: [file], timeoutMs: 120_000 });
+    assert.is(child.code, 0, child.stderr);
+    const report = JSON.parse(child.stdout.trim().split("\n").at(-1)!);
+    assert.is(report.probedAtOpen, false);
+    assert.is(report.pathAtOpen, "pending");
+    assert.is(report.markerFound, true);
+    // SQLite read the loaded image itself: it was not copied at open.
+    assert.is(report.readAfterChange, "marker-AFTER!");
+    // The first write ran the probe and reloaded from storage, which never held the change.
+    assert.is(report.pathAfterWrite, "page-capture");
+    assert.is(report.loads, 2);
+    assert.equal(report.rowsAfterWrite, ["marker-before", "written"]);
+  } finally {
+    folder.remove();
+  }
+});
 
 test.run();

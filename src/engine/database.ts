@@ -714,9 +714,11 @@ export class EngineDatabase {
     const image = loaded.image && loaded.image.length > 0 ? loaded.image : null;
     const pageSize = image ? pageSizeOf(image) : 0;
     const length = image?.length ?? 0;
-    // With the capture, the image becomes SQLite's in-memory file (no copy, see
-    // persist/hand_over.ts); without it, it is the shadow and must stay as loaded.
-    const handedOver = this.#capture !== undefined && image !== null;
+    // The image becomes SQLite's in-memory file (no copy, see persist/hand_over.ts) unless it
+    // is kept as the shadow that export + diff diffs against: none is kept with the capture,
+    // nor while the probe has not run (#settleCapture reloads from storage).
+    const keepsShadow = this.#capture === undefined && this.#captured === undefined;
+    const handedOver = !keepsShadow && image !== null;
     const db = openImage(this.#sql!, this.key, handedOver ? handOver(image) : image, verify);
     const file = this.#capture?.watch(db.filename, length);
     installFunctions(db, this.#functions.values());
@@ -730,7 +732,7 @@ export class EngineDatabase {
     // With the capture, SQLite's file is the only copy: the image is not kept; nor while the
     // probe has not run, since #settleCapture reloads from storage. (A file the capture did not
     // see opened falls back to a shadow, a copy.)
-    this.#shadow = file || this.#captured ? null : handedOver ? db.export() : image;
+    this.#shadow = !handedOver ? image : file || this.#captured ? null : db.export();
     this.#pageSize = pageSize;
     this.#pageCount = image ? length / pageSize : 0;
     this.#version = loaded.version;
