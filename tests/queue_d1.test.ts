@@ -105,6 +105,31 @@ test("records land in D1 once, however often the sync runs, and the queue files 
   assert.equal(progress.results, [{ lines: 3, done: 1 }, { lines: 1, done: 1 }]);
 });
 
+test("values keep their types through the batched insert: INTEGER, REAL, TEXT, 1 for true, NULL", async () => {
+  await using router = new DBRouter("alpha", join(dir, "alpha.db"), join(dir, "s.db"), {
+    storage: fileStorageFor(RUNTIME),
+    queueDir,
+  });
+  await router.queueWrite("telemetry", { event: "int", seq: 3 });
+  await router.queueWrite("telemetry", { event: "real", seq: 2.5 });
+  await router.queueWrite("telemetry", { event: "text", seq: "7" });
+  await router.queueWrite("telemetry", { event: "bool", seq: true });
+  await router.queueWrite("telemetry", { event: null, seq: null });
+  await router.flush();
+  assert.equal(await runOnce(), { files: 1, applied: 5, duplicates: 0, failed: 0 });
+  const { results } = await db.prepare(
+    "SELECT event, seq, typeof(seq) AS type FROM telemetry ORDER BY id",
+  ).all();
+  // seq is an INTEGER column: "7" becomes 7 by affinity, as with a bound value.
+  assert.equal(results, [
+    { event: "int", seq: 3, type: "integer" },
+    { event: "real", seq: 2.5, type: "real" },
+    { event: "text", seq: 7, type: "integer" },
+    { event: "bool", seq: 1, type: "integer" },
+    { event: null, seq: null, type: "null" },
+  ]);
+});
+
 test("a line queued twice, in one file or in a later one, inserts once and counts as a duplicate", async () => {
   await queue("alpha", ["once"]);
   const file = join(queueDir, "alpha.jsonl");

@@ -12,8 +12,14 @@
  * - the progress upsert sets `lines` to NULL, which its NOT NULL constraint
  *   refuses, unless the recorded progress is still the batch's start and the
  *   file is not finished (another sync moved it);
- * - each hash is a plain INSERT into `_dbrouter_applied`, whose primary key
- *   refuses a hash applied meanwhile (by another sync, from another file).
+ * - the hashes go in with a plain INSERT into `_dbrouter_applied`, whose
+ *   primary key refuses a hash applied meanwhile (by another sync, from
+ *   another file).
+ *
+ * Rows of consecutive records with the same table and columns go in one
+ * `INSERT ... SELECT ... FROM json_each(?)`: each statement is a round trip
+ * where the binding is a proxy (Miniflare, wrangler's platform proxy), and a
+ * statement per record made a sync through Miniflare about 20 times slower.
  *
  * Hashes applied before are read first and skipped as duplicates. When the
  * batch fails, the state is read again: a moved progress is reported as in
@@ -25,7 +31,7 @@
  * @module
  */
 import type { BatchStatement, Connection } from "../engine/connection.ts";
-import { stampedInsert } from "../scope/insert.ts";
+import { stampedInsertParts } from "../scope/insert.ts";
 import { type BatchLine, type BatchResult, problemOf, type Refusal } from "./apply.ts";
 import type { QueuedRecord } from "./record.ts";
 
@@ -78,7 +84,7 @@ export async function applyBatchAtomic(
     const { fresh, duplicates } = await splitApplied(conn, candidates);
     await report(refused);
     const statements: BatchStatement[] = [progressGuard(file, start, end, now)];
-    for (const { record } of fresh) statements.push(...recordStatements(record, now));
+    statements.push(...recordStatements(fresh.map((c) => c.record), now));
     try {
       await conn.batch(statements);
       return { status: "applied", applied: fresh.length, duplicates, refused };
@@ -153,16 +159,62 @@ function progressGuard(file: string, start: number, end: number, now: string): B
   };
 }
 
-/** The hash (a plain INSERT: a hash applied meanwhile fails the batch) and the row of `record`. */
-function recordStatements(record: QueuedRecord, now: string): BatchStatement[] {
-  const { sql, params } = stampedInsert(record.table, record.data, record.source_menace_id);
-  return [
-    {
-      sql: "INSERT INTO _dbrouter_applied (hash, applied_at) VALUES (?, ?)",
-      params: [record.hash, now],
-    },
-    { sql, params },
-  ];
+/**
+ * The hashes and rows of `records`, in few statements: each statement is one
+ * round trip where the binding is a proxy (Miniflare, wrangler), so rows of
+ * consecutive records with the same columns go in one `INSERT ... SELECT` over
+ * `json_each(?)`, in order, and the hashes in one plain INSERT (a hash applied
+ * meanwhile fails the batch). JSON keeps each value's type: a whole number is
+ * an INTEGER, a fraction a REAL, a boolean 1 or 0, as bound values are.
+ */
+function recordStatements(records: readonly QueuedRecord[], now: string): BatchStatement[] {
+  const statements: BatchStatement[] = [];
+  for (const hashes of chunks(records.map((r) => r.hash))) {
+    statements.push({
+      sql: "INSERT INTO _dbrouter_applied (hash, applied_at) SELECT value, ? FROM json_each(?)",
+      params: [now, JSON.stringify(hashes)],
+    });
+  }
+  let group: { into: string; rows: unknown[][] } | undefined;
+  const groups: Array<{ into: string; rows: unknown[][] }> = [];
+  for (const record of records) {
+    const { into, params } = stampedInsertParts(
+      record.table,
+      record.data,
+      record.source_menace_id,
+    );
+    if (group?.into !== into) groups.push(group = { into, rows: [] });
+    group.rows.push(params as unknown[]);
+  }
+  for (const { into, rows } of groups) {
+    const picks = rows[0].map((_, i) => `json_extract(value, '$[${i}]')`).join(", ");
+    for (const chunk of chunks(rows)) {
+      statements.push({
+        sql: `${into} SELECT ${picks} FROM json_each(?) ORDER BY key`,
+        params: [JSON.stringify(chunk)],
+      });
+    }
+  }
+  return statements;
+}
+
+/** Splits `items` so that each part's JSON stays well under D1's 2 MB per value. */
+function chunks<T>(items: readonly T[]): T[][] {
+  const parts: T[][] = [];
+  let part: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const length = JSON.stringify(item).length;
+    if (part.length > 0 && size + length > 512 * 1024) {
+      parts.push(part);
+      part = [];
+      size = 0;
+    }
+    part.push(item);
+    size += length + 1;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
 
 /**
@@ -213,7 +265,7 @@ async function oneByOne(
     try {
       await conn.batch([
         progressGuard(file, progress, upTo, now),
-        ...recordStatements(candidate.record, now),
+        ...recordStatements([candidate.record], now),
       ]);
       applied++;
       progress = upTo;

@@ -27,9 +27,31 @@ import type { ColumnValues, SqlParam, SqlStatement } from "./values.ts";
  * ```
  */
 export function stampedInsert(table: string, row: ColumnValues, menaceId: string): SqlStatement {
+  const { into, params } = stampedInsertParts(table, row, menaceId);
+  return { sql: `${into} VALUES (${params.map(() => "?").join(", ")})`, params };
+}
+
+/**
+ * {@linkcode stampedInsert} without its `VALUES`: the `INSERT INTO t (...)`
+ * head and the values in column order, for inserts of many rows at once
+ * (`INSERT INTO t (...) SELECT ...`).
+ *
+ * @example
+ * ```ts
+ * import { stampedInsertParts } from "./insert.ts";
+ * stampedInsertParts("bots", { name: "scraper" }, "alpha");
+ * // { into: 'INSERT INTO "bots" ("name", "source_menace_id")', params: ["scraper", "alpha"] }
+ * ```
+ */
+export function stampedInsertParts(
+  table: string,
+  row: ColumnValues,
+  menaceId: string,
+): { into: string; params: SqlParam[] } {
   const quoted = quoteIdentifier(table, "table name");
   const entries = stamped(row, assertMenaceId(menaceId));
-  return { sql: insertSql(quoted, entries), params: entries.map(([, value]) => value) };
+  const columns = entries.map(([column]) => `"${column}"`).join(", ");
+  return { into: `INSERT INTO ${quoted} (${columns})`, params: entries.map(([, value]) => value) };
 }
 
 /**
