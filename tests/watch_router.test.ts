@@ -259,6 +259,21 @@ test("a listener's queue past 10 000 changes is replaced by one resync, then goe
   ]);
 });
 
+test("a table on libSQL cannot be watched (UNSUPPORTED); the router's local tables can", async () => {
+  const dir = newDir();
+  await using router = new DBRouter("alpha", "local.db", `file:${join(dir, "shared.db")}`, {
+    storage: memoryStorage(),
+  });
+  assert.is(codeOf(() => router.watch("bots", () => {})), "UNSUPPORTED");
+  const events = router.getConnection("events", "write");
+  await events.exec("CREATE TABLE events (v)");
+  const heard: TableChange[] = [];
+  router.watch("events", (c) => void heard.push(c));
+  await events.run("INSERT INTO events VALUES (1)");
+  await until(() => heard.length === 1, "the local insert");
+  assert.equal(heard[0].inserted, [1]);
+});
+
 test("bad input: an unknown or denied table, a bad scope, after close()", async () => {
   const router = memoryRouter();
   assert.is(codeOf(() => router.watch("bots ", () => {})), "TABLE_UNKNOWN");
