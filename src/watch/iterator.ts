@@ -57,6 +57,7 @@ export class TableChanges implements AsyncIterableIterator<TableChange> {
     waiting?.({ value: undefined, done: true });
   }
 
+  /** The iterator itself, for `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
