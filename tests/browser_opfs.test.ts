@@ -80,6 +80,41 @@ async function fourTabs(store: Store): Promise<void> {
   assert.ok(stats.catchUps!.inPlace >= 1, JSON.stringify(stats.catchUps));
 }
 
+test("two tabs on OPFS writing at once each hear every commit of the other once, in order", async () => {
+  const ids = ["alpha", "beta"];
+  const tabs: Page[] = [];
+  for (const id of ids) {
+    const page = await openTestPage(context!, server!.url);
+    await call(page, "open", id, {}, "opfs");
+    await call(page, "watchBots", id);
+    tabs.push(page);
+  }
+  const count = 15;
+  await Promise.all(tabs.map((page, i) => call(page, "insertBots", ids[i], count, ids[i])));
+  for (const [i, page] of tabs.entries()) {
+    // Bounded and generous: OPFS has no commit channel, so the other tab's commits come by the poll.
+    await page.waitForFunction(
+      ([id, total]) =>
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).t.heard(id).reduce((n: number, c: any) => n + c.inserted.length, 0) >=
+          total,
+      [ids[i], 2 * count] as const,
+      { timeout: 120_000 },
+    );
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500)); // a change heard twice would show
+  const rows = await call(tabs[0], "owners", "alpha");
+  assert.is(rows.length, 2 * count);
+  for (const [i, page] of tabs.entries()) {
+    const heard = await call(page, "heard", ids[i]);
+    assert.ok(heard.every((c) => c.kind === "rows"), "no resync: OPFS keeps commit notes");
+    const own = heard.filter((c) => c.here).flatMap((c) => c.inserted);
+    const other = heard.filter((c) => !c.here).flatMap((c) => c.inserted);
+    assert.equal(own, rows.filter((r) => r.owner === ids[i]).map((r) => r.id));
+    assert.equal(other, rows.filter((r) => r.owner !== ids[i]).map((r) => r.id));
+  }
+});
+
 test("four tabs writing the shared database at once on OPFS keep every row", async () => {
   await fourTabs("opfs");
 });

@@ -12,6 +12,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter, memoryStorage, type TableChange } from "../mod.ts";
 import { codeOf } from "./_support/errors.ts";
+import { MAX_QUEUED_CHANGES, Subscription } from "../src/watch/subscription.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 
 const test = suite(`watch (${RUNTIME}): one process`);
@@ -237,6 +238,40 @@ test("storage no other process shares records rows only while someone listens he
   await until(() => heard.length === 1, "the insert");
   stop();
   assert.is(await triggers(), 0, "the last listener gone: none");
+});
+
+test("a listener's queue past 10 000 changes is replaced by one resync, then goes on", async () => {
+  const heard: TableChange[] = [];
+  const subscription = new Subscription("bots", "all", "alpha", (c) => void heard.push(c));
+  const rows = (rowid: number) =>
+    new Map([["bots", [{ owner: null, inserted: [rowid], updated: [], deleted: [] }]]]);
+  // All queued before the listener runs (delivery waits for a later task).
+  for (let rowid = 1; rowid <= MAX_QUEUED_CHANGES + 5; rowid++) {
+    subscription.commit(rows(rowid), true);
+  }
+  await until(() => heard.length >= 5, "the queue");
+  assert.equal(heard.map((c) => c.kind === "resync" ? "resync" : c.inserted[0]), [
+    "resync",
+    MAX_QUEUED_CHANGES + 2,
+    MAX_QUEUED_CHANGES + 3,
+    MAX_QUEUED_CHANGES + 4,
+    MAX_QUEUED_CHANGES + 5,
+  ]);
+});
+
+test("a table on libSQL cannot be watched (UNSUPPORTED); the router's local tables can", async () => {
+  const dir = newDir();
+  await using router = new DBRouter("alpha", "local.db", `file:${join(dir, "shared.db")}`, {
+    storage: memoryStorage(),
+  });
+  assert.is(codeOf(() => router.watch("bots", () => {})), "UNSUPPORTED");
+  const events = router.getConnection("events", "write");
+  await events.exec("CREATE TABLE events (v)");
+  const heard: TableChange[] = [];
+  router.watch("events", (c) => void heard.push(c));
+  await events.run("INSERT INTO events VALUES (1)");
+  await until(() => heard.length === 1, "the local insert");
+  assert.equal(heard[0].inserted, [1]);
 });
 
 test("bad input: an unknown or denied table, a bad scope, after close()", async () => {

@@ -432,7 +432,7 @@ export class EngineDatabase {
    * Tells `sink` about every commit from now on: this process's, once
    * durable, and other processes', once caught up with. While anyone watches
    * storage shared across processes, the version stamp is polled every
-   * `maxReadLagMs` (and on the adapter's hint, such as another tab's
+   * `maxReadLagMs` (25 ms at least), and on the adapter's hint (another tab's
    * notice), so that commits are heard without a read. Returns the function
    * that stops it.
    */
@@ -453,7 +453,8 @@ export class EngineDatabase {
       // A failed catch-up is the next read's or write's to report.
       (this.#refreshing ??= this.#refreshExclusive()).catch(() => {});
     };
-    const timer = setInterval(poll, this.#options.maxReadLagMs);
+    // maxReadLagMs 0 (check before every read) would poll without pause: 25 ms at least.
+    const timer = setInterval(poll, Math.max(this.#options.maxReadLagMs, MIN_WATCH_POLL_MS));
     let stopHint: (() => void) | undefined;
     let stopped = false;
     this.ready().then(() => {
@@ -757,6 +758,8 @@ function warnOnce(reason: string): void {
 }
 
 const noop: Release = () => Promise.resolve();
+/** The shortest interval at which watchers poll the version stamp of shared storage. */
+const MIN_WATCH_POLL_MS = 25;
 const KEPT_CODES: ReadonlySet<string> = new Set([
   "STORAGE_QUOTA",
   "FOREIGN_WRITE",

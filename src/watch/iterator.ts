@@ -1,11 +1,11 @@
 /**
  * The async iterator form of `router.watch()`: changes buffered until the
- * loop asks for them; leaving the loop (or `return()`) unsubscribes, and the
- * router's `close()` ends it.
+ * loop asks for them (past 10 000, replaced by one resync); leaving the loop
+ * (or `return()`) unsubscribes, and the router's `close()` ends it.
  *
  * @module
  */
-import type { TableChange } from "./subscription.ts";
+import { MAX_QUEUED_CHANGES, type TableChange } from "./subscription.ts";
 
 /**
  * Changes of one table, as an async iterator.
@@ -57,6 +57,7 @@ export class TableChanges implements AsyncIterableIterator<TableChange> {
     waiting?.({ value: undefined, done: true });
   }
 
+  /** The iterator itself, for `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -67,6 +68,10 @@ export class TableChanges implements AsyncIterableIterator<TableChange> {
     if (waiting) {
       this.#waiting = undefined;
       waiting({ value: change, done: false });
+    } else if (this.#buffer.length >= MAX_QUEUED_CHANGES) {
+      // A loop that stopped asking: one resync instead of an unbounded buffer.
+      this.#buffer.length = 0;
+      this.#buffer.push({ ...change, kind: "resync", inserted: [], updated: [], deleted: [] });
     } else {
       this.#buffer.push(change);
     }

@@ -16,8 +16,11 @@ export interface OwnedRows {
    * or the engine could not tell (see README, "Watching changes").
    */
   readonly owner: string | null;
+  /** Rowids inserted, ascending. */
   readonly inserted: readonly number[];
+  /** Rowids updated, ascending. */
   readonly updated: readonly number[];
+  /** Rowids deleted, ascending. */
   readonly deleted: readonly number[];
 }
 

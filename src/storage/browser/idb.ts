@@ -5,7 +5,10 @@
  * One IndexedDB database holds every router database and record log:
  *
  * - `meta`: one record per database, `{ key, pageSize, pageCount, epoch, counter }`;
- *   the version stamp is `epoch:counter`, so `version()` is one `get`;
+ *   the version stamp is `epoch:counter`, so `version()` is one `get`; beside
+ *   them, the notes of a database's last 256 commits (`router.watch()`), as
+ *   `{ key: "<key>\0note\0<counter, 12 digits>", note }` (see `idb_database.ts`):
+ *   code that lists databases skips keys with a NUL;
  * - `pages`: one record per page, `{ key, page, counter, data }` under the
  *   key `[key, page]`, where `counter` is the commit that last wrote it; the
  *   index `changes` (`[key, counter]`) finds the pages written since a stamp;

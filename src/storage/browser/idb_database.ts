@@ -55,6 +55,20 @@ interface NoteRecord {
   note: Uint8Array;
 }
 
+/**
+ * Whether `key`, a key of the `meta` store, is a commit note's rather than a
+ * database's (database keys never hold a NUL character).
+ *
+ * @example
+ * ```ts
+ * import { isNoteKey } from "./idb_database.ts";
+ * isNoteKey("shared/global.db"); // false
+ * ```
+ */
+export function isNoteKey(key: string): boolean {
+  return key.includes("\u0000");
+}
+
 /** The key of the note of commit `counter`: sorts by counter within the database. */
 function noteKey(key: string, counter: number): string {
   return `${key}\u0000note\u0000${String(counter).padStart(12, "0")}`;

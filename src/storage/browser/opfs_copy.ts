@@ -9,6 +9,7 @@ import type { StorageAdapter } from "../types.ts";
 import { openIdb, requestResult, transact } from "./idb.ts";
 import { indexedDbStorage } from "./indexeddb.ts";
 import { opfsStorage } from "./opfs.ts";
+import { isNoteKey } from "./idb_database.ts";
 
 /** Options of {@linkcode copyIndexedDbToOpfs}. */
 export interface CopyToOpfsOptions {
@@ -105,7 +106,8 @@ async function storedKeys(name: string): Promise<string[]> {
       "readonly",
       (tx) => requestResult(tx.objectStore("meta").getAllKeys()),
     );
-    return keys.map(String);
+    // Commit notes (router.watch()) share the store under keys with a NUL, which no database has.
+    return keys.map(String).filter((key) => !isNoteKey(key));
   } finally {
     db.close();
   }

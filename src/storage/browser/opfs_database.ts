@@ -33,6 +33,7 @@ import {
   LOG_HEADER_BYTES,
   type LogHeader,
   scanCommits,
+  splitNote,
 } from "../file/log_format.ts";
 import { applyFrames } from "../file/replay.ts";
 import type {
@@ -154,11 +155,13 @@ export class OpfsDatabase implements StoredDatabase {
       if (pageCount === 0) return undefined;
     }
     const { commits, end } = scanLog(tail, header, since.end - from);
+    // Each commit's note (router.watch()) is set apart from its pages.
+    const split = commits.map((commit) => splitNote(commit.frames));
     const pages = mergeCommits(
       pageCount,
-      commits.map((commit) => ({
+      commits.map((commit, i) => ({
         pageCount: commit.pageCount,
-        pages: commit.frames.map((frame) => [frame.page, frame.data] as const),
+        pages: split[i].frames.map((frame) => [frame.page, frame.data] as const),
       })),
       header.pageSize,
     );
@@ -167,6 +170,7 @@ export class OpfsDatabase implements StoredDatabase {
       pageSize: header.pageSize,
       pageCount: commits.at(-1)?.pageCount ?? pageCount,
       pages,
+      notes: split.map((commit) => commit.note),
     };
     this.#known = changes.version;
     return changes;
@@ -208,7 +212,13 @@ export class OpfsDatabase implements StoredDatabase {
         end = LOG_HEADER_BYTES;
         written += LOG_HEADER_BYTES;
       }
-      const { bytes } = encodeCommit(header, header.checksum, pages, commit.pageCount);
+      const { bytes } = encodeCommit(
+        header,
+        header.checksum,
+        pages,
+        commit.pageCount,
+        commit.note,
+      );
       const length = bytes.length; // the buffer goes to the Worker: read its length first
       ops.push(
         { op: "write", path: this.#log, at: end, data: bytes },
