@@ -105,7 +105,8 @@ async function storedKeys(name: string): Promise<string[]> {
       "readonly",
       (tx) => requestResult(tx.objectStore("meta").getAllKeys()),
     );
-    return keys.map(String);
+    // Commit notes share the store under keys with NUL characters, which no database key has.
+    return keys.map(String).filter((key) => !key.includes("\0"));
   } finally {
     db.close();
   }

@@ -6,6 +6,8 @@
  * frames of one page each, the last frame of a commit carrying the page count).
  * Here each commit's checksum chain starts from the header's checksum, so a
  * reader can check the commits after any stamp without reading those before.
+ * A commit's note (the rows it changed, for `router.watch()`) goes in note
+ * frames before its pages, as in the file adapter, so it is as atomic as they are.
  *
  * - A commit appends its frames at the end of the last whole commit, cuts off
  *   anything after them (a torn commit of a closed tab) and flushes, in one
@@ -33,6 +35,7 @@ import {
   LOG_HEADER_BYTES,
   type LogHeader,
   scanCommits,
+  splitNote,
 } from "../file/log_format.ts";
 import { applyFrames } from "../file/replay.ts";
 import type {
@@ -64,7 +67,10 @@ export interface OpfsContext {
 /** One whole commit read back from a log. */
 interface LoggedCommit {
   readonly pageCount: number;
-  readonly frames: Frame[];
+  /** Its page frames, the note frames left out. */
+  readonly frames: readonly Frame[];
+  /** Its note (`PageCommit.note`), or `null`. */
+  readonly note: Uint8Array | null;
 }
 
 /** The log as a commit finds it. */
@@ -167,6 +173,7 @@ export class OpfsDatabase implements StoredDatabase {
       pageSize: header.pageSize,
       pageCount: commits.at(-1)?.pageCount ?? pageCount,
       pages,
+      notes: commits.map((commit) => commit.note),
     };
     this.#known = changes.version;
     return changes;
@@ -208,7 +215,13 @@ export class OpfsDatabase implements StoredDatabase {
         end = LOG_HEADER_BYTES;
         written += LOG_HEADER_BYTES;
       }
-      const { bytes } = encodeCommit(header, header.checksum, pages, commit.pageCount);
+      const { bytes } = encodeCommit(
+        header,
+        header.checksum,
+        pages,
+        commit.pageCount,
+        commit.note,
+      );
       const length = bytes.length; // the buffer goes to the Worker: read its length first
       ops.push(
         { op: "write", path: this.#log, at: end, data: bytes },
@@ -360,7 +373,8 @@ function scanLog(
     const { frames } = scanCommits(bytes.subarray(end), header, header.checksum);
     const last = frames.findIndex((frame) => frame.commitPageCount !== 0);
     if (last < 0) break;
-    commits.push({ pageCount: frames[last].commitPageCount, frames: frames.slice(0, last + 1) });
+    const { frames: pageFrames, note } = splitNote(frames.slice(0, last + 1));
+    commits.push({ pageCount: frames[last].commitPageCount, frames: pageFrames, note });
     end += (last + 1) * frameBytes;
   }
   return { commits, end };
