@@ -15,11 +15,16 @@ setWasmUrl("/sql-wasm-browser.wasm");
 /** db-router's stores in the benchmark. */
 export type RouterStore = "opfs" | "indexeddb";
 
-function router(store: RouterStore): DBRouter {
+function router(
+  store: RouterStore,
+  verifyOnOpen: "quick" | "header" = "quick",
+  round = 0,
+): DBRouter {
+  const name = `bench-${verifyOnOpen}-${round}`;
   const storage: StorageAdapter = store === "opfs"
-    ? opfsStorage({ name: "bench" })
-    : indexedDbStorage({ name: "bench", durability: "strict" });
-  return new DBRouter("bench", undefined, undefined, { storage });
+    ? opfsStorage({ name })
+    : indexedDbStorage({ name, durability: "strict" });
+  return new DBRouter("bench", undefined, undefined, { storage, verifyOnOpen });
 }
 
 function routerEngine(db: DBRouter): BenchEngine {
@@ -52,7 +57,7 @@ function routerEngine(db: DBRouter): BenchEngine {
   };
 }
 
-function peer(engine: PeerName, action: "run" | "reload", commits = 0) {
+function peer(engine: PeerName, action: "run" | "reload", round: number, commits = 0) {
   const worker = new Worker("/peer.js", { type: "module" });
   return new Promise<{ figures?: WorkloadFigures; first?: unknown }>((resolve, reject) => {
     worker.onmessage = (event) => {
@@ -61,33 +66,42 @@ function peer(engine: PeerName, action: "run" | "reload", commits = 0) {
       else resolve(event.data);
     };
     worker.onerror = (event) => reject(new Error(event.message));
-    worker.postMessage({ engine, action, commits });
+    worker.postMessage({ engine, action, commits, file: `bench-${round}.db` });
   });
 }
 
 const bench = {
   /** The workload on db-router. */
-  async router(store: RouterStore, commits: number): Promise<WorkloadFigures> {
-    const db = router(store);
+  async router(
+    store: RouterStore,
+    commits: number,
+    verifyOnOpen: "quick" | "header" | undefined,
+    round: number,
+  ): Promise<WorkloadFigures> {
+    const db = router(store, verifyOnOpen, round);
     const figures = await runWorkload(routerEngine(db), commits);
     await db.close();
     return figures;
   },
   /** Milliseconds from a fresh page's first call to db-router's first query result. */
-  async routerFirstQuery(store: RouterStore): Promise<{ ms: number; rows: number }> {
+  async routerFirstQuery(
+    store: RouterStore,
+    verifyOnOpen: "quick" | "header" | undefined,
+    round: number,
+  ): Promise<{ ms: number; rows: number }> {
     const started = performance.now();
-    const db = router(store);
+    const db = router(store, verifyOnOpen, round);
     const row = await db.getConnection("models", "read").get("SELECT count(*) AS n FROM models");
     return { ms: performance.now() - started, rows: Number(row?.n) };
   },
   /** The workload on a peer, in its Worker. */
-  async peer(engine: PeerName, commits: number): Promise<WorkloadFigures> {
-    return (await peer(engine, "run", commits)).figures!;
+  async peer(engine: PeerName, commits: number, round: number): Promise<WorkloadFigures> {
+    return (await peer(engine, "run", round, commits)).figures!;
   },
   /** Milliseconds from starting a peer's Worker to its first query result. */
-  async peerFirstQuery(engine: PeerName): Promise<{ ms: number; rows: number }> {
+  async peerFirstQuery(engine: PeerName, round: number): Promise<{ ms: number; rows: number }> {
     const started = performance.now();
-    const { first } = await peer(engine, "reload");
+    const { first } = await peer(engine, "reload", round);
     return {
       ms: performance.now() - started,
       rows: Number(Object.values(first as object)[0]),

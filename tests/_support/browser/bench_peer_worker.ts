@@ -3,7 +3,7 @@
  * OPFS VFSs need one): @sqlite.org/sqlite-wasm on `opfs-sahpool`, and
  * @journeyapps/wa-sqlite on `AccessHandlePoolVFS` (synchronous build) and
  * `IDBBatchAtomicVFS` (asynchronous build), each with `synchronous=FULL`.
- * A message `{ engine, action: "run" | "reload", commits }` answers with the
+ * A message `{ engine, action: "run" | "reload", commits, file }` answers with the
  * workload's figures or with the first query's result.
  *
  * @module
@@ -27,10 +27,11 @@ const SQLITE_ROW = 100;
 /** The peers, by name. */
 export type PeerName = "sqlite-wasm-sahpool" | "wa-sqlite-ahp" | "wa-sqlite-idbbatch";
 
-async function sahpool(): Promise<BenchEngine> {
+async function sahpool(file: string): Promise<BenchEngine> {
   const sqlite3 = await sqlite3InitModule();
-  const pool = await sqlite3.installOpfsSAHPoolVfs({ name: "bench-sahpool" });
-  const db = new pool.OpfsSAHPoolDb("/bench.db");
+  // Room for a database and its journal per round.
+  const pool = await sqlite3.installOpfsSAHPoolVfs({ name: "bench-sahpool", initialCapacity: 16 });
+  const db = new pool.OpfsSAHPoolDb(`/${file}`);
   db.exec("PRAGMA synchronous=FULL");
   // deno-lint-ignore no-explicit-any
   const statements = new Map<string, any>();
@@ -56,14 +57,20 @@ async function sahpool(): Promise<BenchEngine> {
   };
 }
 
-async function waSqlite(kind: "ahp" | "idbbatch"): Promise<BenchEngine> {
+async function waSqlite(kind: "ahp" | "idbbatch", file: string): Promise<BenchEngine> {
   const module = await (kind === "ahp" ? SQLiteESMFactory() : SQLiteAsyncESMFactory());
   const sqlite3 = SQLite.Factory(module);
-  const vfs = kind === "ahp"
-    ? await AccessHandlePoolVFS.create("bench-ahp", module)
-    : await IDBBatchAtomicVFS.create("bench-idbbatch", module);
+  let vfs: unknown;
+  if (kind === "ahp") {
+    const pool = await AccessHandlePoolVFS.create("bench-ahp", module);
+    // Room for a database and its journal per round.
+    if (pool.getCapacity() < 16) await pool.addCapacity(16 - pool.getCapacity());
+    vfs = pool;
+  } else {
+    vfs = await IDBBatchAtomicVFS.create("bench-idbbatch", module);
+  }
   sqlite3.vfs_register(vfs, true);
-  const db = await sqlite3.open_v2("bench.db");
+  const db = await sqlite3.open_v2(file);
   await sqlite3.exec(db, "PRAGMA synchronous=FULL");
   // deno-lint-ignore no-explicit-any
   const statements = new Map<string, any>();
@@ -88,9 +95,9 @@ async function waSqlite(kind: "ahp" | "idbbatch"): Promise<BenchEngine> {
   };
 }
 
-function engineOf(name: PeerName): Promise<BenchEngine> {
-  if (name === "sqlite-wasm-sahpool") return sahpool();
-  return waSqlite(name === "wa-sqlite-ahp" ? "ahp" : "idbbatch");
+function engineOf(name: PeerName, file: string): Promise<BenchEngine> {
+  if (name === "sqlite-wasm-sahpool") return sahpool(file);
+  return waSqlite(name === "wa-sqlite-ahp" ? "ahp" : "idbbatch", file);
 }
 
 const scope = globalThis as unknown as {
@@ -98,13 +105,14 @@ const scope = globalThis as unknown as {
   postMessage(message: unknown): void;
 };
 scope.onmessage = async (event) => {
-  const { engine, action, commits } = event.data as {
+  const { engine, action, commits, file } = event.data as {
     engine: PeerName;
     action: "run" | "reload";
     commits: number;
+    file: string;
   };
   try {
-    const db = await engineOf(engine);
+    const db = await engineOf(engine, file);
     if (action === "run") scope.postMessage({ figures: await runWorkload(db, commits) });
     else scope.postMessage({ first: await db.get("SELECT count(*) AS n FROM models") });
   } catch (error) {
