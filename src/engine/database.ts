@@ -203,6 +203,11 @@ export class EngineDatabase {
    * caller holds the database, and for shared storage the cross-process lock
    * or a catch-up's turn. False when there was nothing to settle.
    */
+  /** Runs the process's page-capture probe now, if a later #settleCapture will need it. */
+  #probeBeforeLock(): void {
+    if (this.#captured !== undefined && !this.#captured.probed) void this.#captured.capture;
+  }
+
   async #settleCapture(): Promise<boolean> {
     const captured = this.#captured;
     if (captured === undefined || this.#db === undefined) return false;
@@ -324,6 +329,9 @@ export class EngineDatabase {
     if (this.#db === undefined) await this.ready();
     const release = await this.#mutex.acquire();
     try {
+      // The probe (hundreds of ms of synchronous CPU in a cold process) runs before the
+      // cross-process lock is taken: run under it, it would starve the lock's heartbeat.
+      this.#probeBeforeLock();
       const unlock = await this.#lockForWrite();
       let result: T;
       try {
@@ -370,6 +378,9 @@ export class EngineDatabase {
     if (this.#db === undefined) await this.ready();
     const release = await this.#mutex.acquire();
     try {
+      // The probe (hundreds of ms of synchronous CPU in a cold process) runs before the
+      // cross-process lock is taken: run under it, it would starve the lock's heartbeat.
+      this.#probeBeforeLock();
       const unlock = await this.#lockForWrite();
       try {
         await this.#settleCapture();
