@@ -208,21 +208,35 @@ export async function writeFully(
 }
 
 /**
- * `work`'s result, or its error, as a promise: for the synchronous calls
- * behind the asynchronous {@linkcode FileSystem} interface.
+ * Makes synchronous calls look like asynchronous ones: the returned function
+ * runs `work` at once (a local file-system call of a few µs, where an
+ * asynchronous call costs a thread-pool round trip of 50 to 200 µs) and
+ * settles with its result, or its error, on the event loop's next turn
+ * (`schedule`), as an asynchronous call would. A loop that awaits only such
+ * calls (a sync pass that finds nothing to do, polled until another task in
+ * the process finishes) so still lets timers and I/O callbacks run.
  *
  * @example
  * ```ts
- * import { attempt } from "./file_system.ts";
+ * import { settlesNextTurn } from "./file_system.ts";
+ * const attempt = settlesNextTurn((callback) => setTimeout(callback, 0));
  * await attempt(() => 42); // 42
  * ```
  */
-export function attempt<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export function settlesNextTurn(
+  schedule: (callback: () => void) => void,
+): <T>(work: () => T) => Promise<T> {
+  return <T>(work: () => T) =>
+    new Promise<T>((resolve, reject) => {
+      let result: T;
+      try {
+        result = work();
+      } catch (error) {
+        schedule(() => reject(error));
+        return;
+      }
+      schedule(() => resolve(result));
+    });
 }
 
 function errorCode(error: unknown): unknown {

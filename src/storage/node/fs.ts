@@ -8,11 +8,11 @@
  */
 import { fileStorage, type FileStorageOptions } from "../file/adapter.ts";
 import {
-  attempt,
   type FileHandle,
   type FileInfo,
   type FileSystem,
   type OpenMode,
+  settlesNextTurn,
 } from "../file/file_system.ts";
 import type { StorageAdapter } from "../types.ts";
 
@@ -60,13 +60,14 @@ function createNodeFileSystem(): FileSystem {
   const fs = process.getBuiltinModule("node:fs") as NodeFs;
   const timers = process.getBuiltinModule("node:timers") as NodeTimers;
   const files = fs.promises;
+  const attempt = settlesNextTurn((callback) => timers.setImmediate(callback));
   // The calls a commit makes (open, stat, a small read or write, close, the lock folder's
   // listing, creation and removal) are local metadata calls of a few µs: made synchronously,
   // each saves the thread-pool round trip of an async call, 50 to 200 µs. Large reads and
   // writes, `fdatasync` and renames stay asynchronous.
   return {
     cwd: () => process.cwd(),
-    open: (path, mode) => attempt(() => wrapFd(fs, fs.openSync(path, FLAGS[mode]), mode)),
+    open: (path, mode) => attempt(() => wrapFd(fs, attempt, fs.openSync(path, FLAGS[mode]), mode)),
     readFile: async (path) => await files.readFile(path),
     readChunks: (path) => readChunks(files, path),
     stat: (path) => attempt(() => info(fs.statSync(path))),
@@ -117,7 +118,12 @@ const CHUNK_BYTES = 64 * 1024;
 /** Reads and writes up to this size are made synchronously (see `createNodeFileSystem`). */
 const SYNC_BYTES = 64 * 1024;
 
-function wrapFd(fs: NodeFs, fd: number, mode: OpenMode): FileHandle {
+function wrapFd(
+  fs: NodeFs,
+  attempt: <T>(work: () => T) => Promise<T>,
+  fd: number,
+  mode: OpenMode,
+): FileHandle {
   // In append mode the position must be null: Linux ignores it for O_APPEND anyway.
   const at = (position: number) => mode === "append" ? null : position;
   return {
@@ -187,6 +193,7 @@ interface NodeProcess {
 }
 
 interface NodeTimers {
+  setImmediate(callback: () => void): unknown;
   setInterval(callback: () => void, ms: number): { unref(): unknown };
   clearInterval(timer: unknown): void;
 }
