@@ -23,7 +23,7 @@
  * @module
  */
 import { checkCommit, emptyStorageStats, mergeCommits } from "../common.ts";
-import { CHECKSUM_SEED } from "../file/checksum.ts";
+import { type Checksum, sameChecksum } from "../file/checksum.ts";
 import {
   decodeLogHeader,
   encodeCommit,
@@ -47,6 +47,7 @@ import type {
 import type { CommitNotice } from "./commit_channel.ts";
 import type { OpfsFiles } from "./opfs_files.ts";
 import type { FileOp } from "./opfs_worker.ts";
+import { EMPTY_SUMS, pageSums } from "./page_sums.ts";
 
 /** What an {@linkcode OpfsDatabase} needs from its adapter. */
 export interface OpfsContext {
@@ -98,6 +99,8 @@ export class OpfsDatabase implements StoredDatabase {
   /** The stamp this handle last read or wrote; a commit from another stamp is refused. */
   #known: string | undefined;
   readonly #stats: StorageStats = emptyStorageStats();
+  /** Set when `load()` found the base not proved by its header: the next fold sums it whole. */
+  #recount = false;
 
   /** Binds the database under `key`; nothing is read until a call needs it. */
   constructor(context: OpfsContext, key: string) {
@@ -122,10 +125,18 @@ export class OpfsDatabase implements StoredDatabase {
           ? { image: base, version: `base:${base.length}` }
           : { image: null, version: "0" };
       } else {
+        // Checked before the frames are applied: they go into the base's own buffer.
+        const verified = proves(header, base ?? new Uint8Array(0));
+        // A fold that stopped half-way leaves sums that no longer match: the next one recounts.
+        this.#recount = !verified;
         const { commits, end } = scanLog(log!, header, LOG_HEADER_BYTES);
         const frames = commits.flatMap((commit) => commit.frames);
         const image = applyFrames(base ?? new Uint8Array(0), header.pageSize, frames);
-        loaded = { image: image.length === 0 ? null : image, version: stampOf(header, end) };
+        loaded = {
+          image: image.length === 0 ? null : image,
+          version: stampOf(header, end),
+          verified,
+        };
       }
       this.#known = loaded.version;
       return loaded;
@@ -206,7 +217,9 @@ export class OpfsDatabase implements StoredDatabase {
       }
       let end = state.end;
       if (!header || header.pageSize !== commit.pageSize) {
-        header = newHeader(commit.pageSize, (header?.generation ?? 0) + 1);
+        // An existing base is not proved by the new header (it is once a fold rewrites it).
+        const baseSize = state.baseSize > 0 ? UNPROVED : 0;
+        header = newHeader(commit.pageSize, (header?.generation ?? 0) + 1, baseSize, EMPTY_SUMS);
         ops.push({ op: "write", path: this.#log, at: 0, data: encodeLogHeader(header) });
         if (state.baseSize < 0) ops.push({ op: "truncate", path: this.key, size: 0 });
         end = LOG_HEADER_BYTES;
@@ -305,7 +318,10 @@ export class OpfsDatabase implements StoredDatabase {
     return { header, end: start + end, size, baseSize };
   }
 
-  /** Writes the log's pages into the base, flushes, then starts a new log generation. */
+  /**
+   * Writes the log's pages into the base, flushes, then starts a new log
+   * generation whose header carries the base's new size and page sums.
+   */
   async #fold(state: LogState): Promise<number> {
     const header = state.header!;
     const [log, baseSize] = await this.#batch([
@@ -315,23 +331,29 @@ export class OpfsDatabase implements StoredDatabase {
     const { commits } = scanLog(log, header, LOG_HEADER_BYTES);
     if (commits.length === 0) return 0;
     const pageSize = header.pageSize;
+    const oldCount = Math.floor(Math.max(0, baseSize) / pageSize);
     const pages = mergeCommits(
-      Math.floor(Math.max(0, baseSize) / pageSize),
+      oldCount,
       commits.map((commit) => ({
         pageCount: commit.pageCount,
         pages: commit.frames.map((frame) => [frame.page, frame.data] as const),
       })),
       pageSize,
     );
+    const pageCount = commits.at(-1)!.pageCount;
+    const runs = contiguous(pages, pageSize);
+    const sums = await this.#foldedSums(header, Math.max(0, baseSize), pages, pageCount, runs);
     const ops: FileOp[] = [];
     let written = 0;
-    for (const run of contiguous(pages, pageSize)) {
+    for (const run of runs) {
       ops.push({ op: "write", path: this.key, at: run.at, data: run.bytes });
       written += run.bytes.length;
     }
-    const next = newHeader(pageSize, header.generation + 1);
+    const next = sums
+      ? newHeader(pageSize, header.generation + 1, pageCount * pageSize, sums)
+      : newHeader(pageSize, header.generation + 1, UNPROVED, EMPTY_SUMS);
     ops.push(
-      { op: "truncate", path: this.key, size: commits.at(-1)!.pageCount * pageSize },
+      { op: "truncate", path: this.key, size: pageCount * pageSize },
       { op: "flush", path: this.key },
       { op: "write", path: this.#log, at: 0, data: encodeLogHeader(next) },
       { op: "truncate", path: this.#log, size: LOG_HEADER_BYTES },
@@ -340,6 +362,47 @@ export class OpfsDatabase implements StoredDatabase {
     await this.#batch(ops);
     this.#stats.compactions++;
     return written + LOG_HEADER_BYTES;
+  }
+
+  /**
+   * The page sums of the base after a fold writes `runs` and cuts it to
+   * `pageCount` pages: the header's sums with the old bytes of the pages it
+   * touches taken out (read back, O(change)) and the new ones added. A base
+   * the header does not prove (copied in, or after a page size change) is
+   * read whole, once. `undefined` for a base that is not whole pages.
+   */
+  async #foldedSums(
+    header: LogHeader,
+    baseSize: number,
+    pages: ReadonlyArray<readonly [number, Uint8Array]>,
+    pageCount: number,
+    runs: ReadonlyArray<{ at: number; bytes: Uint8Array }>,
+  ): Promise<Checksum | undefined> {
+    const pageSize = header.pageSize;
+    if (baseSize % pageSize !== 0) return undefined;
+    const oldCount = baseSize / pageSize;
+    const touched = touchedRuns(pages.map(([page]) => page), oldCount, pageCount);
+    let sums: Checksum = header.baseChecksum;
+    if (header.baseSize === baseSize && !this.#recount) {
+      const old = await this.#batch(touched.map(([first, count]) => ({
+        op: "read",
+        path: this.key,
+        at: (first - 1) * pageSize,
+        length: count * pageSize,
+      }))) as Uint8Array[];
+      touched.forEach(([first], i) => sums = pageSums(old[i], pageSize, first, sums, -1));
+    } else {
+      const [base] = await this.#batch([{ op: "read", path: this.key, at: 0 }]) as [Uint8Array];
+      if (base.length !== baseSize) return undefined;
+      sums = pageSums(base, pageSize);
+      for (const [first, count] of touched) {
+        const bytes = base.subarray((first - 1) * pageSize, (first - 1 + count) * pageSize);
+        sums = pageSums(bytes, pageSize, first, sums, -1);
+      }
+    }
+    for (const run of runs) sums = pageSums(run.bytes, pageSize, run.at / pageSize + 1, sums);
+    this.#recount = false;
+    return sums;
   }
 
   /** Page `page` of the current image (zeros past its end), for a commit that lists no page. */
@@ -393,20 +456,60 @@ function contiguous(
   return runs;
 }
 
-function newHeader(pageSize: number, generation: number): LogHeader {
+/**
+ * A log header with new salts. Here `baseSize` and `baseChecksum` are the
+ * size and page sums (`page_sums.ts`) of the base the log applies to, or
+ * {@linkcode UNPROVED} when the header does not vouch for the base.
+ */
+function newHeader(
+  pageSize: number,
+  generation: number,
+  baseSize: number,
+  baseChecksum: Checksum,
+): LogHeader {
   const [salt1, salt2] = crypto.getRandomValues(new Uint32Array(2));
   const fields = {
     pageSize,
     generation,
     salt1,
     salt2,
-    baseSize: 0,
+    baseSize,
     baseIno: 0,
-    baseChecksum: CHECKSUM_SEED,
+    baseChecksum,
     baseCounter: 0,
     baseMtime: 0,
   };
   return decodeLogHeader(encodeLogHeader(fields))!;
+}
+
+/** A `baseSize` that no base has: the header does not prove the base's bytes. */
+const UNPROVED = -1;
+
+/** Whether `header` proves `base`: same size, same page sums. */
+function proves(header: LogHeader, base: Uint8Array): boolean {
+  if (header.baseSize !== base.length || base.length % header.pageSize !== 0) return false;
+  return sameChecksum(pageSums(base, header.pageSize), header.baseChecksum);
+}
+
+/**
+ * Runs `[first page, count]` of the old base's pages that a fold changes:
+ * those it writes (up to `oldCount`) and those a smaller `pageCount` drops.
+ */
+function touchedRuns(
+  written: readonly number[],
+  oldCount: number,
+  pageCount: number,
+): Array<[number, number]> {
+  const touched = written.filter((page) => page <= oldCount);
+  for (let page = pageCount + 1; page <= oldCount; page++) touched.push(page);
+  touched.sort((a, b) => a - b);
+  const runs: Array<[number, number]> = [];
+  for (const page of touched) {
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === page) last[1]++;
+    else runs.push([page, 1]);
+  }
+  return runs;
 }
 
 function saltsOf(header: LogHeader): string {
