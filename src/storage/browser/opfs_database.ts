@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { checkCommit, emptyStorageStats, mergeCommits } from "../common.ts";
+import { mergeCommits } from "../common.ts";
 import { type Checksum, sameChecksum } from "../file/checksum.ts";
 import {
   decodeLogHeader,
@@ -36,31 +36,18 @@ import {
   splitNote,
 } from "../file/log_format.ts";
 import { applyFrames } from "../file/replay.ts";
-import type {
-  LoadedImage,
-  PageChanges,
-  PageCommit,
-  Release,
-  StorageStats,
-  StoredDatabase,
-} from "../types.ts";
-import type { CommitNotice } from "./commit_channel.ts";
+import type { LoadedImage, PageChanges, PageCommit } from "../types.ts";
+import { type BrowserContext, BrowserDatabase, type Written } from "./browser_database.ts";
 import type { OpfsFiles } from "./opfs_files.ts";
 import type { FileOp } from "./opfs_worker.ts";
 import { EMPTY_SUMS, pageSums } from "./page_sums.ts";
 
 /** What an {@linkcode OpfsDatabase} needs from its adapter. */
-export interface OpfsContext {
+export interface OpfsContext extends BrowserContext {
   /** The adapter's Worker. */
   readonly files: OpfsFiles;
   /** Log bytes (past the header) beyond which a commit folds. */
   readonly compactThresholdBytes: number;
-  /** Takes the write lock of `key`. */
-  lock(key: string): Promise<Release>;
-  /** The error to throw for `error` (a quota error becomes `STORAGE_QUOTA`). */
-  fail(error: unknown, what: string): Promise<unknown>;
-  /** Tells watchers about a commit. */
-  announce(notice: CommitNotice): void;
 }
 
 /** One whole commit read back from a log. */
@@ -91,21 +78,16 @@ const HEADER_READ = { at: 0, length: LOG_HEADER_BYTES } as const;
  * const { image, version } = await db.load();
  * ```
  */
-export class OpfsDatabase implements StoredDatabase {
-  /** The database's key, such as `"shared/global.db"`. */
-  readonly key: string;
+export class OpfsDatabase extends BrowserDatabase {
   readonly #context: OpfsContext;
   readonly #log: string;
-  /** The stamp this handle last read or wrote; a commit from another stamp is refused. */
-  #known: string | undefined;
-  readonly #stats: StorageStats = emptyStorageStats();
   /** Set when `load()` found the base not proved by its header: the next fold sums it whole. */
   #recount = false;
 
   /** Binds the database under `key`; nothing is read until a call needs it. */
   constructor(context: OpfsContext, key: string) {
+    super(context, key);
     this.#context = context;
-    this.key = key;
     this.#log = `${key}-dbrlog`;
   }
 
@@ -138,7 +120,7 @@ export class OpfsDatabase implements StoredDatabase {
           verified,
         };
       }
-      this.#known = loaded.version;
+      this.known = loaded.version;
       return loaded;
     }
   }
@@ -183,7 +165,7 @@ export class OpfsDatabase implements StoredDatabase {
       pages,
       notes: split.map((commit) => commit.note),
     };
-    this.#known = changes.version;
+    this.known = changes.version;
     return changes;
   }
 
@@ -200,92 +182,58 @@ export class OpfsDatabase implements StoredDatabase {
   }
 
   /** Appends the commit to the log and flushes; folds past the threshold. */
-  async commit(commit: PageCommit): Promise<string> {
-    checkCommit(this.key, commit);
-    const started = performance.now();
+  protected async write(commit: PageCommit): Promise<Written> {
     let written = 0;
-    let stamp: string;
-    try {
-      let state = await this.#state();
-      let pages = commit.pages;
-      if (pages.length === 0) pages = [[1, await this.#currentPage(1, commit.pageSize)]];
-      const ops: FileOp[] = [];
-      let header = state.header;
-      if (header && header.pageSize !== commit.pageSize && state.end > LOG_HEADER_BYTES) {
-        written += await this.#fold(state);
-        state = await this.#state();
-      }
-      let end = state.end;
-      if (!header || header.pageSize !== commit.pageSize) {
-        // An existing base is not proved by the new header (it is once a fold rewrites it).
-        const baseSize = state.baseSize > 0 ? UNPROVED : 0;
-        header = newHeader(commit.pageSize, (header?.generation ?? 0) + 1, baseSize, EMPTY_SUMS);
-        ops.push({ op: "write", path: this.#log, at: 0, data: encodeLogHeader(header) });
-        if (state.baseSize < 0) ops.push({ op: "truncate", path: this.key, size: 0 });
-        end = LOG_HEADER_BYTES;
-        written += LOG_HEADER_BYTES;
-      }
-      const { bytes } = encodeCommit(
-        header,
-        header.checksum,
-        pages,
-        commit.pageCount,
-        commit.note,
-      );
-      const length = bytes.length; // the buffer goes to the Worker: read its length first
-      ops.push(
-        { op: "write", path: this.#log, at: end, data: bytes },
-        { op: "truncate", path: this.#log, size: end + length },
-        { op: "flush", path: this.#log },
-      );
-      if (state.baseSize < 0) ops.push({ op: "flush", path: this.key });
-      await this.#batch(ops, [bytes.buffer as ArrayBuffer]);
-      written += length;
-      end += length;
-      stamp = stampOf(header, end);
-      if (end - LOG_HEADER_BYTES > this.#context.compactThresholdBytes) {
-        written += await this.#fold({ header, end, size: end, baseSize: 0 });
-        stamp = await this.version();
-      }
-    } catch (error) {
-      throw await this.#context.fail(error, `Cannot save database "${this.key}"`);
+    let state = await this.#state();
+    let pages = commit.pages;
+    if (pages.length === 0) pages = [[1, await this.#currentPage(1, commit.pageSize)]];
+    const ops: FileOp[] = [];
+    let header = state.header;
+    if (header && header.pageSize !== commit.pageSize && state.end > LOG_HEADER_BYTES) {
+      written += await this.#fold(state);
+      state = await this.#state();
     }
-    this.#known = stamp;
-    this.#stats.commits++;
-    this.#stats.bytesWritten += written;
-    this.#stats.lastCommitBytes = written;
-    this.#stats.lastCommitMs = performance.now() - started;
-    this.#context.announce({ key: this.key, version: stamp });
-    return stamp;
-  }
-
-  /** Takes the write lock, across tabs with Web Locks. */
-  lock(): Promise<Release> {
-    return this.#context.lock(this.key);
+    let end = state.end;
+    if (!header || header.pageSize !== commit.pageSize) {
+      // An existing base is not proved by the new header (it is once a fold rewrites it).
+      const baseSize = state.baseSize > 0 ? UNPROVED : 0;
+      header = newHeader(commit.pageSize, (header?.generation ?? 0) + 1, baseSize, EMPTY_SUMS);
+      ops.push({ op: "write", path: this.#log, at: 0, data: encodeLogHeader(header) });
+      if (state.baseSize < 0) ops.push({ op: "truncate", path: this.key, size: 0 });
+      end = LOG_HEADER_BYTES;
+      written += LOG_HEADER_BYTES;
+    }
+    const { bytes } = encodeCommit(
+      header,
+      header.checksum,
+      pages,
+      commit.pageCount,
+      commit.note,
+    );
+    const length = bytes.length; // the buffer goes to the Worker: read its length first
+    ops.push(
+      { op: "write", path: this.#log, at: end, data: bytes },
+      { op: "truncate", path: this.#log, size: end + length },
+      { op: "flush", path: this.#log },
+    );
+    if (state.baseSize < 0) ops.push({ op: "flush", path: this.key });
+    await this.#batch(ops, [bytes.buffer as ArrayBuffer]);
+    written += length;
+    end += length;
+    let stamp = stampOf(header, end);
+    if (end - LOG_HEADER_BYTES > this.#context.compactThresholdBytes) {
+      written += await this.#fold({ header, end, size: end, baseSize: 0 });
+      stamp = await this.version();
+    }
+    return { stamp, bytes: written };
   }
 
   /** Folds the log into the base; the caller holds the lock. */
   async compact(): Promise<void> {
     const state = await this.#state();
     if (state.header && state.end > LOG_HEADER_BYTES) {
-      this.#stats.bytesWritten += await this.#fold(state);
-      this.#known = await this.version();
-    }
-  }
-
-  /** A copy of this handle's figures. */
-  stats(): StorageStats {
-    return { ...this.#stats };
-  }
-
-  /** With `compact`, folds the log under the lock, so the base is a standard SQLite file. */
-  async close(options: { compact?: boolean } = {}): Promise<void> {
-    if (!options.compact) return;
-    const release = await this.lock();
-    try {
-      await this.compact();
-    } finally {
-      await release();
+      this.figures.bytesWritten += await this.#fold(state);
+      this.known = await this.version();
     }
   }
 
@@ -300,15 +248,15 @@ export class OpfsDatabase implements StoredDatabase {
       { op: "size", path: this.key },
     ]) as [Uint8Array | null, number, number];
     const header = (headerBytes && decodeLogHeader(headerBytes)) || undefined;
-    const known = this.#known === undefined ? undefined : parseStamp(this.#known);
+    const known = this.known === undefined ? undefined : parseStamp(this.known);
     const conflict = () => new Error("another tab committed since this one read it");
     if (!header) {
-      if (this.#known !== undefined && this.#known !== (baseSize >= 0 ? `base:${baseSize}` : "0")) {
+      if (this.known !== undefined && this.known !== (baseSize >= 0 ? `base:${baseSize}` : "0")) {
         throw conflict();
       }
       return { header, end: LOG_HEADER_BYTES, size, baseSize };
     }
-    if (this.#known !== undefined && known?.salts !== saltsOf(header)) throw conflict();
+    if (this.known !== undefined && known?.salts !== saltsOf(header)) throw conflict();
     const start = known?.end ?? LOG_HEADER_BYTES;
     if (size === start) return { header, end: start, size, baseSize };
     // Bytes past the known end: another tab's commit (refused), or a torn one (cut off).
@@ -360,7 +308,7 @@ export class OpfsDatabase implements StoredDatabase {
       { op: "flush", path: this.#log },
     );
     await this.#batch(ops);
-    this.#stats.compactions++;
+    this.figures.compactions++;
     return written + LOG_HEADER_BYTES;
   }
 
@@ -407,9 +355,9 @@ export class OpfsDatabase implements StoredDatabase {
 
   /** Page `page` of the current image (zeros past its end), for a commit that lists no page. */
   async #currentPage(page: number, pageSize: number): Promise<Uint8Array> {
-    const known = this.#known;
+    const known = this.known;
     const { image } = await this.load();
-    this.#known = known;
+    this.known = known;
     const bytes = new Uint8Array(pageSize);
     if (image) bytes.set(image.subarray((page - 1) * pageSize, page * pageSize));
     return bytes;
