@@ -39,7 +39,9 @@ test.after(async () => {
   await server?.close();
 });
 
-for (const store of ["opfs", "opfs-exclusive"] as const) {
+// opfs-unshared: a Worker without "readwrite-unsafe"; the first batch, sent before the probe's
+// answer, is refused by the Worker and sent again under the folder lock.
+for (const store of ["opfs", "opfs-exclusive", "opfs-unshared"] as const) {
   test(`the storage conformance suite passes on ${store}`, async () => {
     const page = await openTestPage(context!, server!.url);
     const report = await call(page, "conformance", store);

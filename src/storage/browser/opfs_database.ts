@@ -36,7 +36,7 @@ import {
   splitNote,
 } from "../file/log_format.ts";
 import { applyFrames } from "../file/replay.ts";
-import type { LoadedImage, PageChanges, PageCommit } from "../types.ts";
+import type { LoadedImage, PageChanges, PageCommit, Release } from "../types.ts";
 import { type BrowserContext, BrowserDatabase, type Written } from "./browser_database.ts";
 import type { OpfsFiles } from "./opfs_files.ts";
 import type { FileOp } from "./opfs_worker.ts";
@@ -56,15 +56,19 @@ interface LoggedCommit {
   readonly frames: Frame[];
 }
 
-/** The log as a commit finds it. */
-interface LogState {
+/** The files as one batch sees them. */
+interface Look {
   readonly header: LogHeader | undefined;
-  /** The end of the last whole commit (the header's end when there is none). */
-  readonly end: number;
   /** Size of the log file (-1 when missing). */
   readonly size: number;
   /** Size of the base file (-1 when missing). */
   readonly baseSize: number;
+}
+
+/** The log as a commit finds it. */
+interface LogState extends Look {
+  /** The end of the last whole commit (the header's end when there is none). */
+  readonly end: number;
 }
 
 const HEADER_READ = { at: 0, length: LOG_HEADER_BYTES } as const;
@@ -83,6 +87,10 @@ export class OpfsDatabase extends BrowserDatabase {
   readonly #log: string;
   /** Set when `load()` found the base not proved by its header: the next fold sums it whole. */
   #recount = false;
+  /** Whether this handle holds the write lock. */
+  #holding = false;
+  /** What `version()` read under the lock, for the commit that follows (once). */
+  #looked: Look | undefined;
 
   /** Binds the database under `key`; nothing is read until a call needs it. */
   constructor(context: OpfsContext, key: string) {
@@ -171,14 +179,33 @@ export class OpfsDatabase extends BrowserDatabase {
 
   /** The version stamp: the log's header and size, in one batch. */
   async version(): Promise<string> {
+    const look = await this.#look();
+    // Under the lock nobody else commits: the commit that follows needs no second look.
+    if (this.#holding) this.#looked = look;
+    const { header, size, baseSize } = look;
+    if (header) return stampOf(header, size);
+    return baseSize >= 0 ? `base:${baseSize}` : "0";
+  }
+
+  /** Takes the write lock; while held, what `version()` read serves the next commit. */
+  override async lock(): Promise<Release> {
+    const release = await super.lock();
+    this.#holding = true;
+    return () => {
+      this.#holding = false;
+      this.#looked = undefined;
+      return release();
+    };
+  }
+
+  /** The log's header and size and the base's size, in one batch. */
+  async #look(): Promise<Look> {
     const [headerBytes, size, baseSize] = await this.#batch([
       { op: "read", path: this.#log, ...HEADER_READ },
       { op: "size", path: this.#log },
       { op: "size", path: this.key },
     ]) as [Uint8Array | null, number, number];
-    const header = headerBytes && decodeLogHeader(headerBytes);
-    if (header) return stampOf(header, size);
-    return baseSize >= 0 ? `base:${baseSize}` : "0";
+    return { header: (headerBytes && decodeLogHeader(headerBytes)) || undefined, size, baseSize };
   }
 
   /** Appends the commit to the log and flushes; folds past the threshold. */
@@ -242,12 +269,8 @@ export class OpfsDatabase extends BrowserDatabase {
    * tab committed since this handle's stamp.
    */
   async #state(): Promise<LogState> {
-    const [headerBytes, size, baseSize] = await this.#batch([
-      { op: "read", path: this.#log, ...HEADER_READ },
-      { op: "size", path: this.#log },
-      { op: "size", path: this.key },
-    ]) as [Uint8Array | null, number, number];
-    const header = (headerBytes && decodeLogHeader(headerBytes)) || undefined;
+    const { header, size, baseSize } = this.#looked ?? await this.#look();
+    this.#looked = undefined;
     const known = this.known === undefined ? undefined : parseStamp(this.known);
     const conflict = () => new Error("another tab committed since this one read it");
     if (!header) {

@@ -412,8 +412,19 @@ const api = {
   },
 };
 
-/** The stores the tests run on; `opfs-exclusive` forces exclusive access handles. */
-export type Store = "indexeddb" | "opfs" | "opfs-exclusive" | "auto";
+/**
+ * The stores the tests run on; `opfs-exclusive` forces exclusive access
+ * handles; `opfs-unshared` asks for shared ones in a Worker that lacks them,
+ * as in browsers without `"readwrite-unsafe"`.
+ */
+export type Store = "indexeddb" | "opfs" | "opfs-exclusive" | "opfs-unshared" | "auto";
+
+/** A Worker whose sync access handles have no `mode` (no `"readwrite-unsafe"`). */
+function withoutSharedHandles(source: string): Worker {
+  const hide = "delete FileSystemSyncAccessHandle.prototype.mode;\n";
+  const url = URL.createObjectURL(new Blob([hide + source], { type: "text/javascript" }));
+  return new Worker(url);
+}
 
 /** The adapters of the current page, by store and name, so that routers of one page share one. */
 const adapters = new Map<string, StorageAdapter>();
@@ -424,6 +435,8 @@ function storageOf(store: Store, name: string): StorageAdapter {
   if (!adapter) {
     adapter = store === "opfs-exclusive"
       ? opfsStorage({ name, handles: "exclusive" })
+      : store === "opfs-unshared"
+      ? opfsStorage({ name, startWorker: withoutSharedHandles })
       : store === "opfs"
       ? opfsStorage({ name })
       : browserStorage({ name, store });
