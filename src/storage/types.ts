@@ -90,6 +90,12 @@ export interface LoadedImage {
   readonly image: Uint8Array | null;
   /** Opaque stamp; equal stamps mean equal images. */
   readonly version: string;
+  /**
+   * True when the adapter proved every byte of `image` against its own
+   * checksums as it read them (OPFS storage does); the engine then checks
+   * the image's header only, not `verifyOnOpen`'s `PRAGMA quick_check`.
+   */
+  readonly verified?: boolean;
 }
 
 /** Size and cost figures of one database, for monitoring and benchmarks. */
