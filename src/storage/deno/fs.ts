@@ -115,6 +115,7 @@ function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
         if (mode !== "append") await file.seek(position, SEEK_START);
         return await file.write(buffer);
       }),
+    truncate: (length) => serial(() => file.truncate(length)),
     datasync: () => serial(() => file.syncData()),
     sync: () => serial(() => file.sync()),
     close: () => serial(() => Promise.resolve(file.close())),
@@ -177,6 +178,7 @@ interface DenoFsFile {
   write(buffer: Uint8Array): Promise<number>;
   seek(offset: number, whence: number): Promise<number>;
   stat(): Promise<DenoFileInfo>;
+  truncate(length: number): Promise<void>;
   syncData(): Promise<void>;
   sync(): Promise<void>;
   close(): void;

@@ -108,6 +108,7 @@ function wrapHandle(handle: NodeFileHandle, mode: OpenMode): FileHandle {
     write: async (buffer, position) =>
       (await handle.write(buffer, 0, buffer.length, mode === "append" ? null : position))
         .bytesWritten,
+    truncate: (length) => handle.truncate(length),
     datasync: () => handle.datasync(),
     sync: () => handle.sync(),
     close: () => handle.close(),
@@ -193,6 +194,7 @@ interface NodeFileHandle {
     length: number,
     position: number | null,
   ): Promise<{ bytesWritten: number }>;
+  truncate(length: number): Promise<void>;
   datasync(): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
