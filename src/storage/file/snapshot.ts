@@ -319,8 +319,12 @@ export async function readChangesSince(
     const seen = from.base;
     const same = seen !== null && base.ino === seen.ino &&
       base.size === seen.size && base.mtimeMs === seen.mtimeMs;
-    if (!(same || matchesHeader(header, base))) return undefined;
+    // A fold in place under way changes the base too: its marker, after the
+    // log's last commit, says so (and a catch-up reads only the log).
+    const folded = same || matchesHeader(header, base);
+    if (!folded && base.ino !== header.baseIno) return undefined;
     if (info.size === from.size) {
+      if (!folded && !from.marker) return undefined;
       const stamp = stampOf(header, info, null);
       return { pages: [], notes: [], state: from === state ? state : { ...from, stamp } };
     }
@@ -328,6 +332,7 @@ export async function readChangesSince(
     const got = await readFully(handle, tail, from.validEnd);
     const scan = scanCommits(tail.subarray(0, got), header, from.sums);
     const marker = decodeFoldMarker(tail.subarray(scan.length, got), header, scan.sums);
+    if (!folded && !marker) return undefined;
     const pageCount = from.imageLength / header.pageSize;
     const commits = commitsOf(scan.frames);
     const pages = mergeCommits(pageCount, commits, header.pageSize);

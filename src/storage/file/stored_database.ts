@@ -20,12 +20,13 @@ import type {
 } from "../types.ts";
 import { patchImage } from "../../persist/patch_image.ts";
 import { readHeader } from "../../persist/header.ts";
-import { type FileSystem, readFully, statIfPresent } from "./file_system.ts";
+import { type FileSystem, openIfPresent, readFully, statIfPresent } from "./file_system.ts";
 import { fold, foldInPlace, type FoldResult, needsFold, startLog } from "./fold.ts";
 import {
   assertNoForeignJournal,
   type BaseRecord,
   foreignWriteError,
+  matchesHeader,
   readBaseRecord,
   sameBase,
   sameStat,
@@ -205,7 +206,8 @@ export class FileDatabase implements StoredDatabase {
       // or refuse with FOREIGN_WRITE when the log holds commits).
       await assertNoForeignJournal(this.#fs, this.#files);
       const current = this.#current;
-      if (current && !sameBase(current.base, await readBaseRecord(this.#fs, this.key))) {
+      const base = current ? await readBaseRecord(this.#fs, this.key) : null;
+      if (current && !sameBase(current.base, base) && !await this.#foldedBy(base)) {
         this.#drifted = true;
       }
     } catch (error) {
@@ -213,6 +215,23 @@ export class FileDatabase implements StoredDatabase {
       throw error;
     }
     return release;
+  }
+
+  /**
+   * Whether `base` is the file that the current log's header names: a router's
+   * fold in place changed it, which a catch-up through the log can follow.
+   */
+  async #foldedBy(base: BaseRecord | null): Promise<boolean> {
+    if (base === null) return false;
+    const handle = await openIfPresent(this.#fs, this.#files.log);
+    if (handle === null) return false;
+    try {
+      const bytes = new Uint8Array(LOG_HEADER_BYTES);
+      const header = decodeLogHeader(bytes.subarray(0, await readFully(handle, bytes, 0)));
+      return header !== undefined && matchesHeader(header, base);
+    } finally {
+      await handle.close();
+    }
   }
 
   /**
