@@ -111,6 +111,18 @@ export interface StorageStats {
   /** Times the log was folded into the base image. */
   compactions: number;
   /**
+   * The last fold by this handle, for adapters that fold: whether it wrote
+   * the base in place (else whole), pages and bytes written, bytes of the
+   * base it read, milliseconds.
+   */
+  lastFold?: {
+    inPlace: boolean;
+    pagesWritten: number;
+    bytesWritten: number;
+    bytesRead: number;
+    ms: number;
+  };
+  /**
    * Set by the engine, not the adapter: how commits learn their pages.
    * `"page-capture"`: from SQLite's own writes to its in-memory file, and
    * catch-ups are written into it; `"export-diff"`: from `export()` and a
