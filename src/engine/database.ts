@@ -340,7 +340,7 @@ export class EngineDatabase {
         const changes = rowChangesOnly && this.#options.durability === "commit"
           ? totalChanges(this.#statements!)
           : undefined;
-        const mark = this.#watch.mark();
+        const mark = this.#watch.mark(rowChangesOnly);
         try {
           result = this.#run(work);
         } catch (error) {
@@ -739,7 +739,7 @@ export class EngineDatabase {
     this.#db?.close();
     this.#db = db;
     this.#file = file;
-    this.#watch.attach(db);
+    this.#watch.attach(db, this.#sql);
     this.#statements = new StatementCache(db, this.#options.statementCacheSize);
     // With the capture, SQLite's file is the only copy: the image is not kept; nor while the
     // probe has not run, since #settleCapture reloads from storage. (A file the capture did not

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SqlJsDatabase } from "../engine/sqljs_types.ts";
+import type { SqlJsDatabase, SqlJsStatic } from "../engine/sqljs_types.ts";
 import type { PageChanges } from "../storage/types.ts";
 import { decodeNote, encodeNote } from "./note.ts";
 import { ChangeRecorder, type RecorderMark } from "./recorder.ts";
@@ -46,6 +46,8 @@ export class WatchHub {
   readonly #always: boolean;
   /** The database the recorder is attached to, if any. */
   #attached: SqlJsDatabase | undefined;
+  /** sql.js's module, as {@linkcode attach} last named it. */
+  #sql: SqlJsStatic | undefined;
 
   /**
    * With `record` false, nothing is ever recorded (`DB_ROUTER_WATCH=off`).
@@ -90,11 +92,12 @@ export class WatchHub {
    * A database was just opened or reloaded: records its changes when
    * commits are recorded now; what was pending is dropped.
    */
-  attach(db: SqlJsDatabase): void {
+  attach(db: SqlJsDatabase, sql?: SqlJsStatic): void {
     this.#recorder?.clear();
     this.#attached = undefined;
+    this.#sql = sql ?? this.#sql;
     if (!this.#recorder || (!this.#always && this.#sinks.size === 0)) return;
-    if (this.#recorder.attach(db)) this.#attached = db;
+    if (this.#recorder.attach(db, this.#sql)) this.#attached = db;
   }
 
   /** After anything that may have changed the schema: keeps the triggers in step. */
@@ -107,9 +110,12 @@ export class WatchHub {
     }
   }
 
-  /** Where the record stands, for {@linkcode rollBack}. */
-  mark(): RecorderMark | undefined {
-    return this.#recorder?.mark();
+  /**
+   * A write starts (`rowChangesOnly`: it runs no DDL); returns where the
+   * record stands, for {@linkcode rollBack}.
+   */
+  mark(rowChangesOnly = false): RecorderMark | undefined {
+    return this.#attached ? this.#recorder?.mark(rowChangesOnly) : undefined;
   }
 
   /** Forgets the changes of a write that failed and was rolled back. */
@@ -171,5 +177,6 @@ export class WatchHub {
   clear(): void {
     this.#sinks.clear();
     this.#recorder?.clear();
+    this.#recorder?.dispose();
   }
 }

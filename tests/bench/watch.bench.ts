@@ -170,7 +170,7 @@ async function parts(): Promise<void> {
     return median(runs);
   };
   const plain = time(() => insert.run());
-  recorder.attach(db);
+  recorder.attach(db, sql);
   const recorded = time(() => {
     insert.run();
     encodeNote(recorder.take(db, true)!);
