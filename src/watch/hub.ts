@@ -42,8 +42,11 @@ export function watchWanted(variable: string | undefined): boolean {
 export class WatchHub {
   readonly #recorder: ChangeRecorder | undefined;
   readonly #sinks = new Set<CommitSink>();
-  /** Whether commits are recorded with no sink here: other processes may watch. */
-  readonly #always: boolean;
+  /**
+   * Whether commits are recorded with no sink here: other processes may
+   * watch (storage they share), as the adapter last told.
+   */
+  #others: boolean;
   /** The database the recorder is attached to, if any. */
   #attached: SqlJsDatabase | undefined;
   /** sql.js's module, as {@linkcode attach} last named it. */
@@ -51,12 +54,26 @@ export class WatchHub {
 
   /**
    * With `record` false, nothing is ever recorded (`DB_ROUTER_WATCH=off`).
-   * With `always` (storage that other processes share, and may watch),
-   * every commit is recorded; else only while a sink listens here.
+   * With `shared` (storage that other processes share, and may watch),
+   * every commit is recorded until {@linkcode othersWatch} says that nobody
+   * watches; else only while a sink listens here.
    */
-  constructor(record: boolean, always: boolean) {
+  constructor(record: boolean, shared: boolean) {
     this.#recorder = record ? new ChangeRecorder() : undefined;
-    this.#always = always;
+    this.#others = shared;
+  }
+
+  /**
+   * The storage adapter told whether any process watches (`db`: the open
+   * database); recording starts or stops accordingly, unless a sink here
+   * listens.
+   */
+  othersWatch(db: SqlJsDatabase, watching: boolean): void {
+    if (watching === this.#others) return;
+    this.#others = watching;
+    if (this.#sinks.size > 0) return;
+    if (watching) this.attach(db);
+    else this.#detach();
   }
 
   /** Whether anyone listens. */
@@ -77,15 +94,18 @@ export class WatchHub {
   /** Removes `sink`; returns whether none is left (and stops recording unless `always`). */
   remove(sink: CommitSink): boolean {
     if (!this.#sinks.delete(sink) || this.#sinks.size > 0) return false;
-    if (!this.#always && this.#attached) {
-      try {
-        this.#recorder?.detach(this.#attached);
-      } catch {
-        // A closed database: nothing to remove.
-      }
-      this.#attached = undefined;
-    }
+    if (!this.#others) this.#detach();
     return true;
+  }
+
+  #detach(): void {
+    if (!this.#attached) return;
+    try {
+      this.#recorder?.detach(this.#attached);
+    } catch {
+      // A closed database: nothing to remove.
+    }
+    this.#attached = undefined;
   }
 
   /**
@@ -96,7 +116,7 @@ export class WatchHub {
     this.#recorder?.clear();
     this.#attached = undefined;
     this.#sql = sql ?? this.#sql;
-    if (!this.#recorder || (!this.#always && this.#sinks.size === 0)) return;
+    if (!this.#recorder || (!this.#others && this.#sinks.size === 0)) return;
     if (this.#recorder.attach(db, this.#sql)) this.#attached = db;
   }
 
@@ -130,7 +150,8 @@ export class WatchHub {
    */
   take(db: SqlJsDatabase, shared: boolean): CommitRows | undefined {
     if (this.#attached !== db) return undefined;
-    return this.#recorder?.take(db, shared || [...this.#sinks].some((sink) => sink.scoped));
+    const othersNeed = shared && this.#others;
+    return this.#recorder?.take(db, othersNeed || [...this.#sinks].some((sink) => sink.scoped));
   }
 
   /**

@@ -32,6 +32,7 @@ import {
 import { acquireFileLock, type FileLock, type FileLockOptions } from "./lock.ts";
 import { databaseFiles, encodeCommit, FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from "./log_format.ts";
 import { logStamp, type LogState, readChangesSince, readSnapshot, readStamp } from "./snapshot.ts";
+import { WatcherRegistry } from "./watchers.ts";
 
 /** How a {@linkcode FileDatabase} behaves. */
 export interface FileDatabaseOptions extends FileLockOptions {
@@ -76,6 +77,7 @@ export class FileDatabase implements StoredDatabase {
   #drifted = false;
   #stopIdleFold: (() => void) | undefined;
   #closed = false;
+  readonly #watchers: WatcherRegistry;
 
   /** Binds the database at `key`; nothing is read until a call needs it. */
   constructor(fs: FileSystem, key: string, options: FileDatabaseOptions) {
@@ -83,6 +85,17 @@ export class FileDatabase implements StoredDatabase {
     this.key = key;
     this.#files = databaseFiles(key);
     this.#options = options;
+    this.#watchers = new WatcherRegistry(fs, this.#files.watchDir, options.staleMs);
+  }
+
+  /** Registers a watcher of this process (see `watchers.ts`). */
+  registerWatcher(): Promise<() => Promise<void>> {
+    return this.#watchers.register();
+  }
+
+  /** Whether any process watches: one `stat` of the registry folder when nothing changed. */
+  anyoneWatches(): Promise<boolean> {
+    return this.#watchers.anyone();
   }
 
   /** Reads the whole image: the base with the log's commits applied. */
