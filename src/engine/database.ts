@@ -475,7 +475,11 @@ export class EngineDatabase {
       (this.#refreshing ??= this.#refreshExclusive()).catch(() => {});
     };
     // maxReadLagMs 0 (check before every read) would poll without pause: 25 ms at least.
-    const timer = setInterval(poll, Math.max(this.#options.maxReadLagMs, MIN_WATCH_POLL_MS));
+    const every = Math.max(this.#options.maxReadLagMs, MIN_WATCH_POLL_MS);
+    // A stamp read (or a commit made) here within the interval leaves nothing to learn yet.
+    const timer = setInterval(() => {
+      if (performance.now() - this.#checkedAt >= every) poll();
+    }, every);
     let stopHint: (() => void) | undefined;
     let stopped = false;
     this.ready().then(() => {

@@ -4,8 +4,14 @@
  *
  * - `off`: `DB_ROUTER_WATCH=off`, no update hook, no triggers, no note (what
  *   main did before watch existed);
- * - `on, no listener`: rows recorded and a note written with each commit;
- * - `on, one listener`: the same, with one listener on the table.
+ * - `on, no listener`: the default, with nobody listening anywhere: on file
+ *   storage each commit asks the watchers' registry (`PATH-dbrwatch/`) and
+ *   records nothing;
+ * - `on, listener elsewhere` (file storage): another process is registered
+ *   as a watcher (its registration made here with the registry itself, so
+ *   that its catch-ups take no CPU of this process): rows recorded, owners
+ *   looked up and a note written with each commit;
+ * - `on, one listener`: one listener on the table in this router.
  *
  * Workloads: one-row commits (`router.insert`) and one-statement updates of
  * 1 000 rows (which leave the database's size alone), on
@@ -36,23 +42,39 @@ import {
 } from "../../src/storage/file/log_format.ts";
 import type { SqlJsDatabase } from "../../src/engine/sqljs_types.ts";
 import { median, printTable } from "../_support/bench_util.ts";
-import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
+import {
+  fileStorageFor,
+  fileSystemFor,
+  RUNTIME,
+  temporaryFolder,
+} from "../_support/storage_fixtures.ts";
+import { WatcherRegistry } from "../../src/storage/file/watchers.ts";
 
 const SCHEMA = "CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT, " +
   "seq INTEGER, source_menace_id TEXT)";
-const ROUNDS = 21;
+const ROUNDS = Number(process.env.WATCH_BENCH_ROUNDS ?? 41);
 const COMMITS_PER_ROUND = 30;
 const BULK_ROWS = 1000;
 const BULK_PER_ROUND = 3;
 
-type Setting = "off" | "on, no listener" | "on, one listener";
-const SETTINGS: Setting[] = ["off", "on, no listener", "on, one listener"];
+type Setting = "off" | "on, no listener" | "on, listener elsewhere" | "on, one listener";
+const ALL_SETTINGS: Setting[] = [
+  "off",
+  "on, no listener",
+  "on, listener elsewhere",
+  "on, one listener",
+];
 
 const folder = temporaryFolder(`watch-bench-${RUNTIME}-`);
 const before = loadavg();
 try {
   for (const storageName of ["file", "memory"] as const) {
+    // Memory storage is not shared: nobody elsewhere can listen.
+    const SETTINGS = ALL_SETTINGS.filter((s) =>
+      storageName === "file" || s !== "on, listener elsewhere"
+    );
     const routers = new Map<Setting, DBRouter>();
+    const elsewhere: Array<() => Promise<void>> = [];
     let heard = 0;
     for (const setting of SETTINGS) {
       if (setting === "off") process.env.DB_ROUTER_WATCH = "off";
@@ -76,6 +98,14 @@ try {
           "bots",
           (change) => void (heard += change.inserted.length + change.updated.length),
         );
+      }
+      if (setting === "on, listener elsewhere") {
+        const registry = new WatcherRegistry(
+          fileSystemFor(RUNTIME),
+          `${join(dir, "shared.db")}-dbrwatch`,
+          5000,
+        );
+        elsewhere.push(await registry.register());
       }
       routers.set(setting, router);
     }
@@ -108,6 +138,7 @@ try {
       }
     }
     for (const router of routers.values()) await router.close();
+    for (const unregister of elsewhere) await unregister();
     const ratio = (figures: Map<Setting, number[]>, setting: Setting) =>
       `${(median(figures.get(setting)!) / median(figures.get("off")!)).toFixed(3)}x`;
     const rows = SETTINGS.map((setting) => [

@@ -51,6 +51,7 @@ export interface FileDatabaseOptions extends FileLockOptions {
 
 const MIN_FOLD_THRESHOLD = 4 * 1024 * 1024;
 const REMEMBERED_STATES = 8;
+const MIN_WATCHER_STALE_MS = 30_000;
 
 /**
  * A database stored as a base file and a page log.
@@ -85,7 +86,13 @@ export class FileDatabase implements StoredDatabase {
     this.key = key;
     this.#files = databaseFiles(key);
     this.#options = options;
-    this.#watchers = new WatcherRegistry(fs, this.#files.watchDir, options.staleMs);
+    // A watcher taken for dead misses rows (resyncs), one kept too long costs recording only:
+    // 30 s at least, whatever a short lock stale time says.
+    this.#watchers = new WatcherRegistry(
+      fs,
+      this.#files.watchDir,
+      Math.max(options.staleMs, MIN_WATCHER_STALE_MS),
+    );
   }
 
   /** Registers a watcher of this process (see `watchers.ts`). */
