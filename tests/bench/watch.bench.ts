@@ -4,6 +4,8 @@
  *
  * - `off`: `DB_ROUTER_WATCH=off`, no update hook, no triggers, no note (what
  *   main did before watch existed);
+ * - `off, again`: a second router like `off`, on its own files: its ratio to
+ *   `off` is the noise of the run (the same code, measured alike);
  * - `on, no listener`: the default, with nobody listening anywhere: on file
  *   storage each commit asks the watchers' registry (`PATH-dbrwatch/`) and
  *   records nothing;
@@ -57,9 +59,15 @@ const COMMITS_PER_ROUND = 30;
 const BULK_ROWS = 1000;
 const BULK_PER_ROUND = 3;
 
-type Setting = "off" | "on, no listener" | "on, listener elsewhere" | "on, one listener";
+type Setting =
+  | "off"
+  | "off, again"
+  | "on, no listener"
+  | "on, listener elsewhere"
+  | "on, one listener";
 const ALL_SETTINGS: Setting[] = [
   "off",
+  "off, again",
   "on, no listener",
   "on, listener elsewhere",
   "on, one listener",
@@ -77,7 +85,7 @@ try {
     const elsewhere: Array<() => Promise<void>> = [];
     let heard = 0;
     for (const setting of SETTINGS) {
-      if (setting === "off") process.env.DB_ROUTER_WATCH = "off";
+      if (setting.startsWith("off")) process.env.DB_ROUTER_WATCH = "off";
       const dir = join(folder.dir, `${storageName}-${setting.replace(/\W+/g, "-")}`);
       const router = new DBRouter("bench", join(dir, "local.db"), join(dir, "shared.db"), {
         storage: storageName === "file" ? fileStorageFor(RUNTIME) : memoryStorage(),
@@ -207,6 +215,9 @@ async function parts(): Promise<void> {
     encodeNote(recorder.take(db, true)!);
   });
   insert.free();
+  recorder.detach(db);
+  const perRow = hookPerRow(db, recorder, sql);
+  recorder.dispose();
   db.close();
   const pageSize = 4096;
   const header = decodeLogHeader(encodeLogHeader({
@@ -226,6 +237,15 @@ async function parts(): Promise<void> {
   );
   const bare = time(() => encodeCommit(header, header.checksum, page, 2));
   const noted = time(() => encodeCommit(header, header.checksum, page, 2, note));
+  console.log(`\nthe update hook, ${RUNTIME}: a 1 000-row UPDATE, microseconds per row`);
+  printTable([
+    ["hook", "µs per row", "vs none"],
+    ...Object.entries(perRow).map(([name, us]) => [
+      name,
+      us.toFixed(3),
+      `${(us / perRow["none (SQLite alone)"]).toFixed(2)}x`,
+    ]),
+  ]);
   console.log(`\nparts, ${RUNTIME} (microseconds per operation)`);
   printTable([
     ["operation", "without watch", "with watch", "added"],
@@ -242,4 +262,55 @@ async function parts(): Promise<void> {
       (noted - bare).toFixed(2),
     ],
   ]);
+}
+
+/**
+ * A 1 000-row UPDATE on a raw database with no hook, sql.js's `updateHook`
+ * keeping a tuple per row (what the recorder did before), and the recorder's
+ * direct hook: microseconds per row, medians of 15 rounds alternating them.
+ */
+function hookPerRow(
+  db: SqlJsDatabase,
+  recorder: ChangeRecorder,
+  sql: Parameters<ChangeRecorder["attach"]>[1],
+): Record<string, number> {
+  db.exec("DELETE FROM bots");
+  db.exec(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) " +
+      "INSERT INTO bots (name, seq, source_menace_id) SELECT 'r', i, 'x' FROM n",
+  );
+  const update = db.prepare("UPDATE bots SET seq = seq + 1");
+  let tuples: unknown[] = [];
+  const variants: Record<string, [() => void, () => void]> = {
+    "none (SQLite alone)": [() => {}, () => {}],
+    "sql.js updateHook, a tuple per row": [
+      () =>
+        db.updateHook!((operation, database, table, rowid) => {
+          if (database === "main") tuples.push([operation, table, rowid]);
+        }),
+      () => {
+        db.updateHook!(null);
+        tuples = [];
+      },
+    ],
+    "the recorder's direct hook": [() => {
+      recorder.attach(db, sql);
+      recorder.mark(true);
+    }, () => recorder.detach(db)],
+  };
+  const names = Object.keys(variants);
+  const runs = new Map<string, number[]>(names.map((name) => [name, []]));
+  for (let round = 0; round < 15; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length];
+      const [on, off] = variants[name];
+      on();
+      const started = performance.now();
+      for (let i = 0; i < 40; i++) update.run();
+      runs.get(name)!.push((performance.now() - started) * 1000 / 40 / 1000);
+      off();
+    }
+  }
+  update.free();
+  return Object.fromEntries(names.map((name) => [name, median(runs.get(name)!)]));
 }
