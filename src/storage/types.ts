@@ -188,6 +188,20 @@ export interface StoredDatabase {
    * function that stops it.
    */
   onForeignCommit?(notify: () => void): () => void;
+  /**
+   * Optional: registers this handle as watching the database for other
+   * processes (or tabs) to see in {@linkcode anyoneWatches}; resolves once
+   * they can, with the function that withdraws it. Adapters without it are
+   * taken as always watched: every commit carries its note.
+   */
+  registerWatcher?(): Promise<() => Promise<void>>;
+  /**
+   * Optional: whether any process (or tab) watches the database now, asked
+   * under the write lock at the start of each write, so it must be cheap.
+   * When false, the engine records no rows and writes no note; a watcher
+   * that registers meanwhile hears a resync for such commits.
+   */
+  anyoneWatches?(): Promise<boolean>;
 }
 
 /** A record log found by {@linkcode RecordLog.list}. */

@@ -40,6 +40,7 @@ import {
   scanCommits,
 } from "./log_format.ts";
 import { logStamp, type LogState, readChangesSince, readSnapshot, readStamp } from "./snapshot.ts";
+import { WatcherRegistry } from "./watchers.ts";
 
 /** How a {@linkcode FileDatabase} behaves. */
 export interface FileDatabaseOptions extends FileLockOptions {
@@ -59,6 +60,7 @@ export interface FileDatabaseOptions extends FileLockOptions {
 
 const DEFAULT_FOLD_THRESHOLD = 4 * 1024 * 1024;
 const REMEMBERED_STATES = 8;
+const MIN_WATCHER_STALE_MS = 30_000;
 
 /**
  * A database stored as a base file and a page log.
@@ -92,6 +94,7 @@ export class FileDatabase implements StoredDatabase {
   #drifted = false;
   #stopIdleFold: (() => void) | undefined;
   #closed = false;
+  readonly #watchers: WatcherRegistry;
 
   /** Binds the database at `key`; nothing is read until a call needs it. */
   constructor(fs: FileSystem, key: string, options: FileDatabaseOptions) {
@@ -99,6 +102,23 @@ export class FileDatabase implements StoredDatabase {
     this.key = key;
     this.#files = databaseFiles(key);
     this.#options = options;
+    // A watcher taken for dead misses rows (resyncs), one kept too long costs recording only:
+    // 30 s at least, whatever a short lock stale time says.
+    this.#watchers = new WatcherRegistry(
+      fs,
+      this.#files.watchDir,
+      Math.max(options.staleMs, MIN_WATCHER_STALE_MS),
+    );
+  }
+
+  /** Registers a watcher of this process (see `watchers.ts`). */
+  registerWatcher(): Promise<() => Promise<void>> {
+    return this.#watchers.register();
+  }
+
+  /** Whether any process watches: one `stat` of the registry folder when nothing changed. */
+  anyoneWatches(): Promise<boolean> {
+    return this.#watchers.anyone();
   }
 
   /** Reads the whole image: the base with the log's commits applied. */
