@@ -127,6 +127,7 @@ function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
         if (mode !== "append") await file.seek(position, SEEK_START);
         return await file.write(buffer);
       }),
+    truncate: (length) => serial(() => file.truncate(length)),
     datasync: () => serial(() => file.syncData()),
     sync: () => serial(() => file.sync()),
     close: () => serial(() => Promise.resolve(file.close())),
@@ -205,6 +206,7 @@ interface DenoFsFile {
   seekSync(offset: number, whence: number): number;
   stat(): Promise<DenoFileInfo>;
   statSync(): DenoFileInfo;
+  truncate(length: number): Promise<void>;
   syncData(): Promise<void>;
   sync(): Promise<void>;
   close(): void;

@@ -44,6 +44,8 @@ export interface FileHandle {
    * bytes written.
    */
   write(buffer: Uint8Array, position: number): Promise<number>;
+  /** Sets the file's length to `length` bytes (`ftruncate`): cuts it, or extends it with zeros. */
+  truncate(length: number): Promise<void>;
   /** Flushes the file's data and the metadata needed to read it (`fdatasync`). */
   datasync(): Promise<void>;
   /** Flushes the file's data and all its metadata (`fsync`). */

@@ -138,6 +138,7 @@ function wrapFd(
         : callback<number>((done) => fs.write(fd, buffer, 0, buffer.length, at(position), done)),
     datasync: () => callback<void>((done) => fs.fdatasync(fd, done)),
     sync: () => callback<void>((done) => fs.fsync(fd, done)),
+    truncate: (length) => callback<void>((done) => fs.ftruncate(fd, length, done)),
     close: () => attempt(() => fs.closeSync(fd)),
   };
 }
@@ -240,6 +241,7 @@ interface NodeFs {
     position: number | null,
     done: (error: unknown, bytesWritten: number) => void,
   ): void;
+  ftruncate(fd: number, length: number, done: (error: unknown) => void): void;
   fdatasync(fd: number, done: (error: unknown) => void): void;
   fsync(fd: number, done: (error: unknown) => void): void;
 }
@@ -269,6 +271,7 @@ interface NodeFileHandle {
     length: number,
     position: number | null,
   ): Promise<{ bytesWritten: number }>;
+  truncate(length: number): Promise<void>;
   datasync(): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
