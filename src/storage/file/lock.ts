@@ -11,8 +11,8 @@
  * nothing is ever removed and re-created under the same name, which is the
  * race in delete-then-recreate locks. The taker then lists the directory again
  * (a taker that waited long may have created a number that others had already
- * passed and cleaned up: seeing a higher number, it backs off) and, once 16
- * have gathered, removes the files below its own. Within one process, a mutex per lock directory queues
+ * passed and cleaned up: seeing a higher number, it backs off) and removes the
+ * files below its own. Within one process, a mutex per lock directory queues
  * takers so that they do not poll each other.
  *
  * Why not proper-lockfile: it works in Node, Deno and Bun, but breaks a stale
@@ -202,8 +202,6 @@ export class FileLock {
 }
 
 const RELEASED = new Date(0);
-/** Released holdings left in the folder before a taker removes them. */
-const KEPT_HOLDINGS = 16;
 const localMutexes = new Map<string, Mutex>();
 const madeDirectories = new Set<string>();
 const registries = new WeakMap<FileSystem, Set<FileLock>>();
@@ -265,11 +263,11 @@ async function tryTake(
     await fs.unlink(mine).catch(() => {});
     return "retry";
   }
-  // Older holdings are removed in batches, not one per take: an `unlink` costs about as much as
-  // the rest of a take.
-  const older = names.filter((name) => (parseEpoch(name) ?? top + 1) <= top);
-  if (older.length >= KEPT_HOLDINGS) {
-    for (const name of older) await fs.unlink(`${directory}/${name}`).catch(() => {});
+  for (const name of names) {
+    const epoch = parseEpoch(name);
+    if (epoch !== undefined && epoch <= top) {
+      await fs.unlink(`${directory}/${name}`).catch(() => {});
+    }
   }
   return top + 1;
 }

@@ -62,9 +62,10 @@ function createNodeFileSystem(): FileSystem {
   const files = fs.promises;
   const attempt = settlesNextTurn((callback) => timers.setImmediate(callback));
   // The calls a commit makes (open, stat, a small read or write, close, the lock folder's
-  // listing, creation and removal) are local metadata calls of a few µs: made synchronously,
-  // each saves the thread-pool round trip of an async call, 50 to 200 µs. Large reads and
-  // writes, `fdatasync` and renames stay asynchronous.
+  // listing, creation and removal) are local metadata calls of a few µs: made synchronously
+  // and settled on the next turn (`settlesNextTurn`), each saves the thread-pool round trip of
+  // an async call, 50 to 200 µs. Large reads and writes, `fdatasync` and renames stay
+  // asynchronous.
   return {
     cwd: () => process.cwd(),
     open: (path, mode) => attempt(() => wrapFd(fs, attempt, fs.openSync(path, FLAGS[mode]), mode)),
