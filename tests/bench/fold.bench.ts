@@ -70,7 +70,7 @@ async function measure(mb: number): Promise<void> {
     .open(inPlacePath);
   const release = await db.lock();
   let image = (await db.load()).image!;
-  let next = touch(image, 2);
+  const next = touch(image, 2);
   const first = commitOf(image, next, 4096);
   const firstStarted = performance.now();
   await db.commit(first);
