@@ -90,6 +90,12 @@ export interface LoadedImage {
   readonly image: Uint8Array | null;
   /** Opaque stamp; equal stamps mean equal images. */
   readonly version: string;
+  /**
+   * True when the adapter proved every byte of `image` against its own
+   * checksums as it read them (OPFS storage does); the engine then checks
+   * the image's header only, not `verifyOnOpen`'s `PRAGMA quick_check`.
+   */
+  readonly verified?: boolean;
 }
 
 /** Size and cost figures of one database, for monitoring and benchmarks. */
@@ -182,6 +188,20 @@ export interface StoredDatabase {
    * function that stops it.
    */
   onForeignCommit?(notify: () => void): () => void;
+  /**
+   * Optional: registers this handle as watching the database for other
+   * processes (or tabs) to see in {@linkcode anyoneWatches}; resolves once
+   * they can, with the function that withdraws it. Adapters without it are
+   * taken as always watched: every commit carries its note.
+   */
+  registerWatcher?(): Promise<() => Promise<void>>;
+  /**
+   * Optional: whether any process (or tab) watches the database now, asked
+   * under the write lock at the start of each write, so it must be cheap.
+   * When false, the engine records no rows and writes no note; a watcher
+   * that registers meanwhile hears a resync for such commits.
+   */
+  anyoneWatches?(): Promise<boolean>;
 }
 
 /** A record log found by {@linkcode RecordLog.list}. */

@@ -7,7 +7,8 @@
  * - `PATH-dbrlog`: the page log, commits since the base was written. A 64-byte
  *   header, then frames: a 24-byte frame header and one page each.
  * - `PATH-dbrlog-next`, `PATH-dbrtmp`: the next log and next base while a fold
- *   runs (see `fold.ts`); `PATH-dbrlock/`: the write lock (see `lock.ts`).
+ *   runs (see `fold.ts`); `PATH-dbrlock/`: the write lock (see `lock.ts`);
+ *   `PATH-dbrwatch/`: the processes that watch it (see `watchers.ts`).
  *
  * Log header, little-endian: magic `"DBRL"`, format version (1), page size,
  * generation (folds so far), salt 1, salt 2 (random per generation), the base
@@ -71,6 +72,8 @@ export interface DatabaseFiles {
   readonly nextBase: string;
   /** The lock directory. */
   readonly lockDir: string;
+  /** The folder of the watchers' registry. */
+  readonly watchDir: string;
 }
 
 /**
@@ -89,6 +92,7 @@ export function databaseFiles(path: string): DatabaseFiles {
     nextLog: `${path}-dbrlog-next`,
     nextBase: `${path}-dbrtmp`,
     lockDir: `${path}-dbrlock`,
+    watchDir: `${path}-dbrwatch`,
   };
 }
 

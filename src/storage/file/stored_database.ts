@@ -41,6 +41,7 @@ import {
   scanCommits,
 } from "./log_format.ts";
 import { logStamp, type LogState, readChangesSince, readSnapshot, readStamp } from "./snapshot.ts";
+import { WatcherRegistry } from "./watchers.ts";
 
 /** How a {@linkcode FileDatabase} behaves. */
 export interface FileDatabaseOptions extends FileLockOptions {
@@ -60,6 +61,7 @@ export interface FileDatabaseOptions extends FileLockOptions {
 
 const DEFAULT_FOLD_THRESHOLD = 4 * 1024 * 1024;
 const REMEMBERED_STATES = 8;
+const MIN_WATCHER_STALE_MS = 30_000;
 
 /**
  * A database stored as a base file and a page log.
@@ -81,11 +83,19 @@ export class FileDatabase implements StoredDatabase {
   readonly #states = new Map<string, LogState>();
   #current: LogState | undefined;
   #lock: FileLock | undefined;
+  /**
+   * The stamp last read from the files (or written) while this handle held
+   * `#lock`: a commit at that stamp need not read it again, since no other
+   * holder can have committed meanwhile (a lost lock is caught by
+   * `assertHeld` and by the append's size check).
+   */
+  #stampUnderLock: string | undefined;
   readonly #stats: StorageStats = emptyStorageStats();
   /** Set when the base changed under a state this handle knew: the next load reads it whole. */
   #drifted = false;
   #stopIdleFold: (() => void) | undefined;
   #closed = false;
+  readonly #watchers: WatcherRegistry;
 
   /** Binds the database at `key`; nothing is read until a call needs it. */
   constructor(fs: FileSystem, key: string, options: FileDatabaseOptions) {
@@ -93,6 +103,23 @@ export class FileDatabase implements StoredDatabase {
     this.key = key;
     this.#files = databaseFiles(key);
     this.#options = options;
+    // A watcher taken for dead misses rows (resyncs), one kept too long costs recording only:
+    // 30 s at least, whatever a short lock stale time says.
+    this.#watchers = new WatcherRegistry(
+      fs,
+      this.#files.watchDir,
+      Math.max(options.staleMs, MIN_WATCHER_STALE_MS),
+    );
+  }
+
+  /** Registers a watcher of this process (see `watchers.ts`). */
+  registerWatcher(): Promise<() => Promise<void>> {
+    return this.#watchers.register();
+  }
+
+  /** Whether any process watches: one `stat` of the registry folder when nothing changed. */
+  anyoneWatches(): Promise<boolean> {
+    return this.#watchers.anyone();
   }
 
   /** Reads the whole image: the base with the log's commits applied. */
@@ -111,6 +138,7 @@ export class FileDatabase implements StoredDatabase {
     const changes = await readChangesSince(this.#fs, this.#files, state);
     if (!changes) return undefined;
     this.#remember(changes.state);
+    if (this.#lock) this.#stampUnderLock = changes.state.stamp;
     return {
       version: changes.state.stamp,
       pageSize,
@@ -123,7 +151,9 @@ export class FileDatabase implements StoredDatabase {
   /** The version stamp: one small read of the log's header and a `stat` of the base. */
   async version(): Promise<string> {
     const stamp = await readStamp(this.#fs, this.#files);
-    return this.#drifted ? `${stamp}-drifted` : stamp;
+    const version = this.#drifted ? `${stamp}-drifted` : stamp;
+    if (this.#lock) this.#stampUnderLock = version;
+    return version;
   }
 
   /** Appends the commit's pages to the log, or folds; durable when it resolves. */
@@ -133,7 +163,8 @@ export class FileDatabase implements StoredDatabase {
     await this.#lock?.assertHeld();
     const current = this.#current;
     if (current) await this.#assertBase(current, false);
-    if (current && (await this.version()) !== current.stamp) {
+    const verified = this.#lock !== undefined && this.#stampUnderLock === current?.stamp;
+    if (current && !verified && (await this.version()) !== current.stamp) {
       throw new Error("another process committed since this one read it");
     }
     const pages = commit.pages;
@@ -174,6 +205,7 @@ export class FileDatabase implements StoredDatabase {
         commit.note,
       );
       const size = state.size + bytes.length;
+      this.#stampUnderLock = undefined;
       await this.#append(bytes, size);
       this.#remember({
         ...state,
@@ -188,6 +220,7 @@ export class FileDatabase implements StoredDatabase {
     } else {
       written = await this.#fold(await this.#imageAfter(commit), commit.pageSize, current?.base);
     }
+    if (this.#lock) this.#stampUnderLock = this.#current!.stamp;
     this.#stats.commits++;
     this.#stats.bytesWritten += written;
     this.#stats.lastCommitBytes = written;
@@ -199,8 +232,12 @@ export class FileDatabase implements StoredDatabase {
   async lock(): Promise<Release> {
     const lock = await acquireFileLock(this.#fs, this.#files.lockDir, this.key, this.#options);
     this.#lock = lock;
+    this.#stampUnderLock = undefined;
     const release = async () => {
-      if (this.#lock === lock) this.#lock = undefined;
+      if (this.#lock === lock) {
+        this.#lock = undefined;
+        this.#stampUnderLock = undefined;
+      }
       await lock.release();
     };
     try {
@@ -323,6 +360,15 @@ export class FileDatabase implements StoredDatabase {
   async #append(bytes: Uint8Array, expectedSize: number): Promise<void> {
     const handle = await this.#fs.open(this.#files.log, "append");
     try {
+      // One `fstat`: a log that another holder extended or replaced is not written to.
+      const before = (await handle.stat()).size;
+      if (before !== expectedSize - bytes.length) {
+        throw new Error(
+          `the log is ${before} bytes, not ${
+            expectedSize - bytes.length
+          }: another process wrote to it`,
+        );
+      }
       const wrote = await handle.write(bytes, 0);
       await handle.datasync();
       const size = (await handle.stat()).size;
