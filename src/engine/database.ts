@@ -449,6 +449,15 @@ export class EngineDatabase {
   }
 
   /**
+   * A statement of a transaction body starts: `rowChangesOnly` when it is
+   * one statement that changes rows (no DDL), which lets the recorder of
+   * row changes read each table's name once in it instead of once a row.
+   */
+  beginStatement(rowChangesOnly: boolean): void {
+    this.#watch.beginStatement(rowChangesOnly);
+  }
+
+  /**
    * Tells `sink` about every commit from now on: this process's, once
    * durable, and other processes', once caught up with. While anyone watches
    * storage shared across processes, the version stamp is polled every

@@ -138,6 +138,11 @@ export class WatchHub {
     return this.#attached ? this.#recorder?.mark(rowChangesOnly) : undefined;
   }
 
+  /** A statement of a transaction starts (`rowChangesOnly`: one that runs no DDL). */
+  beginStatement(rowChangesOnly: boolean): void {
+    if (this.#attached) this.#recorder?.beginStatement(rowChangesOnly);
+  }
+
   /** Forgets the changes of a write that failed and was rolled back. */
   rollBack(mark: RecorderMark | undefined): void {
     if (mark) this.#recorder?.rollBack(mark);
