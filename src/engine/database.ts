@@ -496,7 +496,10 @@ export class EngineDatabase {
     }, () => {});
     // Other processes record rows for their commits only while someone is registered.
     const registered = this.ready()
-      .then(() => (stopped ? undefined : this.#store?.registerWatcher?.()))
+      .then(
+        () => (stopped ? undefined : this.#store?.registerWatcher?.()),
+        () => undefined, // a database that cannot open: its reads and writes say why
+      )
       .catch((error) => {
         warnOnce(
           `cannot register as a watcher, other processes' commits may be heard as resyncs: ${

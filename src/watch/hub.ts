@@ -91,7 +91,10 @@ export class WatchHub {
     return this.#sinks.size === 1;
   }
 
-  /** Removes `sink`; returns whether none is left (and stops recording unless `always`). */
+  /**
+   * Removes `sink`; returns whether none is left (and then stops recording,
+   * unless other processes may watch).
+   */
   remove(sink: CommitSink): boolean {
     if (!this.#sinks.delete(sink) || this.#sinks.size > 0) return false;
     if (!this.#others) this.#detach();
