@@ -128,8 +128,11 @@ async function load(): Promise<CapturedSqlJs> {
   return lazyCapture(await init(config) as SqlJsStatic, wasm);
 }
 
-/** The bytes of sql.js's wasm binary, or why the loader cannot read them itself. */
-async function wasmBytes(): Promise<BufferSource | string> {
+/**
+ * sql.js's wasm binary: its bytes, or in browsers the module compiled as it
+ * downloads; or why the loader cannot read it itself.
+ */
+async function wasmBytes(): Promise<WebAssembly.Module | BufferSource | string> {
   const proc = (globalThis as {
     process?: {
       getBuiltinModule?(id: "node:fs"): { readFileSync(path: URL): Uint8Array<ArrayBuffer> };
@@ -143,6 +146,14 @@ async function wasmBytes(): Promise<BufferSource | string> {
   if (wasmUrl === undefined) return "no wasm URL was set (setWasmUrl)";
   const response = await fetch(wasmUrl);
   if (!response.ok) throw new Error(`${wasmUrl}: HTTP ${response.status}`);
+  // Compiled as it downloads, and browsers keep the compiled code for the next page load (V8's
+  // wasm code cache serves only streaming compiles), which needs the wasm MIME type.
+  if (
+    typeof WebAssembly.compileStreaming === "function" &&
+    response.headers.get("content-type")?.split(";")[0].trim() === "application/wasm"
+  ) {
+    return await WebAssembly.compileStreaming(response);
+  }
   return await response.arrayBuffer();
 }
 

@@ -782,6 +782,8 @@ export class EngineDatabase {
     loaded: LoadedImage,
     verify: DatabaseOptions["verifyOnOpen"] = this.#options.verifyOnOpen,
   ): void {
+    // Bytes the storage proved against its checksums need no quick_check (see LoadedImage).
+    if (loaded.verified) verify = "header";
     const image = loaded.image && loaded.image.length > 0 ? loaded.image : null;
     const pageSize = image ? pageSizeOf(image) : 0;
     const length = image?.length ?? 0;

@@ -37,7 +37,9 @@ export interface DatabaseOptions {
    * `"quick"` runs `PRAGMA quick_check` when a stored image is first opened;
    * `"header"` checks only the header and size, for very large databases.
    * Reloads that catch up with another process's commits check the header
-   * only, whatever this says: their pages are checksummed on disk.
+   * only, whatever this says: their pages are checksummed on disk; so do
+   * opens from storage that proves every byte it reads against its own
+   * checksums (OPFS storage), where `quick_check` would find nothing new.
    * @default "quick"
    */
   verifyOnOpen: "quick" | "header";

@@ -90,6 +90,12 @@ export interface LoadedImage {
   readonly image: Uint8Array | null;
   /** Opaque stamp; equal stamps mean equal images. */
   readonly version: string;
+  /**
+   * True when the adapter proved every byte of `image` against its own
+   * checksums as it read them (OPFS storage does); the engine then checks
+   * the image's header only, not `verifyOnOpen`'s `PRAGMA quick_check`.
+   */
+  readonly verified?: boolean;
 }
 
 /** Size and cost figures of one database, for monitoring and benchmarks. */
@@ -104,6 +110,18 @@ export interface StorageStats {
   lastCommitMs: number;
   /** Times the log was folded into the base image. */
   compactions: number;
+  /**
+   * The last fold by this handle, for adapters that fold: whether it wrote
+   * the base in place (else whole), pages and bytes written, bytes of the
+   * base it read, milliseconds.
+   */
+  lastFold?: {
+    inPlace: boolean;
+    pagesWritten: number;
+    bytesWritten: number;
+    bytesRead: number;
+    ms: number;
+  };
   /**
    * Set by the engine, not the adapter: how commits learn their pages.
    * `"page-capture"`: from SQLite's own writes to its in-memory file, and

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { DBRouter } from "../../mod.ts";
 import { fileStorageFor, RUNTIME } from "./storage_fixtures.ts";
 import { ROOT, runScript } from "./spawn.ts";
-import { loadSqlJs } from "../../wasm/mod.ts";
+import { botsImage } from "./bots_image.ts";
 import { rejection } from "./errors.ts";
 
 /** Registers and runs the persistence cases with commits on `commitPath`. */
@@ -193,14 +193,7 @@ export function persistenceCases(commitPath: "page-capture" | "export-diff"): vo
   });
 
   test("a damaged SQLite file raises DATABASE_CORRUPT and is left as it was", async () => {
-    const SQL = await loadSqlJs();
-    const db = new SQL.Database();
-    db.exec(
-      "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT); CREATE INDEX bots_name ON bots (name)",
-    );
-    for (let i = 0; i < 500; i++) db.run("INSERT INTO bots (name) VALUES (?)", [`bot number ${i}`]);
-    const image = db.export();
-    db.close();
+    const image = await botsImage();
     const cases: Record<string, Uint8Array> = {
       truncated: image.subarray(0, image.length - 4096 - 100),
       "page scribbled": image.slice(),

@@ -9,35 +9,19 @@
  * @module
  */
 import { DatabaseCorruptError } from "../../errors.ts";
-import { checkCommit, emptyStorageStats } from "../common.ts";
-import type {
-  LoadedImage,
-  PageChanges,
-  PageCommit,
-  Release,
-  StorageStats,
-  StoredDatabase,
-} from "../types.ts";
-import type { CommitNotice } from "./commit_channel.ts";
+import type { LoadedImage, PageChanges, PageCommit } from "../types.ts";
+import { type BrowserContext, BrowserDatabase, type Written } from "./browser_database.ts";
 import { type MetaRecord, type PageRecord, requestResult, transact } from "./idb.ts";
 import { pagesToWrite, patch, randomEpoch, sinceCounter, stampOf } from "./page_records.ts";
 
 /** What an {@linkcode IdbDatabase} needs from its adapter. */
-export interface IdbContext {
+export interface IdbContext extends BrowserContext {
   /** The adapter's open IndexedDB connection. */
   connect(): Promise<IDBDatabase>;
   /** `IDBKeyRange` of the same implementation. */
   readonly keyRange: typeof IDBKeyRange;
   /** The durability hint of commit transactions. */
   readonly durability: IDBTransactionDurability;
-  /** Takes the write lock of `key`. */
-  lock(key: string): Promise<Release>;
-  /** The error to throw for `error` (a quota error becomes `STORAGE_QUOTA`). */
-  fail(error: unknown, what: string): Promise<unknown>;
-  /** Tells watchers about a commit. */
-  announce(notice: CommitNotice): void;
-  /** Calls `watcher` on every commit announced, here or in another tab. */
-  watch(watcher: (notice: CommitNotice) => void): () => void;
 }
 
 /**
@@ -83,18 +67,13 @@ function noteKey(key: string, counter: number): string {
  * const { image, version } = await db.load();
  * ```
  */
-export class IdbDatabase implements StoredDatabase {
-  /** The database's key, such as `"shared/global.db"`. */
-  readonly key: string;
+export class IdbDatabase extends BrowserDatabase {
   readonly #context: IdbContext;
-  /** The stamp this handle last read or wrote; a commit from another stamp is refused. */
-  #known: string | undefined;
-  readonly #stats: StorageStats = emptyStorageStats();
 
   /** Binds the database under `key`; nothing is read until a call needs it. */
   constructor(context: IdbContext, key: string) {
+    super(context, key);
     this.#context = context;
-    this.key = key;
   }
 
   /** Reads the whole image. */
@@ -114,7 +93,7 @@ export class IdbDatabase implements StoredDatabase {
       if (!image) throw new DatabaseCorruptError(this.key, "pages are missing from IndexedDB");
       return { image, version: stampOf(meta) };
     });
-    this.#known = loaded.version;
+    this.known = loaded.version;
     return loaded;
   }
 
@@ -155,7 +134,7 @@ export class IdbDatabase implements StoredDatabase {
         notes,
       };
     });
-    if (changes) this.#known = changes.version;
+    if (changes) this.known = changes.version;
     return changes;
   }
 
@@ -172,67 +151,49 @@ export class IdbDatabase implements StoredDatabase {
   }
 
   /** Writes the changed pages and the new meta record in one transaction. */
-  async commit(commit: PageCommit): Promise<string> {
-    checkCommit(this.key, commit);
-    const started = performance.now();
+  protected async write(commit: PageCommit): Promise<Written> {
     const db = await this.#context.connect();
-    const known = this.#known;
-    let written = 0;
-    let stamp: string;
-    try {
-      stamp = await transact(db, ["meta", "pages"], "readwrite", async (tx) => {
-        const metaStore = tx.objectStore("meta");
-        const old: MetaRecord | undefined = await requestResult(metaStore.get(this.key));
-        if (known !== undefined && (old ? stampOf(old) : "0") !== known) {
-          throw new Error("another tab committed since this one read it");
-        }
-        const meta: MetaRecord = {
-          key: this.key,
-          pageSize: commit.pageSize,
-          pageCount: commit.pageCount,
-          epoch: old?.epoch ?? randomEpoch(),
-          counter: (old?.counter ?? 0) + 1,
+    const known = this.known;
+    let bytes = 0;
+    const stamp = await transact(db, ["meta", "pages"], "readwrite", async (tx) => {
+      const metaStore = tx.objectStore("meta");
+      const old: MetaRecord | undefined = await requestResult(metaStore.get(this.key));
+      if (known !== undefined && (old ? stampOf(old) : "0") !== known) {
+        throw new Error("another tab committed since this one read it");
+      }
+      const meta: MetaRecord = {
+        key: this.key,
+        pageSize: commit.pageSize,
+        pageCount: commit.pageCount,
+        epoch: old?.epoch ?? randomEpoch(),
+        counter: (old?.counter ?? 0) + 1,
+      };
+      const pages = tx.objectStore("pages");
+      for (const [page, data] of pagesToWrite(old, commit)) {
+        // A copy of just this page: a view would store the whole image's buffer.
+        pages.put({ key: this.key, page, counter: meta.counter, data: data.slice() });
+        bytes += data.length;
+      }
+      if (old && old.pageCount > meta.pageCount) {
+        pages.delete(this.#context.keyRange.bound([this.key, meta.pageCount + 1], [
+          this.key,
+          Infinity,
+        ]));
+      }
+      metaStore.put(meta);
+      if (commit.note) {
+        const note: NoteRecord = {
+          key: noteKey(this.key, meta.counter),
+          note: commit.note.slice(),
         };
-        const pages = tx.objectStore("pages");
-        for (const [page, bytes] of pagesToWrite(old, commit)) {
-          // A copy of just this page: a view would store the whole image's buffer.
-          pages.put({ key: this.key, page, counter: meta.counter, data: bytes.slice() });
-          written += bytes.length;
-        }
-        if (old && old.pageCount > meta.pageCount) {
-          pages.delete(this.#context.keyRange.bound([this.key, meta.pageCount + 1], [
-            this.key,
-            Infinity,
-          ]));
-        }
-        metaStore.put(meta);
-        if (commit.note) {
-          const note: NoteRecord = {
-            key: noteKey(this.key, meta.counter),
-            note: commit.note.slice(),
-          };
-          metaStore.put(note);
-        }
-        if (meta.counter > NOTES_KEPT) {
-          metaStore.delete(noteKey(this.key, meta.counter - NOTES_KEPT));
-        }
-        return stampOf(meta);
-      }, this.#context.durability);
-    } catch (error) {
-      throw await this.#context.fail(error, `Cannot save database "${this.key}"`);
-    }
-    this.#known = stamp;
-    this.#stats.commits++;
-    this.#stats.bytesWritten += written;
-    this.#stats.lastCommitBytes = written;
-    this.#stats.lastCommitMs = performance.now() - started;
-    this.#context.announce({ key: this.key, version: stamp });
-    return stamp;
-  }
-
-  /** Takes the write lock, across tabs with Web Locks. */
-  lock(): Promise<Release> {
-    return this.#context.lock(this.key);
+        metaStore.put(note);
+      }
+      if (meta.counter > NOTES_KEPT) {
+        metaStore.delete(noteKey(this.key, meta.counter - NOTES_KEPT));
+      }
+      return stampOf(meta);
+    }, this.#context.durability);
+    return { stamp, bytes };
   }
 
   /** Nothing to fold: pages are stored in place. */
@@ -240,20 +201,8 @@ export class IdbDatabase implements StoredDatabase {
     return Promise.resolve();
   }
 
-  /** A copy of this handle's figures. */
-  stats(): StorageStats {
-    return { ...this.#stats };
-  }
-
-  /** Calls `notify` when another tab announces a commit to this database. */
-  onForeignCommit(notify: () => void): () => void {
-    return this.#context.watch((notice) => {
-      if (notice.key === this.key && notice.version !== this.#known) notify();
-    });
-  }
-
-  /** Nothing to release: the adapter owns the IndexedDB connection. */
-  close(): Promise<void> {
+  /** Nothing to release or fold: the adapter owns the IndexedDB connection. */
+  override close(): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -14,15 +14,14 @@
  *
  * @module
  */
-import { RouterError } from "../../errors.ts";
 import { normalize } from "../../path.ts";
 import type { StorageAdapter } from "../types.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { type IdbImplementation, openIdb } from "./idb.ts";
 import { IdbDatabase } from "./idb_database.ts";
 import { idbRecords } from "./idb_records.ts";
-import { requestPersistence, storageError, type StorageManagerLike } from "./quota.ts";
-import { acquireLock, type LockManagerLike } from "./web_lock.ts";
+import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
+import { acquireLock } from "./web_lock.ts";
 
 export type { CommitNotice } from "./commit_channel.ts";
 export type { IdbImplementation } from "./idb.ts";
@@ -104,27 +103,16 @@ export function indexedDbStorage(options: IndexedDbStorageOptions = {}): Indexed
       `Invalid IndexedDB name ${JSON.stringify(name)}: expected a non-empty string`,
     );
   }
-  const timeoutMs = options.lockTimeoutMs ?? 60000;
-  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) {
-    throw new RangeError(`Invalid lockTimeoutMs ${timeoutMs}: expected a positive number`);
-  }
+  const timeoutMs = lockTimeoutOf(options.lockTimeoutMs);
   const implementation = options.implementation ?? globalImplementation();
-  const nav = (globalThis as { navigator?: { storage?: StorageManagerLike; locks?: unknown } })
-    .navigator;
-  const locks = nav?.locks as LockManagerLike | undefined;
+  const { locks, persistence, fail } = browserSetup(options.persist);
   const durability = options.durability ?? "strict";
   const channel = new CommitChannel(`db-router:${name}`);
   let connection: Promise<IDBDatabase> | undefined;
-  let persisted: Promise<boolean | undefined> | undefined;
-  const persistence = () =>
-    persisted ??= options.persist === false
-      ? Promise.resolve(undefined)
-      : requestPersistence(nav?.storage);
   const connect = () =>
     connection ??= openConnection(implementation.indexedDB, name, () => {
       connection = undefined;
     });
-  const fail = (error: unknown, what: string) => storageError(error, what, nav?.storage);
   const context = {
     connect,
     keyRange: implementation.IDBKeyRange,
@@ -143,16 +131,7 @@ export function indexedDbStorage(options: IndexedDbStorageOptions = {}): Indexed
     async open(location) {
       const key = normalizeLocation(location);
       void persistence();
-      try {
-        await connect();
-      } catch (cause) {
-        const reason = cause instanceof Error ? cause.message : String(cause);
-        throw new RouterError(
-          "DATABASE_OPEN_FAILED",
-          `Cannot open database "${key}": IndexedDB "${name}" did not open: ${reason}`,
-          { cause },
-        );
-      }
+      await openedOrFailed(key, `IndexedDB "${name}" did not open`, connect());
       return new IdbDatabase(context, key);
     },
     records: idbRecords(context),

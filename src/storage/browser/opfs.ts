@@ -23,14 +23,13 @@
  *
  * @module
  */
-import { RouterError } from "../../errors.ts";
 import type { StorageAdapter } from "../types.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
 import { OpfsDatabase } from "./opfs_database.ts";
 import { OpfsFiles, type WorkerFactory } from "./opfs_files.ts";
-import { requestPersistence, storageError, type StorageManagerLike } from "./quota.ts";
-import { acquireLock, type LockManagerLike } from "./web_lock.ts";
+import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
+import { acquireLock } from "./web_lock.ts";
 
 export type { WorkerFactory } from "./opfs_files.ts";
 
@@ -124,10 +123,7 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
       `Invalid OPFS folder name ${JSON.stringify(name)}: expected a non-empty name without slashes`,
     );
   }
-  const timeoutMs = options.lockTimeoutMs ?? 60000;
-  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) {
-    throw new RangeError(`Invalid lockTimeoutMs ${timeoutMs}: expected a positive number`);
-  }
+  const timeoutMs = lockTimeoutOf(options.lockTimeoutMs);
   const threshold = options.compactThresholdBytes ?? 4 * 1024 * 1024;
   if (typeof threshold !== "number" || !(threshold > 0)) {
     throw new RangeError(
@@ -140,9 +136,7 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
       `Invalid handles ${JSON.stringify(handles)}: expected "shared" or "exclusive"`,
     );
   }
-  const nav = (globalThis as { navigator?: { storage?: StorageManagerLike; locks?: unknown } })
-    .navigator;
-  const locks = nav?.locks as LockManagerLike | undefined;
+  const { locks, persistence, fail } = browserSetup(options.persist);
   const lock = (lockName: string) => acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
   const files = new OpfsFiles({
     folder: name,
@@ -151,17 +145,13 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
     startWorker: options.startWorker,
   });
   const channel = new CommitChannel(`db-router-opfs:${name}`);
-  let persisted: Promise<boolean | undefined> | undefined;
-  const persistence = () =>
-    persisted ??= options.persist === false
-      ? Promise.resolve(undefined)
-      : requestPersistence(nav?.storage);
   const context = {
     files,
     compactThresholdBytes: threshold,
     lock: (key: string) => lock(`db-router-opfs:${name}:${key}`),
-    fail: (error: unknown, what: string) => storageError(error, what, nav?.storage),
+    fail,
     announce: (notice: CommitNotice) => channel.announce(notice),
+    watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
   };
   const hasIndexedDb = Boolean((globalThis as { indexedDB?: unknown }).indexedDB);
   return {
@@ -171,16 +161,7 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
     async open(location) {
       const key = normalizeLocation(location);
       void persistence();
-      try {
-        await files.ready();
-      } catch (cause) {
-        const reason = cause instanceof Error ? cause.message : String(cause);
-        throw new RouterError(
-          "DATABASE_OPEN_FAILED",
-          `Cannot open database "${key}": OPFS storage is not available here: ${reason}`,
-          { cause },
-        );
-      }
+      await openedOrFailed(key, "OPFS storage is not available here", files.ready());
       return new OpfsDatabase(context, key);
     },
     records: hasIndexedDb

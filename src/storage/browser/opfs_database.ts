@@ -22,8 +22,8 @@
  *
  * @module
  */
-import { checkCommit, emptyStorageStats, mergeCommits } from "../common.ts";
-import { CHECKSUM_SEED } from "../file/checksum.ts";
+import { mergeCommits } from "../common.ts";
+import { type Checksum, sameChecksum } from "../file/checksum.ts";
 import {
   decodeLogHeader,
   encodeCommit,
@@ -36,30 +36,18 @@ import {
   splitNote,
 } from "../file/log_format.ts";
 import { applyFrames } from "../file/replay.ts";
-import type {
-  LoadedImage,
-  PageChanges,
-  PageCommit,
-  Release,
-  StorageStats,
-  StoredDatabase,
-} from "../types.ts";
-import type { CommitNotice } from "./commit_channel.ts";
+import type { LoadedImage, PageChanges, PageCommit, Release } from "../types.ts";
+import { type BrowserContext, BrowserDatabase, type Written } from "./browser_database.ts";
 import type { OpfsFiles } from "./opfs_files.ts";
 import type { FileOp } from "./opfs_worker.ts";
+import { EMPTY_SUMS, pageSums } from "./page_sums.ts";
 
 /** What an {@linkcode OpfsDatabase} needs from its adapter. */
-export interface OpfsContext {
+export interface OpfsContext extends BrowserContext {
   /** The adapter's Worker. */
   readonly files: OpfsFiles;
   /** Log bytes (past the header) beyond which a commit folds. */
   readonly compactThresholdBytes: number;
-  /** Takes the write lock of `key`. */
-  lock(key: string): Promise<Release>;
-  /** The error to throw for `error` (a quota error becomes `STORAGE_QUOTA`). */
-  fail(error: unknown, what: string): Promise<unknown>;
-  /** Tells watchers about a commit. */
-  announce(notice: CommitNotice): void;
 }
 
 /** One whole commit read back from a log. */
@@ -68,15 +56,19 @@ interface LoggedCommit {
   readonly frames: Frame[];
 }
 
-/** The log as a commit finds it. */
-interface LogState {
+/** The files as one batch sees them. */
+interface Look {
   readonly header: LogHeader | undefined;
-  /** The end of the last whole commit (the header's end when there is none). */
-  readonly end: number;
   /** Size of the log file (-1 when missing). */
   readonly size: number;
   /** Size of the base file (-1 when missing). */
   readonly baseSize: number;
+}
+
+/** The log as a commit finds it. */
+interface LogState extends Look {
+  /** The end of the last whole commit (the header's end when there is none). */
+  readonly end: number;
 }
 
 const HEADER_READ = { at: 0, length: LOG_HEADER_BYTES } as const;
@@ -90,19 +82,20 @@ const HEADER_READ = { at: 0, length: LOG_HEADER_BYTES } as const;
  * const { image, version } = await db.load();
  * ```
  */
-export class OpfsDatabase implements StoredDatabase {
-  /** The database's key, such as `"shared/global.db"`. */
-  readonly key: string;
+export class OpfsDatabase extends BrowserDatabase {
   readonly #context: OpfsContext;
   readonly #log: string;
-  /** The stamp this handle last read or wrote; a commit from another stamp is refused. */
-  #known: string | undefined;
-  readonly #stats: StorageStats = emptyStorageStats();
+  /** Set when `load()` found the base not proved by its header: the next fold sums it whole. */
+  #recount = false;
+  /** Whether this handle holds the write lock. */
+  #holding = false;
+  /** What `version()` read under the lock, for the commit that follows (once). */
+  #looked: Look | undefined;
 
   /** Binds the database under `key`; nothing is read until a call needs it. */
   constructor(context: OpfsContext, key: string) {
+    super(context, key);
     this.#context = context;
-    this.key = key;
     this.#log = `${key}-dbrlog`;
   }
 
@@ -122,12 +115,20 @@ export class OpfsDatabase implements StoredDatabase {
           ? { image: base, version: `base:${base.length}` }
           : { image: null, version: "0" };
       } else {
+        // Checked before the frames are applied: they go into the base's own buffer.
+        const verified = proves(header, base ?? new Uint8Array(0));
+        // A fold that stopped half-way leaves sums that no longer match: the next one recounts.
+        this.#recount = !verified;
         const { commits, end } = scanLog(log!, header, LOG_HEADER_BYTES);
         const frames = commits.flatMap((commit) => commit.frames);
         const image = applyFrames(base ?? new Uint8Array(0), header.pageSize, frames);
-        loaded = { image: image.length === 0 ? null : image, version: stampOf(header, end) };
+        loaded = {
+          image: image.length === 0 ? null : image,
+          version: stampOf(header, end),
+          verified,
+        };
       }
-      this.#known = loaded.version;
+      this.known = loaded.version;
       return loaded;
     }
   }
@@ -172,107 +173,94 @@ export class OpfsDatabase implements StoredDatabase {
       pages,
       notes: split.map((commit) => commit.note),
     };
-    this.#known = changes.version;
+    this.known = changes.version;
     return changes;
   }
 
   /** The version stamp: the log's header and size, in one batch. */
   async version(): Promise<string> {
+    const look = await this.#look();
+    // Under the lock nobody else commits: the commit that follows needs no second look.
+    if (this.#holding) this.#looked = look;
+    const { header, size, baseSize } = look;
+    if (header) return stampOf(header, size);
+    return baseSize >= 0 ? `base:${baseSize}` : "0";
+  }
+
+  /** Takes the write lock; while held, what `version()` read serves the next commit. */
+  override async lock(): Promise<Release> {
+    const release = await super.lock();
+    this.#holding = true;
+    return () => {
+      this.#holding = false;
+      this.#looked = undefined;
+      return release();
+    };
+  }
+
+  /** The log's header and size and the base's size, in one batch. */
+  async #look(): Promise<Look> {
     const [headerBytes, size, baseSize] = await this.#batch([
       { op: "read", path: this.#log, ...HEADER_READ },
       { op: "size", path: this.#log },
       { op: "size", path: this.key },
     ]) as [Uint8Array | null, number, number];
-    const header = headerBytes && decodeLogHeader(headerBytes);
-    if (header) return stampOf(header, size);
-    return baseSize >= 0 ? `base:${baseSize}` : "0";
+    return { header: (headerBytes && decodeLogHeader(headerBytes)) || undefined, size, baseSize };
   }
 
   /** Appends the commit to the log and flushes; folds past the threshold. */
-  async commit(commit: PageCommit): Promise<string> {
-    checkCommit(this.key, commit);
-    const started = performance.now();
+  protected async write(commit: PageCommit): Promise<Written> {
     let written = 0;
-    let stamp: string;
-    try {
-      let state = await this.#state();
-      let pages = commit.pages;
-      if (pages.length === 0) pages = [[1, await this.#currentPage(1, commit.pageSize)]];
-      const ops: FileOp[] = [];
-      let header = state.header;
-      if (header && header.pageSize !== commit.pageSize && state.end > LOG_HEADER_BYTES) {
-        written += await this.#fold(state);
-        state = await this.#state();
-      }
-      let end = state.end;
-      if (!header || header.pageSize !== commit.pageSize) {
-        header = newHeader(commit.pageSize, (header?.generation ?? 0) + 1);
-        ops.push({ op: "write", path: this.#log, at: 0, data: encodeLogHeader(header) });
-        if (state.baseSize < 0) ops.push({ op: "truncate", path: this.key, size: 0 });
-        end = LOG_HEADER_BYTES;
-        written += LOG_HEADER_BYTES;
-      }
-      const { bytes } = encodeCommit(
-        header,
-        header.checksum,
-        pages,
-        commit.pageCount,
-        commit.note,
-      );
-      const length = bytes.length; // the buffer goes to the Worker: read its length first
-      ops.push(
-        { op: "write", path: this.#log, at: end, data: bytes },
-        { op: "truncate", path: this.#log, size: end + length },
-        { op: "flush", path: this.#log },
-      );
-      if (state.baseSize < 0) ops.push({ op: "flush", path: this.key });
-      await this.#batch(ops, [bytes.buffer as ArrayBuffer]);
-      written += length;
-      end += length;
-      stamp = stampOf(header, end);
-      if (end - LOG_HEADER_BYTES > this.#context.compactThresholdBytes) {
-        written += await this.#fold({ header, end, size: end, baseSize: 0 });
-        stamp = await this.version();
-      }
-    } catch (error) {
-      throw await this.#context.fail(error, `Cannot save database "${this.key}"`);
+    let state = await this.#state();
+    let pages = commit.pages;
+    if (pages.length === 0) pages = [[1, await this.#currentPage(1, commit.pageSize)]];
+    const ops: FileOp[] = [];
+    let header = state.header;
+    if (header && header.pageSize !== commit.pageSize && state.end > LOG_HEADER_BYTES) {
+      written += await this.#fold(state);
+      state = await this.#state();
     }
-    this.#known = stamp;
-    this.#stats.commits++;
-    this.#stats.bytesWritten += written;
-    this.#stats.lastCommitBytes = written;
-    this.#stats.lastCommitMs = performance.now() - started;
-    this.#context.announce({ key: this.key, version: stamp });
-    return stamp;
-  }
-
-  /** Takes the write lock, across tabs with Web Locks. */
-  lock(): Promise<Release> {
-    return this.#context.lock(this.key);
+    let end = state.end;
+    if (!header || header.pageSize !== commit.pageSize) {
+      // An existing base is not proved by the new header (it is once a fold rewrites it).
+      const baseSize = state.baseSize > 0 ? UNPROVED : 0;
+      header = newHeader(commit.pageSize, (header?.generation ?? 0) + 1, baseSize, EMPTY_SUMS);
+      ops.push({ op: "write", path: this.#log, at: 0, data: encodeLogHeader(header) });
+      if (state.baseSize < 0) ops.push({ op: "truncate", path: this.key, size: 0 });
+      end = LOG_HEADER_BYTES;
+      written += LOG_HEADER_BYTES;
+    }
+    const { bytes } = encodeCommit(
+      header,
+      header.checksum,
+      pages,
+      commit.pageCount,
+      commit.note,
+    );
+    const length = bytes.length; // the buffer goes to the Worker: read its length first
+    ops.push(
+      { op: "write", path: this.#log, at: end, data: bytes },
+      { op: "truncate", path: this.#log, size: end + length },
+      { op: "flush", path: this.#log },
+    );
+    if (state.baseSize < 0) ops.push({ op: "flush", path: this.key });
+    await this.#batch(ops, [bytes.buffer as ArrayBuffer]);
+    written += length;
+    end += length;
+    let stamp = stampOf(header, end);
+    if (end - LOG_HEADER_BYTES > this.#context.compactThresholdBytes) {
+      written += await this.#fold({ header, end, size: end, baseSize: 0 });
+      stamp = await this.version();
+    }
+    return { stamp, bytes: written };
   }
 
   /** Folds the log into the base; the caller holds the lock. */
   async compact(): Promise<void> {
     const state = await this.#state();
     if (state.header && state.end > LOG_HEADER_BYTES) {
-      this.#stats.bytesWritten += await this.#fold(state);
-      this.#known = await this.version();
-    }
-  }
-
-  /** A copy of this handle's figures. */
-  stats(): StorageStats {
-    return { ...this.#stats };
-  }
-
-  /** With `compact`, folds the log under the lock, so the base is a standard SQLite file. */
-  async close(options: { compact?: boolean } = {}): Promise<void> {
-    if (!options.compact) return;
-    const release = await this.lock();
-    try {
-      await this.compact();
-    } finally {
-      await release();
+      this.figures.bytesWritten += await this.#fold(state);
+      this.known = await this.version();
     }
   }
 
@@ -281,21 +269,17 @@ export class OpfsDatabase implements StoredDatabase {
    * tab committed since this handle's stamp.
    */
   async #state(): Promise<LogState> {
-    const [headerBytes, size, baseSize] = await this.#batch([
-      { op: "read", path: this.#log, ...HEADER_READ },
-      { op: "size", path: this.#log },
-      { op: "size", path: this.key },
-    ]) as [Uint8Array | null, number, number];
-    const header = (headerBytes && decodeLogHeader(headerBytes)) || undefined;
-    const known = this.#known === undefined ? undefined : parseStamp(this.#known);
+    const { header, size, baseSize } = this.#looked ?? await this.#look();
+    this.#looked = undefined;
+    const known = this.known === undefined ? undefined : parseStamp(this.known);
     const conflict = () => new Error("another tab committed since this one read it");
     if (!header) {
-      if (this.#known !== undefined && this.#known !== (baseSize >= 0 ? `base:${baseSize}` : "0")) {
+      if (this.known !== undefined && this.known !== (baseSize >= 0 ? `base:${baseSize}` : "0")) {
         throw conflict();
       }
       return { header, end: LOG_HEADER_BYTES, size, baseSize };
     }
-    if (this.#known !== undefined && known?.salts !== saltsOf(header)) throw conflict();
+    if (this.known !== undefined && known?.salts !== saltsOf(header)) throw conflict();
     const start = known?.end ?? LOG_HEADER_BYTES;
     if (size === start) return { header, end: start, size, baseSize };
     // Bytes past the known end: another tab's commit (refused), or a torn one (cut off).
@@ -305,7 +289,10 @@ export class OpfsDatabase implements StoredDatabase {
     return { header, end: start + end, size, baseSize };
   }
 
-  /** Writes the log's pages into the base, flushes, then starts a new log generation. */
+  /**
+   * Writes the log's pages into the base, flushes, then starts a new log
+   * generation whose header carries the base's new size and page sums.
+   */
   async #fold(state: LogState): Promise<number> {
     const header = state.header!;
     const [log, baseSize] = await this.#batch([
@@ -315,38 +302,85 @@ export class OpfsDatabase implements StoredDatabase {
     const { commits } = scanLog(log, header, LOG_HEADER_BYTES);
     if (commits.length === 0) return 0;
     const pageSize = header.pageSize;
+    const oldCount = Math.floor(Math.max(0, baseSize) / pageSize);
     const pages = mergeCommits(
-      Math.floor(Math.max(0, baseSize) / pageSize),
+      oldCount,
       commits.map((commit) => ({
         pageCount: commit.pageCount,
         pages: commit.frames.map((frame) => [frame.page, frame.data] as const),
       })),
       pageSize,
     );
+    const pageCount = commits.at(-1)!.pageCount;
+    const runs = contiguous(pages, pageSize);
+    const sums = await this.#foldedSums(header, Math.max(0, baseSize), pages, pageCount, runs);
     const ops: FileOp[] = [];
     let written = 0;
-    for (const run of contiguous(pages, pageSize)) {
+    for (const run of runs) {
       ops.push({ op: "write", path: this.key, at: run.at, data: run.bytes });
       written += run.bytes.length;
     }
-    const next = newHeader(pageSize, header.generation + 1);
+    const next = sums
+      ? newHeader(pageSize, header.generation + 1, pageCount * pageSize, sums)
+      : newHeader(pageSize, header.generation + 1, UNPROVED, EMPTY_SUMS);
     ops.push(
-      { op: "truncate", path: this.key, size: commits.at(-1)!.pageCount * pageSize },
+      { op: "truncate", path: this.key, size: pageCount * pageSize },
       { op: "flush", path: this.key },
       { op: "write", path: this.#log, at: 0, data: encodeLogHeader(next) },
       { op: "truncate", path: this.#log, size: LOG_HEADER_BYTES },
       { op: "flush", path: this.#log },
     );
     await this.#batch(ops);
-    this.#stats.compactions++;
+    this.figures.compactions++;
     return written + LOG_HEADER_BYTES;
+  }
+
+  /**
+   * The page sums of the base after a fold writes `runs` and cuts it to
+   * `pageCount` pages: the header's sums with the old bytes of the pages it
+   * touches taken out (read back, O(change)) and the new ones added. A base
+   * the header does not prove (copied in, or after a page size change) is
+   * read whole, once. `undefined` for a base that is not whole pages.
+   */
+  async #foldedSums(
+    header: LogHeader,
+    baseSize: number,
+    pages: ReadonlyArray<readonly [number, Uint8Array]>,
+    pageCount: number,
+    runs: ReadonlyArray<{ at: number; bytes: Uint8Array }>,
+  ): Promise<Checksum | undefined> {
+    const pageSize = header.pageSize;
+    if (baseSize % pageSize !== 0) return undefined;
+    const oldCount = baseSize / pageSize;
+    const touched = touchedRuns(pages.map(([page]) => page), oldCount, pageCount);
+    let sums: Checksum = header.baseChecksum;
+    if (header.baseSize === baseSize && !this.#recount) {
+      const old = await this.#batch(touched.map(([first, count]) => ({
+        op: "read",
+        path: this.key,
+        at: (first - 1) * pageSize,
+        length: count * pageSize,
+      }))) as Uint8Array[];
+      touched.forEach(([first], i) => sums = pageSums(old[i], pageSize, first, sums, -1));
+    } else {
+      const [base] = await this.#batch([{ op: "read", path: this.key, at: 0 }]) as [Uint8Array];
+      if (base.length !== baseSize) return undefined;
+      sums = pageSums(base, pageSize);
+      for (const [first, count] of touched) {
+        const bytes = base.subarray((first - 1) * pageSize, (first - 1 + count) * pageSize);
+        sums = pageSums(bytes, pageSize, first, sums, -1);
+      }
+    }
+    for (const run of runs) sums = pageSums(run.bytes, pageSize, run.at / pageSize + 1, sums);
+    this.#recount = false;
+    return sums;
   }
 
   /** Page `page` of the current image (zeros past its end), for a commit that lists no page. */
   async #currentPage(page: number, pageSize: number): Promise<Uint8Array> {
-    const known = this.#known;
+    const known = this.known;
     const { image } = await this.load();
-    this.#known = known;
+    this.known = known;
     const bytes = new Uint8Array(pageSize);
     if (image) bytes.set(image.subarray((page - 1) * pageSize, page * pageSize));
     return bytes;
@@ -393,20 +427,60 @@ function contiguous(
   return runs;
 }
 
-function newHeader(pageSize: number, generation: number): LogHeader {
+/**
+ * A log header with new salts. Here `baseSize` and `baseChecksum` are the
+ * size and page sums (`page_sums.ts`) of the base the log applies to, or
+ * {@linkcode UNPROVED} when the header does not vouch for the base.
+ */
+function newHeader(
+  pageSize: number,
+  generation: number,
+  baseSize: number,
+  baseChecksum: Checksum,
+): LogHeader {
   const [salt1, salt2] = crypto.getRandomValues(new Uint32Array(2));
   const fields = {
     pageSize,
     generation,
     salt1,
     salt2,
-    baseSize: 0,
+    baseSize,
     baseIno: 0,
-    baseChecksum: CHECKSUM_SEED,
+    baseChecksum,
     baseCounter: 0,
     baseMtime: 0,
   };
   return decodeLogHeader(encodeLogHeader(fields))!;
+}
+
+/** A `baseSize` that no base has: the header does not prove the base's bytes. */
+const UNPROVED = -1;
+
+/** Whether `header` proves `base`: same size, same page sums. */
+function proves(header: LogHeader, base: Uint8Array): boolean {
+  if (header.baseSize !== base.length || base.length % header.pageSize !== 0) return false;
+  return sameChecksum(pageSums(base, header.pageSize), header.baseChecksum);
+}
+
+/**
+ * Runs `[first page, count]` of the old base's pages that a fold changes:
+ * those it writes (up to `oldCount`) and those a smaller `pageCount` drops.
+ */
+function touchedRuns(
+  written: readonly number[],
+  oldCount: number,
+  pageCount: number,
+): Array<[number, number]> {
+  const touched = written.filter((page) => page <= oldCount);
+  for (let page = pageCount + 1; page <= oldCount; page++) touched.push(page);
+  touched.sort((a, b) => a - b);
+  const runs: Array<[number, number]> = [];
+  for (const page of touched) {
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === page) last[1]++;
+    else runs.push([page, 1]);
+  }
+  return runs;
 }
 
 function saltsOf(header: LogHeader): string {

@@ -44,6 +44,8 @@ export class OpfsFiles {
   readonly #options: OpfsFilesOptions;
   #worker: Worker | undefined;
   #ready: Promise<boolean> | undefined;
+  /** Whether handles are shared, once the probe answered. */
+  #shared: boolean | undefined;
   #next = 1;
   readonly #pending = new Map<number, { resolve(r: FileResult[]): void; reject(e: Error): void }>();
 
@@ -68,7 +70,18 @@ export class OpfsFiles {
 
   /** Runs `ops` in order in the Worker; rejects with the first operation's error. */
   async batch(ops: readonly FileOp[], transfer: ArrayBuffer[] = []): Promise<FileResult[]> {
-    if (await this.ready()) return await this.#send(ops, transfer);
+    const ready = this.ready();
+    if (this.#shared === undefined && transfer.length === 0 && !this.#options.exclusive) {
+      // Sent right behind the probe, not after its answer: one round trip less on a first open.
+      // The Worker runs it only with shared handles (nothing was transferred, so it can be resent).
+      const early = this.#send(ops, transfer, true);
+      early.catch(() => {}); // the probe's error is the one to report
+      if (await ready) {
+        const results = await early;
+        if (results !== UNSHARED) return results;
+      }
+    }
+    if (await ready) return await this.#send(ops, transfer);
     const release = await this.#options.lockFolder();
     try {
       return await this.#send([...ops, { op: "close" }], transfer);
@@ -82,6 +95,7 @@ export class OpfsFiles {
     this.#worker?.terminate();
     this.#worker = undefined;
     this.#ready = undefined;
+    this.#shared = undefined;
     this.#failAll(new Error("The OPFS worker was stopped"));
   }
 
@@ -95,28 +109,28 @@ export class OpfsFiles {
     const start = this.#options.startWorker ?? startBlobWorker;
     const worker = this.#worker = start(source);
     worker.onmessage = (event: MessageEvent<BatchResponse>) => {
-      const { id, results, error } = event.data;
+      const { id, results, error, unshared } = event.data;
       const pending = this.#pending.get(id);
       if (!pending) return;
       this.#pending.delete(id);
       if (error) pending.reject(Object.assign(new Error(error.message), { name: error.name }));
-      else pending.resolve(results ?? []);
+      else pending.resolve(unshared ? UNSHARED : results ?? []);
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault?.();
       this.#failAll(new Error(`The OPFS worker failed: ${event.message ?? "it did not start"}`));
     };
     const [shared] = await this.#send([{ op: "probe" }], []);
-    return shared === true;
+    return this.#shared = shared === true;
   }
 
-  #send(ops: readonly FileOp[], transfer: ArrayBuffer[]): Promise<FileResult[]> {
+  #send(ops: readonly FileOp[], transfer: ArrayBuffer[], ifShared = false): Promise<FileResult[]> {
     const worker = this.#worker;
     if (!worker) return Promise.reject(new Error("The OPFS worker was stopped"));
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ops } satisfies BatchRequest, transfer);
+      worker.postMessage({ id, ops, ifShared } satisfies BatchRequest, transfer);
     });
   }
 
@@ -125,6 +139,9 @@ export class OpfsFiles {
     this.#pending.clear();
   }
 }
+
+/** The answer to a batch sent `ifShared` to a Worker whose handles are exclusive. */
+const UNSHARED: FileResult[] = [];
 
 function startBlobWorker(source: string): Worker {
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));

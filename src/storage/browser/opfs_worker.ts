@@ -38,6 +38,12 @@ export type FileResult = Uint8Array | number | boolean | null | undefined;
 export interface BatchRequest {
   readonly id: number;
   readonly ops: readonly FileOp[];
+  /**
+   * Run only if handles are shared; otherwise answer `unshared` and run
+   * nothing. Lets the page send a first batch right behind the probe instead
+   * of waiting for its answer.
+   */
+  readonly ifShared?: boolean;
 }
 
 /** The Worker's answer to a batch. */
@@ -45,6 +51,8 @@ export interface BatchResponse {
   readonly id: number;
   readonly results?: FileResult[];
   readonly error?: { readonly name: string; readonly message: string };
+  /** The batch asked for shared handles and ran nothing (see {@linkcode BatchRequest.ifShared}). */
+  readonly unshared?: boolean;
 }
 
 /**
@@ -196,8 +204,12 @@ export function opfsWorkerMain(folder: string, exclusive: boolean): void {
   // Batches run one after another: each answers before the next starts.
   let queue: Promise<void> = Promise.resolve();
   scope.onmessage = (event) => {
-    const { id, ops } = event.data;
+    const { id, ops, ifShared } = event.data;
     queue = queue.then(async () => {
+      if (ifShared && !shared) {
+        scope.postMessage({ id, unshared: true });
+        return;
+      }
       const transfer: ArrayBuffer[] = [];
       try {
         const results: FileResult[] = [];

@@ -15,16 +15,15 @@ setWasmUrl("/sql-wasm-browser.wasm");
 /** db-router's stores in the benchmark. */
 export type RouterStore = "opfs" | "indexeddb";
 
-function router(
-  store: RouterStore,
-  verifyOnOpen: "quick" | "header" = "quick",
-  round = 0,
-): DBRouter {
-  const name = `bench-${verifyOnOpen}-${round}`;
+/** How db-router opens its handles on OPFS: `"exclusive"` forces the fallback of other browsers. */
+export type Handles = "shared" | "exclusive";
+
+function router(store: RouterStore, handles: Handles = "shared", round = 0): DBRouter {
+  const name = `bench-${handles}-${round}`;
   const storage: StorageAdapter = store === "opfs"
-    ? opfsStorage({ name })
+    ? opfsStorage({ name, handles })
     : indexedDbStorage({ name, durability: "strict" });
-  return new DBRouter("bench", undefined, undefined, { storage, verifyOnOpen });
+  return new DBRouter("bench", undefined, undefined, { storage });
 }
 
 function routerEngine(db: DBRouter): BenchEngine {
@@ -75,10 +74,10 @@ const bench = {
   async router(
     store: RouterStore,
     commits: number,
-    verifyOnOpen: "quick" | "header" | undefined,
+    handles: Handles | undefined,
     round: number,
   ): Promise<WorkloadFigures> {
-    const db = router(store, verifyOnOpen, round);
+    const db = router(store, handles, round);
     const figures = await runWorkload(routerEngine(db), commits);
     await db.close();
     return figures;
@@ -86,11 +85,11 @@ const bench = {
   /** Milliseconds from a fresh page's first call to db-router's first query result. */
   async routerFirstQuery(
     store: RouterStore,
-    verifyOnOpen: "quick" | "header" | undefined,
+    handles: Handles | undefined,
     round: number,
   ): Promise<{ ms: number; rows: number }> {
     const started = performance.now();
-    const db = router(store, verifyOnOpen, round);
+    const db = router(store, handles, round);
     const row = await db.getConnection("models", "read").get("SELECT count(*) AS n FROM models");
     return { ms: performance.now() - started, rows: Number(row?.n) };
   },

@@ -326,6 +326,58 @@ const api = {
     return { afterTear, afterNext, logSize: size, logSizeAfter };
   },
 
+  /**
+   * Commits images to `key` on OPFS folder `name`, folding after each commit
+   * when `fold` (a threshold of 1 byte), and reports after each step whether a
+   * new handle's `load()` proved its bytes and read the right image: growth
+   * to 8 pages, a shrink to 5, growth to 12 with a page left unwritten, then
+   * a byte of the base flipped behind the adapter's back, then one more commit.
+   */
+  async opfsProof(name: string, key: string, fold: boolean) {
+    const storage = opfsStorage({ name, compactThresholdBytes: fold ? 1 : 4194304 });
+    const files = new OpfsFiles({
+      folder: name,
+      exclusive: false,
+      lockFolder: () => Promise.resolve(() => Promise.resolve()),
+    });
+    const steps: Array<{ verified: boolean | undefined; same: boolean }> = [];
+    let current: Uint8Array | null = null;
+    const check = async (expected: Uint8Array) => {
+      const loaded = await (await storage.open(key)).load();
+      steps.push({
+        verified: loaded.verified,
+        same: loaded.image !== null && equal(loaded.image, expected),
+      });
+    };
+    const commit = async (next: Uint8Array) => {
+      const db = await storage.open(key);
+      await db.load();
+      await db.commit(commitOf(current, next, 4096));
+      current = next;
+      await check(next);
+    };
+    await commit(makeImage(4096, 8, 1));
+    await commit(makeImage(4096, 5, 2));
+    const grown = makeImage(4096, 12, 3);
+    grown.fill(0, 9 * 4096, 10 * 4096); // page 10 stays zeros: a commit need not write it
+    await commit(grown);
+    const [baseSize] = await files.batch([{ op: "size", path: key }]) as [number];
+    if (baseSize >= 4096) {
+      const [byte] = await files.batch([{ op: "read", path: key, at: 4096 + 7, length: 1 }]) as [
+        Uint8Array,
+      ];
+      await files.batch([{ op: "write", path: key, at: 4096 + 7, data: byte.map((b) => b ^ 1) }]);
+      const flipped = grown.slice();
+      flipped[4096 + 7] ^= 1;
+      await check(flipped);
+      current = flipped;
+    }
+    await commit(makeImage(4096, 6, 4));
+    files.terminate();
+    storage.terminate();
+    return { steps, baseSize };
+  },
+
   /** Commits an image of `pages` pages of `seed` on `store`, under the lock. */
   async commitOn(store: Store, name: string, key: string, pages: number, seed: number) {
     const db = await storageOf(store, name).open(key);
@@ -360,8 +412,19 @@ const api = {
   },
 };
 
-/** The stores the tests run on; `opfs-exclusive` forces exclusive access handles. */
-export type Store = "indexeddb" | "opfs" | "opfs-exclusive" | "auto";
+/**
+ * The stores the tests run on; `opfs-exclusive` forces exclusive access
+ * handles; `opfs-unshared` asks for shared ones in a Worker that lacks them,
+ * as in browsers without `"readwrite-unsafe"`.
+ */
+export type Store = "indexeddb" | "opfs" | "opfs-exclusive" | "opfs-unshared" | "auto";
+
+/** A Worker whose sync access handles have no `mode` (no `"readwrite-unsafe"`). */
+function withoutSharedHandles(source: string): Worker {
+  const hide = "delete FileSystemSyncAccessHandle.prototype.mode;\n";
+  const url = URL.createObjectURL(new Blob([hide + source], { type: "text/javascript" }));
+  return new Worker(url);
+}
 
 /** The adapters of the current page, by store and name, so that routers of one page share one. */
 const adapters = new Map<string, StorageAdapter>();
@@ -372,6 +435,8 @@ function storageOf(store: Store, name: string): StorageAdapter {
   if (!adapter) {
     adapter = store === "opfs-exclusive"
       ? opfsStorage({ name, handles: "exclusive" })
+      : store === "opfs-unshared"
+      ? opfsStorage({ name, startWorker: withoutSharedHandles })
       : store === "opfs"
       ? opfsStorage({ name })
       : browserStorage({ name, store });
