@@ -91,7 +91,10 @@ export class WatchHub {
     return this.#sinks.size === 1;
   }
 
-  /** Removes `sink`; returns whether none is left (and stops recording unless `always`). */
+  /**
+   * Removes `sink`; returns whether none is left (and then stops recording,
+   * unless other processes may watch).
+   */
   remove(sink: CommitSink): boolean {
     if (!this.#sinks.delete(sink) || this.#sinks.size > 0) return false;
     if (!this.#others) this.#detach();
@@ -136,6 +139,11 @@ export class WatchHub {
    */
   mark(rowChangesOnly = false): RecorderMark | undefined {
     return this.#attached ? this.#recorder?.mark(rowChangesOnly) : undefined;
+  }
+
+  /** A statement of a transaction starts (`rowChangesOnly`: one that runs no DDL). */
+  beginStatement(rowChangesOnly: boolean): void {
+    if (this.#attached) this.#recorder?.beginStatement(rowChangesOnly);
   }
 
   /** Forgets the changes of a write that failed and was rolled back. */
