@@ -4,8 +4,9 @@
  * @journeyapps/wa-sqlite (`AccessHandlePoolVFS`, `IDBBatchAtomicVFS`), all
  * with durable commits (`synchronous=FULL` for the peers), in one run of
  * Debian's Chromium on a profile on disk: one-row commits one after another
- * (small, then at 10 MB), 10 000 point selects, and the first query after a
- * reload. Runs under Node only (one browser; the runtime does not matter).
+ * (small, then at 10 MB), point selects (10 000 and a second at least), and
+ * the first query after a reload. Runs under Node only (one browser; the
+ * runtime does not matter).
  * The peers run in a Worker and are timed there (no message per query);
  * db-router runs on the page's thread with its defaults (on OPFS, an open
  * proves the image by the storage's checksums instead of `PRAGMA
