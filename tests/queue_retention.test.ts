@@ -203,6 +203,26 @@ test("a bad retention is refused: RangeError from code, exit code 2 from the com
   assert.is(await main(["sync", "--applied-retention-days", "0"], io), 2);
   assert.is(await main(["sync", "--applied-retention-days", "soon"], io), 2);
   assert.match(err, 'Invalid --applied-retention-days "soon"');
+  assert.is(await main(["sync", "--progress-retention-days", "never"], io), 2);
+  assert.match(err, 'Invalid --progress-retention-days "never": expected a number of days above 0');
+});
+
+test("db-router sync --progress-retention-days forgets finished files' rows after that long", async () => {
+  const rows = () => Number(sql("SELECT count(*) FROM _dbrouter_sync_progress"));
+  const io = { out: () => {}, err: () => {}, interactive: false };
+  const pass = (...flags: string[]) =>
+    main(["sync", "--once", "--db-path", shared, "--queue-dir", queueDir, ...flags], io);
+  await queue(2, "first");
+  assert.is(await pass(), 0);
+  await queue(2, "second");
+  assert.is(await pass(), 0);
+  assert.is(rows(), 2, "the default (a day) keeps both finished files' rows");
+  // 0.00001 days is 0.864 s: wait past it, and the next pass forgets the two older rows.
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await queue(2, "third");
+  assert.is(await pass("--progress-retention-days", "0.00001"), 0);
+  assert.is(rows(), 1, "only the row of the file this pass finished is left");
+  assert.is(sql("SELECT count(*) FROM bots"), "6", "every record was applied");
 });
 
 test.run();

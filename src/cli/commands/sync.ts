@@ -49,6 +49,10 @@ Options:
                        days the hash of an applied record is kept to recognise
                        a second copy of its line (default 7); then it is
                        forgotten, so _dbrouter_applied stays bounded
+  --progress-retention-days DAYS
+                       days the progress row of a finished queue file is kept
+                       for syncs that may still be reading it (default 1); then
+                       it is forgotten, so _dbrouter_sync_progress stays bounded
   -h, --help           show this help
 
 Without --once, passes repeat until SIGINT or SIGTERM, which end the current
@@ -90,6 +94,7 @@ export const syncCommand: Command = {
       queueDir: options.queueDir,
       batchSize: options.batchSize,
       appliedRetentionDays: options.appliedRetentionDays,
+      progressRetentionDays: options.progressRetentionDays,
       onProgress: display.update,
     });
     // Failed records are replayed once, at the first pass, not retried at every pass.
@@ -133,6 +138,7 @@ interface SyncFlags {
   replayFailed: boolean;
   batchSize?: number;
   appliedRetentionDays?: number;
+  progressRetentionDays?: number;
 }
 
 function parse(args: string[]): SyncFlags {
@@ -153,6 +159,7 @@ function parse(args: string[]): SyncFlags {
         "replay-failed": { type: "boolean" },
         "batch-size": { type: "string" },
         "applied-retention-days": { type: "string" },
+        "progress-retention-days": { type: "string" },
       },
     }));
   } catch (error) {
@@ -166,16 +173,8 @@ function parse(args: string[]): SyncFlags {
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) {
     throw new UsageError(`Invalid --batch-size "${values["batch-size"]}": expected a whole number`);
   }
-  const retentionFlag = values["applied-retention-days"];
-  const appliedRetentionDays = retentionFlag === undefined ? undefined : Number(retentionFlag);
-  if (
-    appliedRetentionDays !== undefined &&
-    (!(appliedRetentionDays > 0) || !Number.isFinite(appliedRetentionDays))
-  ) {
-    throw new UsageError(
-      `Invalid --applied-retention-days "${retentionFlag}": expected a number of days above 0`,
-    );
-  }
+  const appliedRetentionDays = days("applied-retention-days", values["applied-retention-days"]);
+  const progressRetentionDays = days("progress-retention-days", values["progress-retention-days"]);
   if (values.once && values.watch) throw new UsageError("--once and --watch exclude each other");
   const dbUrl = checkDbTarget(values["db-path"], values["db-url"]);
   const d1Local = values["d1-local"];
@@ -202,7 +201,18 @@ function parse(args: string[]): SyncFlags {
     replayFailed: values["replay-failed"] ?? false,
     batchSize,
     appliedRetentionDays,
+    progressRetentionDays,
   };
+}
+
+/** A retention flag's value: a number of days above 0, or undefined when the flag is absent. */
+function days(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new UsageError(`Invalid --${flag} "${text}": expected a number of days above 0`);
+  }
+  return value;
 }
 
 /** Runs `pass` every `intervalMs`, and soon after a change in `watched`, until SIGINT or SIGTERM. */
