@@ -134,8 +134,14 @@ export class EngineDatabase {
   #loaded = false;
   /** Row changes for `router.watch()`: recorded here, told to sinks, carried in commit notes. */
   readonly #watch: WatchHub;
-  /** While anyone watches shared storage: the poll of the version stamp, and the adapter's hint. */
-  #stopWatching: (() => void) | undefined;
+  /**
+   * While anyone watches shared storage: stops the poll of the version stamp
+   * and the adapter's hint, and withdraws this process from the adapter's
+   * watchers (settles when it is withdrawn).
+   */
+  #stopWatching: (() => Promise<void>) | undefined;
+  /** This process's registration as a watcher while it is under way: reads and writes wait for it. */
+  #registering: Promise<void> | undefined;
 
   /** Binds the database under `key` in `adapter`; nothing is read until {@linkcode ready} or the first query. */
   constructor(adapter: StorageAdapter, key: string, options: DatabaseOptions) {
@@ -253,6 +259,7 @@ export class EngineDatabase {
    * is waiting for another process's lock does not hold a read up.
    */
   read<T, A = undefined, B = undefined>(work: DatabaseWork<T, A, B>, a?: A, b?: B): Promise<T> {
+    if (this.#registering) return this.#registering.then(() => this.read(work, a, b));
     const db = this.#db;
     if (
       db !== undefined && (!this.#mutex.isLocked() || this.#awaitingLock) &&
@@ -327,6 +334,7 @@ export class EngineDatabase {
     rowChangesOnly = false,
   ): Promise<T> {
     if (this.#db === undefined) await this.ready();
+    if (this.#registering) await this.#registering;
     const release = await this.#mutex.acquire();
     try {
       // The probe (hundreds of ms of synchronous CPU in a cold process) runs before the
@@ -340,7 +348,7 @@ export class EngineDatabase {
         const changes = rowChangesOnly && this.#options.durability === "commit"
           ? totalChanges(this.#statements!)
           : undefined;
-        const mark = this.#watch.mark();
+        const mark = this.#watch.mark(rowChangesOnly);
         try {
           result = this.#run(work);
         } catch (error) {
@@ -425,8 +433,9 @@ export class EngineDatabase {
       await this.flush();
     } finally {
       this.#closed = true;
-      this.#stopWatching?.();
+      const withdrawn = this.#stopWatching?.();
       this.#stopWatching = undefined;
+      await withdrawn?.catch(() => {});
       this.#watch.clear();
       await this.#mutex.runExclusive(async () => {
         this.#statements?.clear();
@@ -452,7 +461,8 @@ export class EngineDatabase {
     if (this.#watch.add(sink, this.#db) && this.#shared) this.#startWatching();
     return () => {
       if (this.#watch.remove(sink)) {
-        this.#stopWatching?.();
+        // A failed withdrawal leaves a file that goes stale: commits record rows meanwhile.
+        void this.#stopWatching?.().catch(() => {});
         this.#stopWatching = undefined;
       }
     };
@@ -465,17 +475,53 @@ export class EngineDatabase {
       (this.#refreshing ??= this.#refreshExclusive()).catch(() => {});
     };
     // maxReadLagMs 0 (check before every read) would poll without pause: 25 ms at least.
-    const timer = setInterval(poll, Math.max(this.#options.maxReadLagMs, MIN_WATCH_POLL_MS));
+    const every = Math.max(this.#options.maxReadLagMs, MIN_WATCH_POLL_MS);
+    // A stamp read (or a commit made) here within the interval leaves nothing to learn yet.
+    const timer = setInterval(() => {
+      if (performance.now() - this.#checkedAt >= every) poll();
+    }, every);
     let stopHint: (() => void) | undefined;
     let stopped = false;
     this.ready().then(() => {
       if (!stopped) stopHint = this.#store?.onForeignCommit?.(poll);
     }, () => {});
-    this.#stopWatching = () => {
+    // Other processes record rows for their commits only while someone is registered.
+    const registered = this.ready()
+      .then(() => (stopped ? undefined : this.#store?.registerWatcher?.()))
+      .catch((error) => {
+        warnOnce(
+          `cannot register as a watcher, other processes' commits may be heard as resyncs: ${
+            error instanceof Error ? error.message : error
+          }`,
+        );
+        return undefined;
+      });
+    const registering: Promise<void> = registered.then(() => {
+      if (this.#registering === registering) this.#registering = undefined;
+    });
+    this.#registering = registering;
+    this.#stopWatching = async () => {
       stopped = true;
       clearInterval(timer);
       stopHint?.();
+      await (await registered)?.();
     };
+  }
+
+  /**
+   * At the start of a write, under the cross-process lock: whether any
+   * process watches, so that rows are recorded (and notes written) only then.
+   */
+  async #askWatchers(): Promise<void> {
+    const db = this.#db;
+    if (!this.#store?.anyoneWatches || db === undefined) return;
+    let watching = true;
+    try {
+      watching = await this.#store.anyoneWatches();
+    } catch {
+      // Cannot tell: record, so that no watcher misses rows.
+    }
+    if (this.#db === db) this.#watch.othersWatch(db, watching);
   }
 
   #run<T>(work: DatabaseWork<T>): T {
@@ -512,6 +558,7 @@ export class EngineDatabase {
     }
     try {
       await this.#refresh();
+      await this.#askWatchers();
     } catch (error) {
       await unlock();
       throw error;
@@ -741,7 +788,7 @@ export class EngineDatabase {
     this.#db?.close();
     this.#db = db;
     this.#file = file;
-    this.#watch.attach(db);
+    this.#watch.attach(db, this.#sql);
     this.#statements = new StatementCache(db, this.#options.statementCacheSize);
     // With the capture, SQLite's file is the only copy: the image is not kept; nor while the
     // probe has not run, since #settleCapture reloads from storage. (A file the capture did not

@@ -111,6 +111,18 @@ export interface StorageStats {
   /** Times the log was folded into the base image. */
   compactions: number;
   /**
+   * The last fold by this handle, for adapters that fold: whether it wrote
+   * the base in place (else whole), pages and bytes written, bytes of the
+   * base it read, milliseconds.
+   */
+  lastFold?: {
+    inPlace: boolean;
+    pagesWritten: number;
+    bytesWritten: number;
+    bytesRead: number;
+    ms: number;
+  };
+  /**
    * Set by the engine, not the adapter: how commits learn their pages.
    * `"page-capture"`: from SQLite's own writes to its in-memory file, and
    * catch-ups are written into it; `"export-diff"`: from `export()` and a
@@ -176,6 +188,20 @@ export interface StoredDatabase {
    * function that stops it.
    */
   onForeignCommit?(notify: () => void): () => void;
+  /**
+   * Optional: registers this handle as watching the database for other
+   * processes (or tabs) to see in {@linkcode anyoneWatches}; resolves once
+   * they can, with the function that withdraws it. Adapters without it are
+   * taken as always watched: every commit carries its note.
+   */
+  registerWatcher?(): Promise<() => Promise<void>>;
+  /**
+   * Optional: whether any process (or tab) watches the database now, asked
+   * under the write lock at the start of each write, so it must be cheap.
+   * When false, the engine records no rows and writes no note; a watcher
+   * that registers meanwhile hears a resync for such commits.
+   */
+  anyoneWatches?(): Promise<boolean>;
 }
 
 /** A record log found by {@linkcode RecordLog.list}. */

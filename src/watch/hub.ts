@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SqlJsDatabase } from "../engine/sqljs_types.ts";
+import type { SqlJsDatabase, SqlJsStatic } from "../engine/sqljs_types.ts";
 import type { PageChanges } from "../storage/types.ts";
 import { decodeNote, encodeNote } from "./note.ts";
 import { ChangeRecorder, type RecorderMark } from "./recorder.ts";
@@ -42,19 +42,38 @@ export function watchWanted(variable: string | undefined): boolean {
 export class WatchHub {
   readonly #recorder: ChangeRecorder | undefined;
   readonly #sinks = new Set<CommitSink>();
-  /** Whether commits are recorded with no sink here: other processes may watch. */
-  readonly #always: boolean;
+  /**
+   * Whether commits are recorded with no sink here: other processes may
+   * watch (storage they share), as the adapter last told.
+   */
+  #others: boolean;
   /** The database the recorder is attached to, if any. */
   #attached: SqlJsDatabase | undefined;
+  /** sql.js's module, as {@linkcode attach} last named it. */
+  #sql: SqlJsStatic | undefined;
 
   /**
    * With `record` false, nothing is ever recorded (`DB_ROUTER_WATCH=off`).
-   * With `always` (storage that other processes share, and may watch),
-   * every commit is recorded; else only while a sink listens here.
+   * With `shared` (storage that other processes share, and may watch),
+   * every commit is recorded until {@linkcode othersWatch} says that nobody
+   * watches; else only while a sink listens here.
    */
-  constructor(record: boolean, always: boolean) {
+  constructor(record: boolean, shared: boolean) {
     this.#recorder = record ? new ChangeRecorder() : undefined;
-    this.#always = always;
+    this.#others = shared;
+  }
+
+  /**
+   * The storage adapter told whether any process watches (`db`: the open
+   * database); recording starts or stops accordingly, unless a sink here
+   * listens.
+   */
+  othersWatch(db: SqlJsDatabase, watching: boolean): void {
+    if (watching === this.#others) return;
+    this.#others = watching;
+    if (this.#sinks.size > 0) return;
+    if (watching) this.attach(db);
+    else this.#detach();
   }
 
   /** Whether anyone listens. */
@@ -75,26 +94,30 @@ export class WatchHub {
   /** Removes `sink`; returns whether none is left (and stops recording unless `always`). */
   remove(sink: CommitSink): boolean {
     if (!this.#sinks.delete(sink) || this.#sinks.size > 0) return false;
-    if (!this.#always && this.#attached) {
-      try {
-        this.#recorder?.detach(this.#attached);
-      } catch {
-        // A closed database: nothing to remove.
-      }
-      this.#attached = undefined;
-    }
+    if (!this.#others) this.#detach();
     return true;
+  }
+
+  #detach(): void {
+    if (!this.#attached) return;
+    try {
+      this.#recorder?.detach(this.#attached);
+    } catch {
+      // A closed database: nothing to remove.
+    }
+    this.#attached = undefined;
   }
 
   /**
    * A database was just opened or reloaded: records its changes when
    * commits are recorded now; what was pending is dropped.
    */
-  attach(db: SqlJsDatabase): void {
+  attach(db: SqlJsDatabase, sql?: SqlJsStatic): void {
     this.#recorder?.clear();
     this.#attached = undefined;
-    if (!this.#recorder || (!this.#always && this.#sinks.size === 0)) return;
-    if (this.#recorder.attach(db)) this.#attached = db;
+    this.#sql = sql ?? this.#sql;
+    if (!this.#recorder || (!this.#others && this.#sinks.size === 0)) return;
+    if (this.#recorder.attach(db, this.#sql)) this.#attached = db;
   }
 
   /** After anything that may have changed the schema: keeps the triggers in step. */
@@ -107,9 +130,12 @@ export class WatchHub {
     }
   }
 
-  /** Where the record stands, for {@linkcode rollBack}. */
-  mark(): RecorderMark | undefined {
-    return this.#recorder?.mark();
+  /**
+   * A write starts (`rowChangesOnly`: it runs no DDL); returns where the
+   * record stands, for {@linkcode rollBack}.
+   */
+  mark(rowChangesOnly = false): RecorderMark | undefined {
+    return this.#attached ? this.#recorder?.mark(rowChangesOnly) : undefined;
   }
 
   /** Forgets the changes of a write that failed and was rolled back. */
@@ -124,7 +150,8 @@ export class WatchHub {
    */
   take(db: SqlJsDatabase, shared: boolean): CommitRows | undefined {
     if (this.#attached !== db) return undefined;
-    return this.#recorder?.take(db, shared || [...this.#sinks].some((sink) => sink.scoped));
+    const othersNeed = shared && this.#others;
+    return this.#recorder?.take(db, othersNeed || [...this.#sinks].some((sink) => sink.scoped));
   }
 
   /**
@@ -171,5 +198,6 @@ export class WatchHub {
   clear(): void {
     this.#sinks.clear();
     this.#recorder?.clear();
+    this.#recorder?.dispose();
   }
 }

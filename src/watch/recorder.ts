@@ -1,6 +1,7 @@
 /**
  * Records which rows a database's writes change, for `router.watch()`:
- * SQLite's update hook names the table, kind and rowid of each row change.
+ * SQLite's update hook names the table, kind and rowid of each row change
+ * (registered directly, see `update_hook.ts`).
  * Owners (`source_menace_id`) come from one lookup per table when the
  * commit's rows are taken (after the change, for inserts and updates), and
  * for deleted rows, which are gone by then, from a temporary `AFTER DELETE`
@@ -15,9 +16,15 @@
  *
  * @module
  */
-import type { SqlJsDatabase, SqlJsStatement, SqlValue } from "../engine/sqljs_types.ts";
+import type {
+  SqlJsDatabase,
+  SqlJsStatement,
+  SqlJsStatic,
+  SqlValue,
+} from "../engine/sqljs_types.ts";
 import { inTransaction } from "../engine/sqljs_image.ts";
 import { type CommitRows, groupRows, KIND_CODES } from "./rows.ts";
+import { ChangeLog, UpdateHook } from "./update_hook.ts";
 
 /** The SQL function the triggers call; a name users are unlikely to take. */
 const DELETED_FUNCTION = "_dbrouter_watch_deleted";
@@ -36,13 +43,14 @@ export type RecorderMark = readonly [number, number];
  * @example
  * ```ts ignore
  * const recorder = new ChangeRecorder();
- * recorder.attach(db);
+ * recorder.attach(db, SQL);
  * db.exec("INSERT INTO bots (name) VALUES ('b')");
  * recorder.take(db); // Map { "bots" => [{ owner: null, inserted: [1], ... }] }
  * ```
  */
 export class ChangeRecorder {
-  #changes: Array<[number, string, number]> = [];
+  readonly #changes = new ChangeLog();
+  readonly #hook = new UpdateHook(this.#changes);
   /** Deleted rows' owners, as the triggers report them: table, rowid, owner. */
   #deleted: Array<[string, number, string | null]> = [];
   /** Tables (as the schema spells them) with a `source_menace_id` column. */
@@ -52,11 +60,8 @@ export class ChangeRecorder {
   #schemaVersion: SqlValue = null;
 
   /** Starts recording `db`'s changes (a new database after a reload: attach it again). */
-  attach(db: SqlJsDatabase): boolean {
-    if (typeof db.updateHook !== "function") return false;
-    db.updateHook((operation, database, table, rowid) => {
-      if (database === "main") this.#changes.push([KIND_CODES[operation], table, rowid]);
-    });
+  attach(db: SqlJsDatabase, sql?: SqlJsStatic): boolean {
+    if (!this.#hook.install(db, sql)) return false;
     db.create_function(DELETED_FUNCTION, (table, rowid, owner) => {
       this.#deleted.push([String(table), Number(rowid), typeof owner === "string" ? owner : null]);
       return null;
@@ -70,7 +75,7 @@ export class ChangeRecorder {
 
   /** Stops recording `db`'s changes: the hook and the triggers are removed. */
   detach(db: SqlJsDatabase): void {
-    db.updateHook?.(null);
+    this.#hook.uninstall(db);
     this.#dropTriggers(db);
     for (const statements of this.#lookups.values()) statements.forEach((st) => st.free());
     this.#lookups.clear();
@@ -118,14 +123,19 @@ export class ChangeRecorder {
     });
   }
 
-  /** Where the record stands, for {@linkcode rollBack}. */
-  mark(): RecorderMark {
+  /**
+   * A write starts (`rowChangesOnly`: one that runs no DDL); returns where
+   * the record stands, for {@linkcode rollBack}.
+   */
+  mark(rowChangesOnly = false): RecorderMark {
+    this.#hook.beginWrite(rowChangesOnly);
     return [this.#changes.length, this.#deleted.length];
   }
 
   /** Forgets what was recorded after `mark` (a write that failed and was rolled back). */
   rollBack(mark: RecorderMark): void {
     this.#changes.length = Math.min(mark[0], this.#changes.length);
+    this.#hook.beginWrite(false);
     this.#deleted.length = Math.min(mark[1], this.#deleted.length);
   }
 
@@ -138,10 +148,9 @@ export class ChangeRecorder {
   take(db: SqlJsDatabase, withOwners: boolean): CommitRows | undefined {
     const changes = this.#changes;
     const deleted = this.#deleted;
-    this.#changes = [];
     this.#deleted = [];
     if (changes.length === 0) return undefined;
-    const owners = new Map<string, Map<number, string | null>>();
+    const owners = new Map<string, OwnerOf>();
     const deletedOwners = new Map<string, Map<number, string | null>>();
     for (const [table, rowid, owner] of deleted) {
       let byRowid = deletedOwners.get(table);
@@ -149,18 +158,27 @@ export class ChangeRecorder {
       byRowid.set(rowid, owner);
     }
     const wanted = new Map<string, number[]>();
-    for (const [kind, table, rowid] of changes) {
-      if (!withOwners || kind === KIND_CODES.delete || !this.#owned.has(table)) continue;
+    const { kinds, tables, rowids, names } = changes;
+    for (let i = 0; withOwners && i < changes.length; i++) {
+      const table = names[tables[i]];
+      if (kinds[i] === KIND_CODES.delete || !this.#owned.has(table)) continue;
       let list = wanted.get(table);
       if (!list) wanted.set(table, list = []);
-      list.push(rowid);
+      list.push(rowids[i]);
     }
-    for (const [table, rowids] of wanted) owners.set(table, this.#lookUp(db, table, rowids));
-    return groupRows(
+    for (const [table, list] of wanted) owners.set(table, this.#lookUp(db, table, list));
+    const known = owners.size > 0 || deletedOwners.size > 0;
+    const rows = groupRows(
       changes,
-      (kind, table, rowid) =>
-        (kind === KIND_CODES.delete ? deletedOwners : owners).get(table)?.get(rowid) ?? null,
+      known
+        ? (kind, table, rowid) =>
+          (kind === KIND_CODES.delete
+            ? deletedOwners.get(table)?.get(rowid)
+            : owners.get(table)?.(rowid)) ?? null
+        : undefined,
     );
+    changes.clear();
+    return rows;
   }
 
   /**
@@ -170,8 +188,9 @@ export class ChangeRecorder {
    * groups the rowids by owner in SQLite, so that a row per owner crosses
    * into JavaScript, not a row per rowid.
    */
-  #lookUp(db: SqlJsDatabase, table: string, rowids: readonly number[]): Map<number, string | null> {
+  #lookUp(db: SqlJsDatabase, table: string, rowids: readonly number[]): OwnerOf {
     const owners = new Map<number, string | null>();
+    const byRowid: OwnerOf = (rowid) => owners.get(rowid);
     try {
       const runs = runsOf(rowids);
       const wanted = runs.reduce((sum, [first, last]) => sum + last - first + 1, 0);
@@ -191,8 +210,8 @@ export class ChangeRecorder {
         first.reset();
       }
       if (single) {
-        for (const rowid of rowids) owners.set(rowid, single[0]);
-        return owners;
+        const owner = single[0];
+        return () => owner;
       }
       grouped.bind([JSON.stringify(runs)]);
       try {
@@ -207,7 +226,7 @@ export class ChangeRecorder {
     } catch {
       // A table dropped or changed since: its owners stay unknown.
     }
-    return owners;
+    return byRowid;
   }
 
   /** The owner lookups of `table` (over runs, over one run, grouped), prepared once per schema. */
@@ -230,10 +249,18 @@ export class ChangeRecorder {
 
   /** Forgets everything recorded. */
   clear(): void {
-    this.#changes = [];
+    this.#changes.clear();
     this.#deleted = [];
   }
+
+  /** Frees what the recorder holds in sql.js's module (after {@linkcode detach}). */
+  dispose(): void {
+    this.#hook.dispose();
+  }
 }
+
+/** The owner of a changed row by rowid; `undefined` for a row since gone. */
+type OwnerOf = (rowid: number) => string | null | undefined;
 
 function quoteName(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -245,7 +272,9 @@ function quoteText(text: string): string {
 
 /** Rowids (in any order, repeats allowed) as `[first, last]` runs of consecutive values. */
 function runsOf(rowids: readonly number[]): Array<[number, number]> {
-  const sorted = [...rowids].sort((a, b) => a - b);
+  let ascending = true;
+  for (let i = 1; i < rowids.length && ascending; i++) ascending = rowids[i - 1] < rowids[i];
+  const sorted = ascending ? rowids : [...rowids].sort((a, b) => a - b);
   const runs: Array<[number, number]> = [];
   for (const rowid of sorted) {
     const last = runs[runs.length - 1];

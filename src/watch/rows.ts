@@ -40,35 +40,57 @@ export type CommitRows = ReadonlyMap<string, readonly OwnedRows[]>;
 /** What the recorder saw, one entry per row change: kind code, table, rowid. */
 export const KIND_CODES: Readonly<Record<ChangeKind, number>> = { insert: 0, update: 1, delete: 2 };
 
+/** Row changes as columns (see `update_hook.ts`): kind code, table index into `names`, rowid. */
+export interface ChangeColumns {
+  readonly length: number;
+  readonly kinds: Uint8Array;
+  readonly tables: Uint32Array;
+  readonly rowids: Float64Array;
+  readonly names: readonly string[];
+}
+
 /**
- * Groups row changes (`[kind code, table, rowid]`, in any order, repeats
- * allowed) into {@linkcode CommitRows}, sorted and without repeats; `ownerOf`
- * gives a changed row's owner (`null`: unknown).
+ * Groups row changes (in any order, repeats allowed) into
+ * {@linkcode CommitRows}, sorted and without repeats; `ownerOf` gives a
+ * changed row's owner (`null`: unknown), `undefined` when no row has one.
  *
  * @example
  * ```ts
  * import { groupRows } from "./rows.ts";
- * const rows = groupRows([[0, "bots", 2], [0, "bots", 1]], (_k, _t, rowid) => rowid === 1 ? "alpha" : null);
+ * const changes = {
+ *   length: 2, kinds: new Uint8Array([0, 0]), tables: new Uint32Array([0, 0]),
+ *   rowids: new Float64Array([2, 1]), names: ["bots"],
+ * };
+ * const rows = groupRows(changes, (_k, _t, rowid) => rowid === 1 ? "alpha" : null);
  * rows.get("bots")?.length; // 2: alpha's row 1, and row 2 whose owner is unknown
  * ```
  */
 export function groupRows(
-  changes: ReadonlyArray<readonly [number, string, number]>,
-  ownerOf: (kind: number, table: string, rowid: number) => string | null,
+  changes: ChangeColumns,
+  ownerOf?: (kind: number, table: string, rowid: number) => string | null,
 ): CommitRows {
+  const { kinds, tables, rowids, names } = changes;
   const byTable = new Map<string, Map<string | null, [number[], number[], number[]]>>();
-  let lastTable: string | undefined;
+  let lastTable = -1;
   let lastOwners: Map<string | null, [number[], number[], number[]]> | undefined;
-  for (const [kind, table, rowid] of changes) {
-    if (table !== lastTable) {
-      lastTable = table;
-      lastOwners = byTable.get(table);
-      if (!lastOwners) byTable.set(table, lastOwners = new Map());
+  let lastOwner: string | null | undefined;
+  let lastLists: [number[], number[], number[]] | undefined;
+  for (let i = 0; i < changes.length; i++) {
+    const kind = kinds[i];
+    const rowid = rowids[i];
+    if (tables[i] !== lastTable) {
+      lastTable = tables[i];
+      lastOwners = byTable.get(names[lastTable]);
+      if (!lastOwners) byTable.set(names[lastTable], lastOwners = new Map());
+      lastOwner = undefined;
     }
-    const owner = ownerOf(kind, table, rowid);
-    let lists = lastOwners!.get(owner);
-    if (!lists) lastOwners!.set(owner, lists = [[], [], []]);
-    lists[kind].push(rowid);
+    const owner = ownerOf ? ownerOf(kind, names[lastTable], rowid) : null;
+    if (owner !== lastOwner || !lastLists) {
+      lastOwner = owner;
+      lastLists = lastOwners!.get(owner);
+      if (!lastLists) lastOwners!.set(owner, lastLists = [[], [], []]);
+    }
+    lastLists[kind].push(rowid);
   }
   const rows = new Map<string, OwnedRows[]>();
   for (const [table, byOwner] of byTable) {
@@ -84,7 +106,6 @@ export function groupRows(
   }
   return rows;
 }
-
 /** `list` sorted, without repeats; rowids arrive mostly ascending, so check first. */
 function sortedUnique(list: number[]): number[] {
   let ordered = true;

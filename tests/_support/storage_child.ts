@@ -16,6 +16,11 @@
  *   `crashImage(2)`, ... (folding every few commits), printing `committed N`
  *   after each commit resolves, until it is killed.
  *
+ * - `router-loop ADAPTER DB`: a router on DB (file storage that folds in place
+ *   every 16 KiB of log) inserts rows numbered on from those DB holds,
+ *   printing `committed N` after each insert resolves; every 40th empties the
+ *   large payloads and runs `VACUUM` (the file shrinks), until it is killed.
+ *
  * ADAPTER is `node`, `deno` or `bun`: whose file storage to use.
  *
  * @module
@@ -66,6 +71,27 @@ if (mode === "hold-lock" || mode === "exit-holding") {
     await db.commit(commitOf(previous, next, 1024));
     console.log(`committed ${count}`);
     previous = next;
+  }
+} else if (mode === "router-loop") {
+  const { DBRouter } = await import("../../mod.ts");
+  const { BOTS_SCHEMA } = await import("./writers_spawn.ts");
+  const storage = fileStorageFor(adapter, {
+    lockStaleMs: 1000,
+    compactThresholdBytes: 16 * 1024,
+    foldIdleMs: false,
+  });
+  const router = new DBRouter("alpha", `${path}-local.db`, path, { storage, maxReadLagMs: 0 });
+  const write = router.getConnection("bots", "write");
+  await write.exec(BOTS_SCHEMA);
+  const [{ top }] = await write.all<{ top: number | null }>("SELECT max(seq) AS top FROM bots");
+  for (let count = (top ?? 0) + 1;; count++) {
+    const big = count % 3 === 0 ? 6000 : 40;
+    await router.insert("bots", { name: `row-${count}`, seq: count, payload: new Uint8Array(big) });
+    console.log(`committed ${count}`);
+    if (count % 40 === 0) {
+      await write.exec("UPDATE bots SET payload = zeroblob(10) WHERE length(payload) > 1000");
+      await write.exec("VACUUM");
+    }
   }
 } else {
   throw new TypeError(`Unknown mode "${mode}"`);

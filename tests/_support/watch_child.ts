@@ -35,6 +35,9 @@ router.watch("bots", (change: TableChange) => {
   (change.fromThisProcess ? own : foreign).push(...change.inserted);
 });
 router.watch("bots", (change) => void global.push(...change.inserted), { scope: "global" });
+// A read settles once this process is registered as a watcher: the others' commits from then
+// on carry their rows (before it they would be heard as resyncs).
+await router.getConnection("bots").all("SELECT count(*) FROM bots");
 console.log("ready");
 // All start together, once the parent has every "ready" (a loaded machine starts Deno slowly).
 await untilFile(`${shared}.go`);

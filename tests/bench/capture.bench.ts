@@ -11,6 +11,9 @@
  * committed one row, `maxReadLagMs: 0`). Beside them, on copies of the same
  * file in the same run: better-sqlite3 (WAL, synchronous=FULL) and
  * node:sqlite (WAL, synchronous=FULL) where the runtime has them.
+ * Point selects are also compared in one child holding both engines, on two
+ * copies of the file, in `BENCH_POINT_ROUNDS` alternating rounds (15; CPU time
+ * beside wall time; `BENCH_POINTS=off` leaves it out).
  * `BENCH_ROUNDS` sets the commits and catch-ups timed per size (15; fewer for
  * 1 GB, whose export + diff commits take seconds each); `BENCH_PATHS=page-capture`
  * leaves export + diff out; `BENCH_BASE_DIR` names a folder of prebuilt
@@ -32,6 +35,8 @@ const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGE
   "payload BLOB, source_menace_id TEXT)";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const POINT_SELECTS = 2000;
+/** Rounds of {@linkcode POINT_SELECTS} selects per engine in the interleaved comparison. */
+const POINT_ROUNDS = Number(process.env.BENCH_POINT_ROUNDS ?? 15);
 /**
  * `BENCH_IDLE_FOLD=off` turns the background fold off: at 1 GB on a loaded machine, a fold held the
  * write lock for over a minute and the bench's next write failed with `LOCK_TIMEOUT`.
@@ -43,6 +48,8 @@ const PATHS = (process.env.BENCH_PATHS ?? "page-capture,export-diff").split(",")
     path === "page-capture" || path === "export-diff"
   );
 const TRANSACTION_ROWS = 10_000;
+/** `BENCH_POINTS=off` leaves out the interleaved point-select comparison. */
+const POINTS = process.env.BENCH_POINTS !== "off";
 
 /** What one child reports. */
 interface EngineFigures {
@@ -73,6 +80,8 @@ interface NativeFigures {
 
 if (process.argv[2] === "--child") {
   console.log(JSON.stringify(await child(process.argv[3])));
+} else if (process.argv[2] === "--points") {
+  console.log(JSON.stringify(await pointSelects(process.argv[3], process.argv[4])));
 } else {
   await parent(process.argv.slice(2).map(Number).filter((n) => n > 0));
 }
@@ -167,6 +176,74 @@ async function child(file: string): Promise<EngineFigures> {
   };
 }
 
+/** What the point-select child reports: per select, medians over rounds. */
+interface PointFigures {
+  rounds: number;
+  captureUs: number;
+  diffUs: number;
+  captureCpuUs: number;
+  diffCpuUs: number;
+  /** The median over rounds of page capture's CPU time over export + diff's. */
+  cpuRatio: number;
+}
+
+/**
+ * Point selects on two copies of one file, one opened with the page capture
+ * and one with export + diff, in the same process, in alternating rounds
+ * (which goes first alternates too), so that load on the machine falls on
+ * both alike. CPU time beside wall time: on a loaded machine it is the
+ * steadier figure.
+ */
+async function pointSelects(captureFile: string, diffFile: string): Promise<PointFigures> {
+  const open = async (file: string, capture: boolean) => {
+    process.env.DB_ROUTER_PAGE_CAPTURE = capture ? "on" : "off";
+    const dir = join(file, "..");
+    const router = new DBRouter(capture ? "capture" : "diff", join(dir, "points-local.db"), file, {
+      storage: fileStorageFor(RUNTIME, STORAGE_OPTIONS),
+      verifyOnOpen: "header",
+    });
+    const bots = router.getConnection("bots", "write");
+    // A write, so that the capture's probe has run and the database is the one commits use.
+    await router.insert("bots", { name: "points", seq: 0 });
+    const ids = (await bots.all<{ id: number }>("SELECT id FROM bots")).map((row) => row.id);
+    return { router, bots, ids };
+  };
+  const engines = [await open(captureFile, true), await open(diffFile, false)];
+  const wall: number[][] = [[], []];
+  const cpu: number[][] = [[], []];
+  const ratios: number[] = [];
+  const selects = async (engine: (typeof engines)[number], which: number) => {
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    for (let i = 0; i < POINT_SELECTS; i++) {
+      await engine.bots.get("SELECT name, seq FROM bots WHERE id = ?", [
+        engine.ids[(i * 7) % engine.ids.length],
+      ]);
+    }
+    wall[which].push((performance.now() - started) * 1000 / POINT_SELECTS);
+    const used = process.cpuUsage(cpuStart);
+    cpu[which].push((used.user + used.system) / POINT_SELECTS);
+  };
+  // One warm-up round each, not counted.
+  for (const [which, engine] of engines.entries()) await selects(engine, which);
+  wall.forEach((w) => w.pop());
+  cpu.forEach((c) => c.pop());
+  for (let round = 0; round < POINT_ROUNDS; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const which of order) await selects(engines[which], which);
+    ratios.push(cpu[0][round] / cpu[1][round]);
+  }
+  for (const engine of engines) await engine.router.close();
+  return {
+    rounds: POINT_ROUNDS,
+    captureUs: median(wall[0]),
+    diffUs: median(wall[1]),
+    captureCpuUs: median(cpu[0]),
+    diffCpuUs: median(cpu[1]),
+    cpuRatio: median(ratios),
+  };
+}
+
 async function parent(sizes: number[]): Promise<void> {
   const folder = temporaryFolder(`bench-capture-${RUNTIME}-`);
   const rows: string[][] = [[
@@ -179,6 +256,13 @@ async function parent(sizes: number[]): Promise<void> {
     "bytes written",
     `${TRANSACTION_ROWS}-row tx ms`,
     "catch-up read ms",
+  ]];
+  const pointRows: string[][] = [[
+    "MB",
+    "rounds",
+    "page capture µs (CPU µs)",
+    "export + diff µs (CPU µs)",
+    "CPU ratio, median of rounds",
   ]];
   try {
     for (const mb of sizes.length > 0 ? sizes : [1, 10, 100]) {
@@ -226,6 +310,27 @@ async function parent(sizes: number[]): Promise<void> {
           figures.catchUpMs.toFixed(2),
         ]);
       }
+      if (POINTS) {
+        const files = ["points-capture", "points-diff"].map((name) => {
+          const file = join(folder.dir, `${name}-${mb}`, "shared.db");
+          mkdirSync(join(file, ".."), { recursive: true });
+          copyFileSync(base, file);
+          return file;
+        });
+        const command = runtimeCommand(currentRuntime(), new URL(import.meta.url).pathname, [
+          "--points",
+          ...files,
+        ]);
+        const points = await jsonLineOf<PointFigures>(command);
+        console.error(JSON.stringify({ mb, points }));
+        pointRows.push([
+          String(mb),
+          String(points.rounds),
+          `${points.captureUs.toFixed(2)} (${points.captureCpuUs.toFixed(2)})`,
+          `${points.diffUs.toFixed(2)} (${points.diffCpuUs.toFixed(2)})`,
+          points.cpuRatio.toFixed(2),
+        ]);
+      }
       for (const driver of ["better-sqlite3", "node:sqlite", "bun:sqlite"]) {
         const file = join(folder.dir, `${driver.replace(":", "-")}-${mb}.db`);
         copyFileSync(base, file);
@@ -249,6 +354,10 @@ async function parent(sizes: number[]): Promise<void> {
     folder.remove();
   }
   printTable(rows);
+  if (pointRows.length > 1) {
+    console.log("\nPoint selects, both engines in one process, alternating rounds:");
+    printTable(pointRows);
+  }
 }
 
 /** The same work through a native driver, where this runtime has it. */

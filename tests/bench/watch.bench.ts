@@ -4,8 +4,16 @@
  *
  * - `off`: `DB_ROUTER_WATCH=off`, no update hook, no triggers, no note (what
  *   main did before watch existed);
- * - `on, no listener`: rows recorded and a note written with each commit;
- * - `on, one listener`: the same, with one listener on the table.
+ * - `off, again`: a second router like `off`, on its own files: its ratio to
+ *   `off` is the noise of the run (the same code, measured alike);
+ * - `on, no listener`: the default, with nobody listening anywhere: on file
+ *   storage each commit asks the watchers' registry (`PATH-dbrwatch/`) and
+ *   records nothing;
+ * - `on, listener elsewhere` (file storage): another process is registered
+ *   as a watcher (its registration made here with the registry itself, so
+ *   that its catch-ups take no CPU of this process): rows recorded, owners
+ *   looked up and a note written with each commit;
+ * - `on, one listener`: one listener on the table in this router.
  *
  * Workloads: one-row commits (`router.insert`) and one-statement updates of
  * 1 000 rows (which leave the database's size alone), on
@@ -36,26 +44,48 @@ import {
 } from "../../src/storage/file/log_format.ts";
 import type { SqlJsDatabase } from "../../src/engine/sqljs_types.ts";
 import { median, printTable } from "../_support/bench_util.ts";
-import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
+import {
+  fileStorageFor,
+  fileSystemFor,
+  RUNTIME,
+  temporaryFolder,
+} from "../_support/storage_fixtures.ts";
+import { WatcherRegistry } from "../../src/storage/file/watchers.ts";
 
 const SCHEMA = "CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT, " +
   "seq INTEGER, source_menace_id TEXT)";
-const ROUNDS = 21;
+const ROUNDS = Number(process.env.WATCH_BENCH_ROUNDS ?? 41);
 const COMMITS_PER_ROUND = 30;
 const BULK_ROWS = 1000;
 const BULK_PER_ROUND = 3;
 
-type Setting = "off" | "on, no listener" | "on, one listener";
-const SETTINGS: Setting[] = ["off", "on, no listener", "on, one listener"];
+type Setting =
+  | "off"
+  | "off, again"
+  | "on, no listener"
+  | "on, listener elsewhere"
+  | "on, one listener";
+const ALL_SETTINGS: Setting[] = [
+  "off",
+  "off, again",
+  "on, no listener",
+  "on, listener elsewhere",
+  "on, one listener",
+];
 
 const folder = temporaryFolder(`watch-bench-${RUNTIME}-`);
 const before = loadavg();
 try {
   for (const storageName of ["file", "memory"] as const) {
+    // Memory storage is not shared: nobody elsewhere can listen.
+    const SETTINGS = ALL_SETTINGS.filter((s) =>
+      storageName === "file" || s !== "on, listener elsewhere"
+    );
     const routers = new Map<Setting, DBRouter>();
+    const elsewhere: Array<() => Promise<void>> = [];
     let heard = 0;
     for (const setting of SETTINGS) {
-      if (setting === "off") process.env.DB_ROUTER_WATCH = "off";
+      if (setting.startsWith("off")) process.env.DB_ROUTER_WATCH = "off";
       const dir = join(folder.dir, `${storageName}-${setting.replace(/\W+/g, "-")}`);
       const router = new DBRouter("bench", join(dir, "local.db"), join(dir, "shared.db"), {
         storage: storageName === "file" ? fileStorageFor(RUNTIME) : memoryStorage(),
@@ -76,6 +106,14 @@ try {
           "bots",
           (change) => void (heard += change.inserted.length + change.updated.length),
         );
+      }
+      if (setting === "on, listener elsewhere") {
+        const registry = new WatcherRegistry(
+          fileSystemFor(RUNTIME),
+          `${join(dir, "shared.db")}-dbrwatch`,
+          5000,
+        );
+        elsewhere.push(await registry.register());
       }
       routers.set(setting, router);
     }
@@ -108,6 +146,7 @@ try {
       }
     }
     for (const router of routers.values()) await router.close();
+    for (const unregister of elsewhere) await unregister();
     const ratio = (figures: Map<Setting, number[]>, setting: Setting) =>
       `${(median(figures.get(setting)!) / median(figures.get("off")!)).toFixed(3)}x`;
     const rows = SETTINGS.map((setting) => [
@@ -170,12 +209,15 @@ async function parts(): Promise<void> {
     return median(runs);
   };
   const plain = time(() => insert.run());
-  recorder.attach(db);
+  recorder.attach(db, sql);
   const recorded = time(() => {
     insert.run();
     encodeNote(recorder.take(db, true)!);
   });
   insert.free();
+  recorder.detach(db);
+  const perRow = hookPerRow(db, recorder, sql);
+  recorder.dispose();
   db.close();
   const pageSize = 4096;
   const header = decodeLogHeader(encodeLogHeader({
@@ -195,6 +237,15 @@ async function parts(): Promise<void> {
   );
   const bare = time(() => encodeCommit(header, header.checksum, page, 2));
   const noted = time(() => encodeCommit(header, header.checksum, page, 2, note));
+  console.log(`\nthe update hook, ${RUNTIME}: a 1 000-row UPDATE, microseconds per row`);
+  printTable([
+    ["hook", "µs per row", "vs none"],
+    ...Object.entries(perRow).map(([name, us]) => [
+      name,
+      us.toFixed(3),
+      `${(us / perRow["none (SQLite alone)"]).toFixed(2)}x`,
+    ]),
+  ]);
   console.log(`\nparts, ${RUNTIME} (microseconds per operation)`);
   printTable([
     ["operation", "without watch", "with watch", "added"],
@@ -211,4 +262,55 @@ async function parts(): Promise<void> {
       (noted - bare).toFixed(2),
     ],
   ]);
+}
+
+/**
+ * A 1 000-row UPDATE on a raw database with no hook, sql.js's `updateHook`
+ * keeping a tuple per row (what the recorder did before), and the recorder's
+ * direct hook: microseconds per row, medians of 15 rounds alternating them.
+ */
+function hookPerRow(
+  db: SqlJsDatabase,
+  recorder: ChangeRecorder,
+  sql: Parameters<ChangeRecorder["attach"]>[1],
+): Record<string, number> {
+  db.exec("DELETE FROM bots");
+  db.exec(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) " +
+      "INSERT INTO bots (name, seq, source_menace_id) SELECT 'r', i, 'x' FROM n",
+  );
+  const update = db.prepare("UPDATE bots SET seq = seq + 1");
+  let tuples: unknown[] = [];
+  const variants: Record<string, [() => void, () => void]> = {
+    "none (SQLite alone)": [() => {}, () => {}],
+    "sql.js updateHook, a tuple per row": [
+      () =>
+        db.updateHook!((operation, database, table, rowid) => {
+          if (database === "main") tuples.push([operation, table, rowid]);
+        }),
+      () => {
+        db.updateHook!(null);
+        tuples = [];
+      },
+    ],
+    "the recorder's direct hook": [() => {
+      recorder.attach(db, sql);
+      recorder.mark(true);
+    }, () => recorder.detach(db)],
+  };
+  const names = Object.keys(variants);
+  const runs = new Map<string, number[]>(names.map((name) => [name, []]));
+  for (let round = 0; round < 15; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + round) % names.length];
+      const [on, off] = variants[name];
+      on();
+      const started = performance.now();
+      for (let i = 0; i < 40; i++) update.run();
+      runs.get(name)!.push((performance.now() - started) * 1000 / 40 / 1000);
+      off();
+    }
+  }
+  update.free();
+  return Object.fromEntries(names.map((name) => [name, median(runs.get(name)!)]));
 }

@@ -5,7 +5,13 @@
  * @module
  */
 import { fileStorage, type FileStorageOptions } from "../file/adapter.ts";
-import type { FileHandle, FileInfo, FileSystem, OpenMode } from "../file/file_system.ts";
+import {
+  attempt,
+  type FileHandle,
+  type FileInfo,
+  type FileSystem,
+  type OpenMode,
+} from "../file/file_system.ts";
 import type { StorageAdapter } from "../types.ts";
 
 /** The adapter's name, as reported in messages. */
@@ -50,20 +56,18 @@ function createDenoFileSystem(): FileSystem {
   const deno = denoApi();
   return {
     cwd: () => deno.cwd(),
-    open: async (path, mode) => wrapFile(await deno.open(path, OPTIONS[mode]), mode),
+    // As in ../node/fs.ts: the calls a commit makes are local metadata calls of a few µs,
+    // made synchronously; large reads and writes, `fdatasync` and renames stay asynchronous.
+    open: (path, mode) => attempt(() => wrapFile(deno.openSync(path, OPTIONS[mode]), mode)),
     readFile: (path) => deno.readFile(path),
     readChunks: (path) => readChunks(deno, path),
-    stat: async (path) => info(await deno.stat(path)),
+    stat: (path) => attempt(() => info(deno.statSync(path))),
     realPath: (path) => deno.realPathSync(path),
     rename: (from, to) => deno.rename(from, to),
-    unlink: (path) => deno.remove(path),
-    mkdir: (path) => deno.mkdir(path, { recursive: true }),
-    readDir: async (path) => {
-      const names: string[] = [];
-      for await (const entry of deno.readDir(path)) names.push(entry.name);
-      return names;
-    },
-    setModified: (path, time) => deno.utime(path, time, time),
+    unlink: (path) => attempt(() => deno.removeSync(path)),
+    mkdir: (path) => attempt(() => deno.mkdirSync(path, { recursive: true })),
+    readDir: (path) => attempt(() => [...deno.readDirSync(path)].map((entry) => entry.name)),
+    setModified: (path, time) => attempt(() => deno.utimeSync(path, time, time)),
     setModifiedSync: (path, time) => deno.utimeSync(path, time, time),
     syncDirectory: async (path) => {
       let file: DenoFsFile | undefined;
@@ -103,18 +107,27 @@ function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
     return next;
   };
   return {
-    stat: () => serial(async () => info(await file.stat())),
+    stat: () => serial(() => attempt(() => info(file.statSync()))),
     read: (buffer, position) =>
       serial(async () => {
+        if (buffer.length <= SYNC_BYTES) {
+          file.seekSync(position, SEEK_START);
+          return file.readSync(buffer) ?? 0;
+        }
         await file.seek(position, SEEK_START);
         return (await file.read(buffer)) ?? 0;
       }),
     write: (buffer, position) =>
       serial(async () => {
         // In append mode every write goes to the end; seeking would be ignored.
+        if (buffer.length <= SYNC_BYTES) {
+          if (mode !== "append") file.seekSync(position, SEEK_START);
+          return file.writeSync(buffer);
+        }
         if (mode !== "append") await file.seek(position, SEEK_START);
         return await file.write(buffer);
       }),
+    truncate: (length) => serial(() => file.truncate(length)),
     datasync: () => serial(() => file.syncData()),
     sync: () => serial(() => file.sync()),
     close: () => serial(() => Promise.resolve(file.close())),
@@ -153,6 +166,8 @@ function denoApi(): DenoApi {
 }
 
 const SEEK_START = 0;
+/** Reads and writes up to this size are made synchronously (see `createDenoFileSystem`). */
+const SYNC_BYTES = 64 * 1024;
 
 // The part of Deno's API used here, declared so that tsc checks this file too.
 
@@ -176,7 +191,12 @@ interface DenoFsFile {
   read(buffer: Uint8Array): Promise<number | null>;
   write(buffer: Uint8Array): Promise<number>;
   seek(offset: number, whence: number): Promise<number>;
+  readSync(buffer: Uint8Array): number | null;
+  writeSync(buffer: Uint8Array): number;
+  seekSync(offset: number, whence: number): number;
   stat(): Promise<DenoFileInfo>;
+  statSync(): DenoFileInfo;
+  truncate(length: number): Promise<void>;
   syncData(): Promise<void>;
   sync(): Promise<void>;
   close(): void;
@@ -186,13 +206,13 @@ interface DenoApi {
   readonly pid: number;
   cwd(): string;
   open(path: string, options: DenoOpenOptions): Promise<DenoFsFile>;
+  openSync(path: string, options: DenoOpenOptions): DenoFsFile;
+  statSync(path: string): DenoFileInfo;
+  removeSync(path: string): void;
+  mkdirSync(path: string, options: { recursive: boolean }): void;
+  readDirSync(path: string): Iterable<{ readonly name: string }>;
   readFile(path: string): Promise<Uint8Array>;
-  stat(path: string): Promise<DenoFileInfo>;
   rename(from: string, to: string): Promise<void>;
-  remove(path: string): Promise<void>;
-  mkdir(path: string, options: { recursive: boolean }): Promise<void>;
-  readDir(path: string): AsyncIterable<{ readonly name: string }>;
-  utime(path: string, atime: Date, mtime: Date): Promise<void>;
   utimeSync(path: string, atime: Date, mtime: Date): void;
   realPathSync(path: string): string;
   unrefTimer(id: number): void;

@@ -44,6 +44,8 @@ export interface FileHandle {
    * bytes written.
    */
   write(buffer: Uint8Array, position: number): Promise<number>;
+  /** Sets the file's length to `length` bytes (`ftruncate`): cuts it, or extends it with zeros. */
+  truncate(length: number): Promise<void>;
   /** Flushes the file's data and the metadata needed to read it (`fdatasync`). */
   datasync(): Promise<void>;
   /** Flushes the file's data and all its metadata (`fsync`). */
@@ -64,6 +66,13 @@ export interface FileSystem {
   readChunks(path: string): AsyncIterable<Uint8Array>;
   /** Information about `path`, following symbolic links. */
   stat(path: string): Promise<FileInfo>;
+  /**
+   * Like `stat`, but `null` when nothing is at `path`: where a runtime can say
+   * so without raising an error (Node's `throwIfNoEntry`), several times
+   * cheaper than a rejected `stat`. Optional: {@linkcode statIfPresent} falls
+   * back to `stat`.
+   */
+  statIfPresent?(path: string): Promise<FileInfo | null>;
   /**
    * The canonical absolute path of an existing `path`, through every symbolic
    * link (`realpath`). Synchronous: routers resolve their paths when they are
@@ -117,6 +126,7 @@ export function isNotFound(error: unknown): boolean {
  * ```
  */
 export async function statIfPresent(fs: FileSystem, path: string): Promise<FileInfo | null> {
+  if (fs.statIfPresent) return await fs.statIfPresent(path);
   try {
     return await fs.stat(path);
   } catch (error) {
@@ -196,6 +206,24 @@ export async function writeFully(
     const wrote = await handle.write(buffer.subarray(done), position + done);
     if (wrote <= 0) throw new Error(`short write (${done} of ${buffer.length} bytes)`);
     done += wrote;
+  }
+}
+
+/**
+ * `work`'s result, or its error, as a promise: for the synchronous calls
+ * behind the asynchronous {@linkcode FileSystem} interface.
+ *
+ * @example
+ * ```ts
+ * import { attempt } from "./file_system.ts";
+ * await attempt(() => 42); // 42
+ * ```
+ */
+export function attempt<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

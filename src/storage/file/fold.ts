@@ -1,39 +1,68 @@
 /**
- * Folding: replacing the base with a complete image and starting an empty log
+ * Folding: making the base hold the log's commits and starting an empty log
  * of the next generation, crash-safe at every step. The caller holds the lock.
  *
- * 1. Write the image to `PATH-dbrtmp` (a fresh file), `fsync` it.
- * 2. Write the next log's header to `PATH-dbrlog-next`, naming the new base by
- *    size, inode and checksum, with fresh random salts; `fsync` it.
- * 3. Rename `PATH-dbrtmp` over `PATH`; `fsync` the directory.
- * 4. Rename `PATH-dbrlog-next` over `PATH-dbrlog`; `fsync` the directory.
+ * **In place** (every fold of a log that belongs to its base), like SQLite's
+ * WAL checkpoint, costing what the log changed, not the database's size:
  *
- * A crash before step 3 leaves the old base and log, which still match; the
- * leftovers are replaced by the next fold. A crash between steps 3 and 4 leaves
- * the new base with the old log, whose header names the old base (by inode,
- * size and checksum): readers see that it is not this base's log and take the
- * base alone, which already holds every commit of that log, never replaying its
- * frames on top; the next commit or fold replaces the log. The directory
- * `fsync` after step 3 keeps a power loss from persisting the new log without
- * the new base.
+ * 1. Plan: from the log's frames, the last bytes of every page it wrote, the
+ *    pages that a shrink and a later growth left as zeros, and the final size.
+ *    The base's page sum after the fold (see {@linkcode pageSum}) is the
+ *    header's sum less the hashes of the pages replaced or cut off (read from
+ *    the base) plus those of the new pages.
+ * 2. Write a fold marker at the end of the log's last commit and `fdatasync`
+ *    it: "the base may hold any of these frames; replay all of them". It
+ *    records the sizes before and after and the new page sum.
+ * 3. Write the planned pages into the base at their offsets, set its size,
+ *    `fsync` it.
+ * 4. Write the next log's header to `PATH-dbrlog-next` (the base by inode,
+ *    size, time, change counter and page sum; a first salt derived from the
+ *    old log and its end, so readers that had read it all keep their image; a
+ *    random second salt), `fsync` it, rename it over `PATH-dbrlog`, `fsync`
+ *    the directory.
+ *
+ * A crash before step 2 leaves the old base and log, which still match. After
+ * step 2, readers replay every frame of the log over whatever the base holds:
+ * each frame is a whole page and each commit's last frame sets the size, and
+ * the fold writes only pages that the log wrote or that its shrinks left as
+ * zeros, so the result is the last commit's image whether the base holds none,
+ * some, or all of the fold's pages, even a torn one. The next writer finishes
+ * the fold from the marker (same plan, same sum). After step 4 the new log
+ * names the new base. A reader that read the base while a fold wrote it sees
+ * the log changed after its read (`snapshot.ts` reads the log, then the base,
+ * then checks the log again) and reads again.
+ *
+ * **Whole** (a database's first image, a new page size, a log that does not
+ * belong to its base and holds no commits): write the image to `PATH-dbrtmp`,
+ * `fsync`, write the next log's header to `PATH-dbrlog-next`, rename the base
+ * then the log into place with a directory `fsync` after each. A crash
+ * between the renames leaves the new base with the old log, whose header
+ * names the old base: readers take the base alone (`snapshot.ts`).
  *
  * @module
  */
 import { type Checksum, checksum } from "./checksum.ts";
 import {
+  type FileHandle,
   type FileInfo,
   type FileSystem,
   isNotFound,
   readFully,
   writeFully,
 } from "./file_system.ts";
-import { type BaseRecord, changeCounter, mtimeKey } from "./foreign.ts";
+import { type BaseRecord, changeCounter, mtimeKey, recordOf } from "./foreign.ts";
 import {
   type DatabaseFiles,
   decodeLogHeader,
+  encodeFoldMarker,
   encodeLogHeader,
+  FOLD_MARKER_BYTES,
+  type FoldMarker,
+  type Frame,
   LOG_HEADER_BYTES,
   type LogHeader,
+  PAGE_SUM_FLAG,
+  successorSalt,
 } from "./log_format.ts";
 import { dirname } from "../../path.ts";
 
@@ -43,16 +72,334 @@ export interface FoldResult {
   readonly header: LogHeader;
   /** Its checksum chain value, where the first frame continues. */
   readonly sums: Checksum;
-  /** Bytes written: the image plus the log header. */
+  /** Bytes written: pages (or the whole image), marker and log header. */
   readonly bytesWritten: number;
+  /** Bytes of the base read (old pages for the page sum). */
+  readonly bytesRead: number;
+  /** Pages written into the base. */
+  readonly pagesWritten: number;
+  /** Whether the base was written in place. */
+  readonly inPlace: boolean;
   /** The new base as written. */
   readonly base: BaseRecord;
 }
 
 /**
- * Makes `image` the base of the database in `files` and resets its log to an
- * empty log of generation `generation`. `beforeRename` runs just before the
- * first rename and may throw to abandon the fold (a lost lock).
+ * The page sum of a base: the sum, lane by lane modulo 2^32, of each page's
+ * checksum seeded with its page number. A fold updates it from the pages it
+ * replaces, adds and cuts off, so identifying a base by content costs what the
+ * fold changed; checking a base against it reads the whole file, which only
+ * happens when its inode, size, time or change counter do not match.
+ *
+ * @example
+ * ```ts
+ * import { pageSum } from "./fold.ts";
+ * pageSum(new Uint8Array(1024), 512).length; // 2
+ * ```
+ */
+export function pageSum(image: Uint8Array, pageSize: number, sum: Checksum = [0, 0]): Checksum {
+  let result = sum;
+  const pages = Math.floor(image.length / pageSize);
+  for (let page = 1; page <= pages; page++) {
+    result = addPage(result, page, image.subarray((page - 1) * pageSize, page * pageSize));
+  }
+  return result;
+}
+
+/** `sum` with page `page`'s hash added (`sign` 1) or taken away (`sign` -1). */
+function addPage(sum: Checksum, page: number, bytes: Uint8Array, sign = 1): Checksum {
+  const hash = checksum(bytes, [page, Math.imul(page, 0x9e3779b9) >>> 0]);
+  return [(sum[0] + sign * hash[0]) >>> 0, (sum[1] + sign * hash[1]) >>> 0];
+}
+
+/** What a fold in place writes. */
+export interface FoldPlan {
+  /** The page count after the log's last commit. */
+  readonly pageCount: number;
+  /** The pages to write, ascending, with their final bytes. */
+  readonly writes: Array<readonly [number, Uint8Array]>;
+}
+
+/**
+ * The pages a fold in place writes into a base of `oldCount` pages so that
+ * it equals that base with `frames` applied (as `replay.ts` applies them):
+ * each page's last frame, and zeros for pages that a commit cut off and a
+ * later one brought back without writing them.
+ *
+ * @example
+ * ```ts ignore
+ * const { writes, pageCount } = planFold(base.size / 4096, 4096, scan.frames);
+ * ```
+ */
+export function planFold(oldCount: number, pageSize: number, frames: readonly Frame[]): FoldPlan {
+  const latest = new Map<number, Uint8Array>();
+  let count = oldCount;
+  let lowest = oldCount;
+  for (const frame of frames) {
+    latest.set(frame.page, frame.data);
+    if (frame.commitPageCount !== 0) {
+      if (frame.commitPageCount < count) {
+        for (const page of latest.keys()) if (page > frame.commitPageCount) latest.delete(page);
+      }
+      count = frame.commitPageCount;
+      lowest = Math.min(lowest, count);
+    }
+  }
+  const zeros = new Uint8Array(pageSize);
+  for (let page = lowest + 1; page <= count; page++) {
+    if (!latest.has(page)) latest.set(page, zeros);
+  }
+  const writes = [...latest].filter(([page]) => page <= count).sort((a, b) => a[0] - b[0]);
+  return { pageCount: count, writes };
+}
+
+/** The log as a fold in place reads it. */
+export interface FoldInput {
+  readonly header: LogHeader;
+  /** The frames of its valid commits. */
+  readonly frames: readonly Frame[];
+  /** Where its last valid commit ends, and the chain value there. */
+  readonly validEnd: number;
+  readonly sums: Checksum;
+  /** The marker of a fold that was interrupted, to finish it. */
+  readonly marker: FoldMarker | undefined;
+  /** The base's size now. */
+  readonly baseSize: number;
+}
+
+/** Bytes read or written per system call when a fold reads old pages or writes runs of pages. */
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Folds the log described by `input` into the base in place and starts the
+ * next generation's log. `beforeWrite` runs before the marker is written and
+ * before the base is, and may throw to abandon the fold (a lost lock, a base
+ * another program wrote).
+ *
+ * @example
+ * ```ts ignore
+ * const result = await foldInPlace(fs, files, input, () => lock.assertHeld());
+ * ```
+ */
+export async function foldInPlace(
+  fs: FileSystem,
+  files: DatabaseFiles,
+  input: FoldInput,
+  beforeWrite: () => Promise<void> = () => Promise.resolve(),
+): Promise<FoldResult> {
+  const { header, frames, validEnd, sums } = input;
+  const pageSize = header.pageSize;
+  const directory = dirname(files.base);
+  await removeIfPresent(fs, files.nextBase);
+  await removeIfPresent(fs, files.nextLog);
+  let bytesWritten = 0;
+  let bytesRead = 0;
+  let marker = input.marker;
+  const base = await fs.open(files.base, "readWrite");
+  try {
+    const oldSize = marker ? marker.oldSize : input.baseSize;
+    const plan = planFold(Math.floor(oldSize / pageSize), pageSize, frames);
+    const newSize = plan.pageCount * pageSize;
+    await beforeWrite();
+    if (!marker) {
+      let sum: Checksum;
+      if ((header.generation & PAGE_SUM_FLAG) !== 0) {
+        sum = header.baseChecksum;
+      } else {
+        // A log from before page sums: read the base once to start them.
+        sum = [0, 0];
+        bytesRead += await eachPage(base, pageSize, 1, oldSize / pageSize, (page, bytes) => {
+          sum = addPage(sum, page, bytes);
+        });
+      }
+      bytesRead += await oldPages(base, pageSize, plan, oldSize, (page, bytes) => {
+        sum = addPage(sum, page, bytes, -1);
+      });
+      for (const [page, bytes] of plan.writes) sum = addPage(sum, page, bytes);
+      marker = { validEnd, oldSize, newSize, newSum: sum };
+      const bytes = encodeFoldMarker(header, sums, marker);
+      const log = await fs.open(files.log, "readWrite");
+      try {
+        await writeFully(log, bytes, validEnd);
+        await log.truncate(validEnd + FOLD_MARKER_BYTES);
+        await log.datasync();
+      } finally {
+        await log.close();
+      }
+      bytesWritten += bytes.length;
+    }
+    bytesWritten += await writePages(base, pageSize, plan.writes);
+    if ((await base.stat()).size !== newSize) await base.truncate(newSize);
+    await base.sync();
+    const info = await base.stat();
+    const head = new Uint8Array(28);
+    const record = recordOf(info, head.subarray(0, await readFully(base, head, 0)));
+    const salt2 = crypto.getRandomValues(new Uint32Array(1))[0];
+    const fields = {
+      pageSize,
+      generation:
+        ((((header.generation & ~PAGE_SUM_FLAG) + 1) & ~PAGE_SUM_FLAG) | PAGE_SUM_FLAG) >>>
+        0,
+      salt1: successorSalt(header, validEnd),
+      salt2,
+      baseSize: info.size,
+      baseIno: info.ino,
+      baseChecksum: marker.newSum,
+      baseCounter: record.counter,
+      baseMtime: mtimeKey(info.mtimeMs),
+    };
+    const headerBytes = encodeLogHeader(fields);
+    await writeDurably(fs, files.nextLog, headerBytes);
+    await beforeWrite();
+    await fs.rename(files.nextLog, files.log);
+    await fs.syncDirectory(directory);
+    bytesWritten += headerBytes.length;
+    const next: LogHeader = { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
+    return {
+      header: next,
+      sums: next.checksum,
+      bytesWritten,
+      bytesRead,
+      pagesWritten: plan.writes.length,
+      inPlace: true,
+      base: record,
+    };
+  } finally {
+    await base.close();
+  }
+}
+
+/**
+ * Reads the pages that `plan` replaces or cuts off from a base of `oldSize`
+ * bytes, in runs of up to 1 MiB, passing each to `each`; returns the bytes read.
+ */
+async function oldPages(
+  base: FileHandle,
+  pageSize: number,
+  plan: FoldPlan,
+  oldSize: number,
+  each: (page: number, bytes: Uint8Array) => void,
+): Promise<number> {
+  const oldCount = Math.floor(oldSize / pageSize);
+  let read = 0;
+  let runStart = 0;
+  let runEnd = 0;
+  const flush = async () => {
+    if (runEnd >= runStart && runStart > 0) {
+      read += await eachPage(base, pageSize, runStart, runEnd, each);
+    }
+  };
+  for (const [page] of plan.writes) {
+    if (page > oldCount) break;
+    if (runStart > 0 && page === runEnd + 1 && (page - runStart + 1) * pageSize <= CHUNK_BYTES) {
+      runEnd = page;
+      continue;
+    }
+    await flush();
+    runStart = runEnd = page;
+  }
+  await flush();
+  if (plan.pageCount < oldCount) {
+    read += await eachPage(base, pageSize, plan.pageCount + 1, oldCount, each);
+  }
+  return read;
+}
+
+/** Reads pages `first..last` of `base` in 1 MiB chunks, passing each page to `each`. */
+async function eachPage(
+  base: FileHandle,
+  pageSize: number,
+  first: number,
+  last: number,
+  each: (page: number, bytes: Uint8Array) => void,
+): Promise<number> {
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / pageSize));
+  let read = 0;
+  for (let page = first; page <= last; page += perChunk) {
+    const count = Math.min(perChunk, last - page + 1);
+    const buffer = new Uint8Array(count * pageSize);
+    const got = await readFully(base, buffer, (page - 1) * pageSize);
+    read += got;
+    for (let i = 0; i < count && (i + 1) * pageSize <= got; i++) {
+      each(page + i, buffer.subarray(i * pageSize, (i + 1) * pageSize));
+    }
+  }
+  return read;
+}
+
+/** Writes `pages` (ascending) at their offsets, runs of consecutive pages in one call each. */
+async function writePages(
+  base: FileHandle,
+  pageSize: number,
+  pages: ReadonlyArray<readonly [number, Uint8Array]>,
+): Promise<number> {
+  let written = 0;
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / pageSize));
+  for (let i = 0; i < pages.length;) {
+    let j = i + 1;
+    while (j < pages.length && pages[j][0] === pages[j - 1][0] + 1 && j - i < perChunk) j++;
+    const run = new Uint8Array((j - i) * pageSize);
+    for (let k = i; k < j; k++) run.set(pages[k][1], (k - i) * pageSize);
+    await writeFully(base, run, (pages[i][0] - 1) * pageSize);
+    written += run.length;
+    i = j;
+  }
+  return written;
+}
+
+/**
+ * Starts a log for a base that has none (or whose log holds nothing of it),
+ * naming it as `base`, with page sum `sum`: the base is not written.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await startLog(fs, files, record, sum, 4096, 1);
+ * ```
+ */
+export async function startLog(
+  fs: FileSystem,
+  files: DatabaseFiles,
+  base: BaseRecord,
+  sum: Checksum,
+  pageSize: number,
+  generation: number,
+  beforeRename: () => Promise<void> = () => Promise.resolve(),
+): Promise<FoldResult> {
+  await removeIfPresent(fs, files.nextLog);
+  const salts = crypto.getRandomValues(new Uint32Array(2));
+  const fields = {
+    pageSize,
+    generation: ((generation & ~PAGE_SUM_FLAG) | PAGE_SUM_FLAG) >>> 0,
+    salt1: salts[0],
+    salt2: salts[1],
+    baseSize: base.size,
+    baseIno: base.ino,
+    baseChecksum: sum,
+    baseCounter: base.counter,
+    baseMtime: mtimeKey(base.mtimeMs),
+  };
+  const headerBytes = encodeLogHeader(fields);
+  await writeDurably(fs, files.nextLog, headerBytes);
+  await beforeRename();
+  await fs.rename(files.nextLog, files.log);
+  await fs.syncDirectory(dirname(files.base));
+  const header: LogHeader = { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
+  return {
+    header,
+    sums: header.checksum,
+    bytesWritten: LOG_HEADER_BYTES,
+    bytesRead: 0,
+    pagesWritten: 0,
+    inPlace: true,
+    base,
+  };
+}
+
+/**
+ * Makes `image` the base of the database in `files`, replacing the file, and
+ * resets its log to an empty log of generation `generation`. `beforeRename`
+ * runs just before the first rename and may throw to abandon the fold (a lost
+ * lock).
  *
  * @example
  * ```ts ignore
@@ -74,12 +421,12 @@ export async function fold(
   const salts = crypto.getRandomValues(new Uint32Array(2));
   const fields = {
     pageSize,
-    generation,
+    generation: ((generation & ~PAGE_SUM_FLAG) | PAGE_SUM_FLAG) >>> 0,
     salt1: salts[0],
     salt2: salts[1],
     baseSize: image.length,
     baseIno: base.ino,
-    baseChecksum: checksum(image),
+    baseChecksum: pageSum(image, pageSize),
     baseCounter: changeCounter(image),
     baseMtime: mtimeKey(base.mtimeMs),
   };
@@ -96,6 +443,9 @@ export async function fold(
     header,
     sums: header.checksum,
     bytesWritten: image.length + LOG_HEADER_BYTES,
+    bytesRead: 0,
+    pagesWritten: image.length / pageSize,
+    inPlace: false,
     base: { ino: base.ino, size: base.size, mtimeMs: base.mtimeMs, counter: fields.baseCounter },
   };
 }

@@ -11,8 +11,8 @@
  * nothing is ever removed and re-created under the same name, which is the
  * race in delete-then-recreate locks. The taker then lists the directory again
  * (a taker that waited long may have created a number that others had already
- * passed and cleaned up: seeing a higher number, it backs off) and removes the
- * files below its own. Within one process, a mutex per lock directory queues
+ * passed and cleaned up: seeing a higher number, it backs off) and, once 16
+ * have gathered, removes the files below its own. Within one process, a mutex per lock directory queues
  * takers so that they do not poll each other.
  *
  * Why not proper-lockfile: it works in Node, Deno and Bun, but breaks a stale
@@ -37,7 +37,7 @@
  */
 import { Mutex, withTimeout } from "async-mutex";
 import { RouterError } from "../../errors.ts";
-import { type FileSystem, isAlreadyExists, isNotFound } from "./file_system.ts";
+import { type FileSystem, isAlreadyExists, isNotFound, statIfPresent } from "./file_system.ts";
 
 /** How the lock behaves. */
 export interface FileLockOptions {
@@ -73,14 +73,16 @@ export async function acquireFileLock(
   const deadline = performance.now() + options.timeoutMs;
   let mutex = localMutexes.get(directory);
   if (!mutex) localMutexes.set(directory, mutex = new Mutex());
-  const unlockLocal = await withTimeout(
-    mutex,
-    options.timeoutMs,
-    timeoutError(label, "this process"),
-  )
-    .acquire();
+  // An error captures a stack trace (tens of µs): built only when the wait can time out.
+  const unlockLocal = mutex.isLocked()
+    ? await withTimeout(mutex, options.timeoutMs, timeoutError(label, "this process")).acquire()
+    : await mutex.acquire();
   try {
-    await fs.mkdir(directory);
+    // The folder is made once per process; a taker that finds it gone makes it again.
+    if (!madeDirectories.has(directory)) {
+      await fs.mkdir(directory);
+      madeDirectories.add(directory);
+    }
     let delay = 1;
     for (;;) {
       const outcome = await tryTake(fs, directory, options.staleMs);
@@ -200,7 +202,10 @@ export class FileLock {
 }
 
 const RELEASED = new Date(0);
+/** Released holdings left in the folder before a taker removes them. */
+const KEPT_HOLDINGS = 16;
 const localMutexes = new Map<string, Mutex>();
+const madeDirectories = new Set<string>();
 const registries = new WeakMap<FileSystem, Set<FileLock>>();
 
 /** The locks this process holds through `fs`, released by one exit hook. */
@@ -222,7 +227,16 @@ async function tryTake(
   directory: string,
   staleMs: number,
 ): Promise<number | string> {
-  const top = highestEpoch(await fs.readDir(directory));
+  let listed: string[];
+  try {
+    listed = await fs.readDir(directory);
+  } catch (error) {
+    // Removed since this process made it (a test's cleanup, a user's `rm`): make it again.
+    if (!isNotFound(error)) throw error;
+    await fs.mkdir(directory);
+    listed = await fs.readDir(directory);
+  }
+  const top = highestEpoch(listed);
   if (top > 0) {
     let modified: number;
     try {
@@ -251,11 +265,11 @@ async function tryTake(
     await fs.unlink(mine).catch(() => {});
     return "retry";
   }
-  for (const name of names) {
-    const epoch = parseEpoch(name);
-    if (epoch !== undefined && epoch <= top) {
-      await fs.unlink(`${directory}/${name}`).catch(() => {});
-    }
+  // Older holdings are removed in batches, not one per take: an `unlink` costs about as much as
+  // the rest of a take.
+  const older = names.filter((name) => (parseEpoch(name) ?? top + 1) <= top);
+  if (older.length >= KEPT_HOLDINGS) {
+    for (const name of older) await fs.unlink(`${directory}/${name}`).catch(() => {});
   }
   return top + 1;
 }
@@ -276,13 +290,7 @@ function epochName(epoch: number): string {
 }
 
 async function exists(fs: FileSystem, path: string): Promise<boolean> {
-  try {
-    await fs.stat(path);
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
+  return await statIfPresent(fs, path) !== null;
 }
 
 async function holderOf(fs: FileSystem, path: string): Promise<string> {

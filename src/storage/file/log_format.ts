@@ -1,12 +1,14 @@
 /**
  * The on-disk format of a file-stored database. For a database at `PATH`:
  *
- * - `PATH`: the base, always a complete standard SQLite file. It is only ever
- *   replaced whole, by an atomic rename, never written in place.
+ * - `PATH`: the base, a standard SQLite file. A fold writes the log's pages into
+ *   it in place (see `fold.ts`); only a fold that changes the page size, or
+ *   writes a database's first image, replaces it whole by an atomic rename.
  * - `PATH-dbrlog`: the page log, commits since the base was written. A 64-byte
  *   header, then frames: a 24-byte frame header and one page each.
  * - `PATH-dbrlog-next`, `PATH-dbrtmp`: the next log and next base while a fold
- *   runs (see `fold.ts`); `PATH-dbrlock/`: the write lock (see `lock.ts`).
+ *   runs (see `fold.ts`); `PATH-dbrlock/`: the write lock (see `lock.ts`);
+ *   `PATH-dbrwatch/`: the processes that watch it (see `watchers.ts`).
  *
  * Log header, little-endian: magic `"DBRL"`, format version (1), page size,
  * generation (folds so far), salt 1, salt 2 (random per generation), the base
@@ -14,7 +16,13 @@
  * uint32, then its SQLite file change counter and the low 32 bits of its
  * modification time in milliseconds as uint32, both 0 in logs written before
  * they were recorded: see `foreign.ts`), and a checksum of the 56 bytes
- * before it.
+ * before it. When the generation's top bit is set, the base's "checksum" is
+ * its page sum (`pageSum` in `fold.ts`), which a fold updates from the pages
+ * it writes; older logs hold a checksum of the whole base there.
+ *
+ * A fold in place first writes a fold marker at the end of the log's last
+ * valid commit (see `fold.ts`): 64 bytes, shorter than a frame, so readers
+ * that predate it take it for a torn tail and stop there.
  *
  * Frame header, little-endian uint32: page number; the page count of the
  * database after the commit on a commit's last frame, else 0; salt 1; salt 2;
@@ -45,6 +53,12 @@ const MAGIC = 0x4c524244; // "DBRL" read as a little-endian uint32
 const NOTE_MAGIC = 0x4e524244; // "DBRN" read as a little-endian uint32
 const NOTE_HEADER_BYTES = 8;
 const FORMAT_VERSION = 1;
+const FOLD_MAGIC = 0x46524244; // "DBRF" read as a little-endian uint32
+
+/** The generation's top bit: the header's base checksum is a page sum. */
+export const PAGE_SUM_FLAG = 0x80000000;
+/** Bytes of a fold marker. */
+export const FOLD_MARKER_BYTES = 64;
 
 /** The files that make up one database. */
 export interface DatabaseFiles {
@@ -58,6 +72,8 @@ export interface DatabaseFiles {
   readonly nextBase: string;
   /** The lock directory. */
   readonly lockDir: string;
+  /** The folder of the watchers' registry. */
+  readonly watchDir: string;
 }
 
 /**
@@ -76,6 +92,7 @@ export function databaseFiles(path: string): DatabaseFiles {
     nextLog: `${path}-dbrlog-next`,
     nextBase: `${path}-dbrtmp`,
     lockDir: `${path}-dbrlock`,
+    watchDir: `${path}-dbrwatch`,
   };
 }
 
@@ -306,4 +323,101 @@ export function splitNote(frames: readonly Frame[]): CommitFrames {
     frames: frames.slice(run),
     note: whole ? payload.slice(NOTE_HEADER_BYTES, NOTE_HEADER_BYTES + length) : null,
   };
+}
+
+/**
+ * What a fold in place records before it writes the base: where the log's
+ * commits end, the base's size before and after, and the page sum of the
+ * base after it.
+ */
+export interface FoldMarker {
+  /** The log offset where the marker sits: the end of the last commit folded. */
+  readonly validEnd: number;
+  /** The base's size in bytes before the fold. */
+  readonly oldSize: number;
+  /** The base's size in bytes after it. */
+  readonly newSize: number;
+  /** The page sum of the base after it. */
+  readonly newSum: Checksum;
+}
+
+/**
+ * Encodes a fold marker for a log with `header` whose chain value at
+ * `marker.validEnd` is `sums`.
+ *
+ * @example
+ * ```ts ignore
+ * const bytes = encodeFoldMarker(header, state.sums, marker);
+ * ```
+ */
+export function encodeFoldMarker(
+  header: LogHeader,
+  sums: Checksum,
+  marker: FoldMarker,
+): Uint8Array {
+  const bytes = new Uint8Array(FOLD_MARKER_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, FOLD_MAGIC, true);
+  view.setUint32(4, header.salt1, true);
+  view.setUint32(8, header.salt2, true);
+  view.setUint32(12, 0, true);
+  view.setFloat64(16, marker.validEnd, true);
+  view.setFloat64(24, marker.oldSize, true);
+  view.setFloat64(32, marker.newSize, true);
+  view.setUint32(40, marker.newSum[0], true);
+  view.setUint32(44, marker.newSum[1], true);
+  const own = checksum(bytes.subarray(0, 56), sums);
+  view.setUint32(56, own[0], true);
+  view.setUint32(60, own[1], true);
+  return bytes;
+}
+
+/**
+ * Decodes the fold marker at the start of `bytes` (the log past its last valid
+ * commit, whose chain value is `sums`); `undefined` when there is none.
+ *
+ * @example
+ * ```ts ignore
+ * const marker = decodeFoldMarker(log.subarray(state.validEnd), header, state.sums);
+ * ```
+ */
+export function decodeFoldMarker(
+  bytes: Uint8Array,
+  header: LogHeader,
+  sums: Checksum,
+): FoldMarker | undefined {
+  if (bytes.length < FOLD_MARKER_BYTES) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, FOLD_MARKER_BYTES);
+  if (view.getUint32(0, true) !== FOLD_MAGIC) return undefined;
+  if (view.getUint32(4, true) !== header.salt1 || view.getUint32(8, true) !== header.salt2) {
+    return undefined;
+  }
+  const own = checksum(bytes.subarray(0, 56), sums);
+  if (!sameChecksum(own, [view.getUint32(56, true), view.getUint32(60, true)])) return undefined;
+  return {
+    validEnd: view.getFloat64(16, true),
+    oldSize: view.getFloat64(24, true),
+    newSize: view.getFloat64(32, true),
+    newSum: [view.getUint32(40, true), view.getUint32(44, true)],
+  };
+}
+
+/**
+ * The first salt of the log that a fold in place starts after the log with
+ * `header` whose commits end at `validEnd`: a reader that had read up to there
+ * recognises the next log as its successor and keeps its image. The second
+ * salt stays random, so stamps never repeat.
+ *
+ * @example
+ * ```ts ignore
+ * if (next.salt1 === successorSalt(known, state.validEnd)) keepImage();
+ * ```
+ */
+export function successorSalt(header: LogHeader, validEnd: number): number {
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, header.salt1, true);
+  view.setUint32(4, header.salt2, true);
+  view.setFloat64(8, validEnd, true);
+  return checksum(bytes, [header.generation, 0x9e3779b9])[1];
 }

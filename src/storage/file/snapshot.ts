@@ -34,13 +34,20 @@ import {
 } from "./file_system.ts";
 import {
   type DatabaseFiles,
+  decodeFoldMarker,
   decodeLogHeader,
+  type FoldMarker,
   type Frame,
   LOG_HEADER_BYTES,
   type LogHeader,
+  PAGE_SUM_FLAG,
   scanCommits,
+  type ScanResult,
   splitNote,
+  successorSalt,
 } from "./log_format.ts";
+import { pageSum } from "./fold.ts";
+import { readHeader } from "../../persist/header.ts";
 import { type CommitEffect, mergeCommits } from "../common.ts";
 import { applyFrames } from "./replay.ts";
 import {
@@ -75,6 +82,11 @@ export interface LogState {
   readonly imageLength: number;
   /** The base file at this state, `null` for none: a commit refuses if it changed. */
   readonly base: BaseRecord | null;
+  /** In mode `"log"`: the marker of a fold in place that has not finished. */
+  readonly marker?: FoldMarker;
+  /** In modes `"base"` and `"detached"`, for a SQLite base: its page size and page sum. */
+  readonly basePageSize?: number;
+  readonly baseSum?: Checksum;
 }
 
 /** An image and the state it was read at. */
@@ -123,31 +135,54 @@ export async function readStamp(fs: FileSystem, files: DatabaseFiles): Promise<s
 export async function readSnapshot(fs: FileSystem, files: DatabaseFiles): Promise<Snapshot> {
   await assertNoForeignJournal(fs, files);
   for (let attempt = 1;; attempt++) {
-    // The base stays open until the log is read and the path checked again, so
-    // its inode cannot pass to another file meanwhile.
-    const base = await openWhole(fs, files.base);
+    // The log is read first and checked again after the base: a fold in place
+    // marks the log before it writes the base, so a base read while a fold
+    // wrote it comes with a log that shows the fold (or was replaced meanwhile).
+    const log = await openWhole(fs, files.log);
     try {
-      const log = await openWhole(fs, files.log);
-      await log?.handle.close();
-      const current = base || log ? await statIfPresent(fs, files.base) : null;
-      const moved = base
-        ? current?.ino !== base.info.ino || current?.size !== base.info.size
-        : current !== null;
-      if (moved) {
-        // A fold replaced (or first wrote) the base after we read it: the log may be newer.
-        if (attempt < ATTEMPTS) continue;
-        throw new Error(`the base kept changing while it was read (${ATTEMPTS} attempts)`);
+      // The base stays open until the path is checked again, so its inode
+      // cannot pass to another file meanwhile.
+      const base = await openWhole(fs, files.base);
+      try {
+        const again = log ? await rereadGrown(log) : null;
+        const logNow = await statIfPresent(fs, files.log);
+        const current = base || log ? await statIfPresent(fs, files.base) : null;
+        const moved = (base
+          ? current?.ino !== base.info.ino || current?.size !== base.info.size
+          : current !== null) || logNow?.ino !== log?.info.ino;
+        if (moved) {
+          // A fold replaced (or first wrote) the base or the log after we read it.
+          if (attempt < ATTEMPTS) {
+            continue;
+          }
+          throw new Error(`the database kept changing while it was read (${ATTEMPTS} attempts)`);
+        }
+        const settled = await settle(fs, files, base, again);
+        if (settled !== "foreign") {
+          return settled;
+        }
+        // A fold by another process may have finished its renames meanwhile.
+        const now = await statIfPresent(fs, files.log);
+        if (now?.ino !== log?.info.ino && attempt < ATTEMPTS) {
+          continue;
+        }
+        throw foreignWriteError(files.base, "it is not the file that the log's last fold left");
+      } finally {
+        await base?.handle.close();
       }
-      const settled = await settle(fs, files, base, log);
-      if (settled !== "foreign") return settled;
-      // A fold by another process may have finished its renames meanwhile.
-      const now = await statIfPresent(fs, files.log);
-      if (now?.ino !== log?.info.ino && attempt < ATTEMPTS) continue;
-      throw foreignWriteError(files.base, "it is not the file that the log's last fold left");
     } finally {
-      await base?.handle.close();
+      await log?.handle.close();
     }
   }
+}
+
+/** `log` with the bytes appended since it was read (commits, a fold marker). */
+async function rereadGrown(log: OpenedFile): Promise<OpenedFile> {
+  const info = await log.handle.stat();
+  if (info.size === log.bytes.length) return log;
+  const bytes = new Uint8Array(info.size);
+  const got = await readFully(log.handle, bytes, 0);
+  return { handle: log.handle, bytes: got === bytes.length ? bytes : bytes.subarray(0, got), info };
 }
 
 /** The snapshot of the files read, or `"foreign"` for a base that another program wrote. */
@@ -162,24 +197,48 @@ async function settle(
   const size = log?.info.size ?? 0;
   if (!base) return { image: null, state: detachedState(stamp, "empty", size, 0, null) };
   const record = recordOf(base.info, base.bytes);
-  const alone = (mode: "base" | "detached") => ({
-    image: base.bytes,
-    state: detachedState(stamp, mode, mode === "base" ? 0 : size, base.bytes.length, record),
-  });
+  const alone = (mode: "base" | "detached") => {
+    const state = detachedState(stamp, mode, mode === "base" ? 0 : size, base.bytes.length, record);
+    // A commit starts a log naming this base, which needs its page sum.
+    const pageSize = sqlitePageSize(base.bytes);
+    if (pageSize === undefined || base.bytes.length % pageSize !== 0) {
+      return { image: base.bytes, state };
+    }
+    const sum = pageSum(base.bytes, pageSize);
+    return { image: base.bytes, state: { ...state, basePageSize: pageSize, baseSum: sum } };
+  };
   if (!log) return alone("base");
   // A damaged log, or no log of ours: the base alone is the image; the stamp
   // stays the log's, so that it changes when the next commit or fold replaces the log.
   if (!header) return alone("detached");
-  if (matchesHeader(header, record)) return applyLog(base.bytes, log.bytes, header, stamp, record);
-  const sums = checksum(base.bytes);
-  if (header.baseSize === base.bytes.length && sameChecksum(header.baseChecksum, sums)) {
-    return applyLog(base.bytes, log.bytes, header, stamp, record);
+  const scan = scanCommits(log.bytes.subarray(LOG_HEADER_BYTES), header, header.checksum);
+  const marker = decodeFoldMarker(
+    log.bytes.subarray(LOG_HEADER_BYTES + scan.length),
+    header,
+    scan.sums,
+  );
+  if (marker) {
+    // A fold in place began: the base may hold any of the log's pages, and
+    // replaying them all gives the image. It kept the base's inode.
+    if (record.ino !== header.baseIno) return "foreign";
+    return applyLog(base.bytes, log.bytes, header, scan, stamp, record, marker);
+  }
+  if (matchesHeader(header, record)) {
+    return applyLog(base.bytes, log.bytes, header, scan, stamp, record, undefined);
+  }
+  // Its inode, time or counter differ (a copied or touched pair of files):
+  // the content decides, by page sum (or, in older logs, a whole checksum).
+  if (
+    header.baseSize === base.bytes.length &&
+    (sameChecksum(header.baseChecksum, pageSum(base.bytes, header.pageSize)) ||
+      sameChecksum(header.baseChecksum, checksum(base.bytes)))
+  ) {
+    return applyLog(base.bytes, log.bytes, header, scan, stamp, record, undefined);
   }
   // Not this base's log. Without commits it holds nothing, and a fold stopped
   // between its renames left a base that holds every commit of the old log:
   // the base alone is the image. Otherwise another program wrote the base.
-  const commits = scanCommits(log.bytes.subarray(LOG_HEADER_BYTES), header, header.checksum);
-  if (commits.length === 0 || await nextLogNames(fs, files, record)) return alone("detached");
+  if (scan.length === 0 || await nextLogNames(fs, files, record)) return alone("detached");
   return "foreign";
 }
 
@@ -229,19 +288,52 @@ export async function readChangesSince(
     const info = await handle.stat();
     const head = new Uint8Array(LOG_HEADER_BYTES);
     const header = decodeLogHeader(head.subarray(0, await readFully(handle, head, 0)));
-    if (!header || header.salt1 !== known.salt1 || header.salt2 !== known.salt2) return undefined;
-    if (header.generation !== known.generation || info.size < state.validEnd) return undefined;
-    // A base that another program changed: a whole read decides what it means.
+    if (!header) return undefined;
     const base = await statIfPresent(fs, files.base);
-    const seen = state.base;
-    const same = seen !== null && base !== null && base.ino === seen.ino &&
+    if (!base) return undefined;
+    let from = state;
+    if (header.salt1 !== known.salt1 || header.salt2 !== known.salt2) {
+      // Folded since: the image is unchanged if this log's fold started
+      // exactly where `state` ends (the fold wrote only pages we have).
+      if (!followsIn(header, known, state)) return undefined;
+      const record = {
+        ino: base.ino,
+        size: base.size,
+        mtimeMs: base.mtimeMs,
+        counter: header.baseCounter,
+      };
+      from = {
+        ...state,
+        header,
+        size: LOG_HEADER_BYTES,
+        validEnd: LOG_HEADER_BYTES,
+        sums: header.checksum,
+        base: record,
+        marker: undefined,
+      };
+    } else if (header.generation !== known.generation) {
+      return undefined;
+    }
+    if (info.size < from.validEnd) return undefined;
+    // A base that another program changed: a whole read decides what it means.
+    const seen = from.base;
+    const same = seen !== null && base.ino === seen.ino &&
       base.size === seen.size && base.mtimeMs === seen.mtimeMs;
-    if (!base || !(same || matchesHeader(header, base))) return undefined;
-    if (info.size === state.size) return { pages: [], notes: [], state };
-    const tail = new Uint8Array(info.size - state.validEnd);
-    const got = await readFully(handle, tail, state.validEnd);
-    const scan = scanCommits(tail.subarray(0, got), header, state.sums);
-    const pageCount = state.imageLength / header.pageSize;
+    // A fold in place under way changes the base too: its marker, after the
+    // log's last commit, says so (and a catch-up reads only the log).
+    const folded = same || matchesHeader(header, base);
+    if (!folded && base.ino !== header.baseIno) return undefined;
+    if (info.size === from.size) {
+      if (!folded && !from.marker) return undefined;
+      const stamp = stampOf(header, info, null);
+      return { pages: [], notes: [], state: from === state ? state : { ...from, stamp } };
+    }
+    const tail = new Uint8Array(info.size - from.validEnd);
+    const got = await readFully(handle, tail, from.validEnd);
+    const scan = scanCommits(tail.subarray(0, got), header, from.sums);
+    const marker = decodeFoldMarker(tail.subarray(scan.length, got), header, scan.sums);
+    if (!folded && !marker) return undefined;
+    const pageCount = from.imageLength / header.pageSize;
     const commits = commitsOf(scan.frames);
     const pages = mergeCommits(pageCount, commits, header.pageSize);
     const last = scan.pageCount ?? pageCount;
@@ -249,17 +341,29 @@ export async function readChangesSince(
       pages,
       notes: commits.map((commit) => commit.note),
       state: {
-        ...state,
+        ...from,
         stamp: stampOf(header, info, null),
         size: info.size,
-        validEnd: state.validEnd + scan.length,
+        validEnd: from.validEnd + scan.length,
         sums: scan.sums,
         imageLength: last * header.pageSize,
+        marker,
       },
     };
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Whether the log with `header` is the one a fold in place started after the
+ * log `known`, folded at `state.validEnd`, which `state` had read whole.
+ */
+function followsIn(header: LogHeader, known: LogHeader, state: LogState): boolean {
+  const next = ((((known.generation & ~PAGE_SUM_FLAG) + 1) & ~PAGE_SUM_FLAG) | PAGE_SUM_FLAG) >>> 0;
+  return header.generation === next && header.pageSize === known.pageSize &&
+    header.salt1 === successorSalt(known, state.validEnd) &&
+    header.baseSize === state.imageLength && header.baseIno === known.baseIno;
 }
 
 /** What {@linkcode readChangesSince} found. */
@@ -330,10 +434,11 @@ function applyLog(
   base: Uint8Array,
   log: Uint8Array,
   header: LogHeader,
+  scan: ScanResult,
   stamp: string,
   record: BaseRecord,
+  marker: FoldMarker | undefined,
 ): Snapshot {
-  const scan = scanCommits(log.subarray(LOG_HEADER_BYTES), header, header.checksum);
   const image = applyFrames(base, header.pageSize, scan.frames);
   const state: LogState = {
     stamp,
@@ -344,8 +449,16 @@ function applyLog(
     sums: scan.sums,
     imageLength: image.length,
     base: record,
+    marker,
   };
   return { image, state };
+}
+
+/** The page size a SQLite header names, `undefined` for bytes that are not a SQLite file. */
+function sqlitePageSize(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 100) return undefined;
+  const header = readHeader(bytes);
+  return typeof header === "object" && header ? header.pageSize : undefined;
 }
 
 function detachedState(

@@ -1,9 +1,10 @@
 /**
  * One database kept in files: a base SQLite file plus a page log (the format
  * is in `log_format.ts`). A commit appends the changed pages as checksummed
- * frames and `fdatasync`s them; when the log grows past the threshold, or the
- * files are not in a state that a commit can extend, the commit folds instead
- * (`fold.ts`), writing its whole image as the new base.
+ * frames and `fdatasync`s them; once the log grows past the threshold the
+ * commit folds it into the base in place (`fold.ts`), writing only the pages
+ * the log changed. A base without a log gets a new log naming it, unwritten;
+ * only a database's first image or a new page size is written whole.
  *
  * @module
  */
@@ -19,25 +20,34 @@ import type {
 } from "../types.ts";
 import { patchImage } from "../../persist/patch_image.ts";
 import { readHeader } from "../../persist/header.ts";
-import { type FileSystem, statIfPresent } from "./file_system.ts";
-import { fold, needsFold } from "./fold.ts";
+import { type FileSystem, openIfPresent, readFully, statIfPresent } from "./file_system.ts";
+import { fold, foldInPlace, type FoldResult, needsFold, startLog } from "./fold.ts";
 import {
   assertNoForeignJournal,
   type BaseRecord,
   foreignWriteError,
+  matchesHeader,
   readBaseRecord,
   sameBase,
   sameStat,
 } from "./foreign.ts";
 import { acquireFileLock, type FileLock, type FileLockOptions } from "./lock.ts";
-import { databaseFiles, encodeCommit, FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from "./log_format.ts";
+import {
+  databaseFiles,
+  decodeLogHeader,
+  encodeCommit,
+  LOG_HEADER_BYTES,
+  scanCommits,
+} from "./log_format.ts";
 import { logStamp, type LogState, readChangesSince, readSnapshot, readStamp } from "./snapshot.ts";
+import { WatcherRegistry } from "./watchers.ts";
 
 /** How a {@linkcode FileDatabase} behaves. */
 export interface FileDatabaseOptions extends FileLockOptions {
   /**
    * Log bytes (frames, past the header) beyond which a commit folds; `undefined`
-   * means the larger of 4 MiB and the base's size.
+   * means 4 MiB (a fold in place costs what the log holds, so a fixed bound
+   * also bounds how long a fold holds the lock).
    */
   readonly compactThresholdBytes: number | undefined;
   /**
@@ -48,8 +58,9 @@ export interface FileDatabaseOptions extends FileLockOptions {
   readonly foldIdleMs: number | undefined;
 }
 
-const MIN_FOLD_THRESHOLD = 4 * 1024 * 1024;
+const DEFAULT_FOLD_THRESHOLD = 4 * 1024 * 1024;
 const REMEMBERED_STATES = 8;
+const MIN_WATCHER_STALE_MS = 30_000;
 
 /**
  * A database stored as a base file and a page log.
@@ -71,11 +82,19 @@ export class FileDatabase implements StoredDatabase {
   readonly #states = new Map<string, LogState>();
   #current: LogState | undefined;
   #lock: FileLock | undefined;
+  /**
+   * The stamp last read from the files (or written) while this handle held
+   * `#lock`: a commit at that stamp need not read it again, since no other
+   * holder can have committed meanwhile (a lost lock is caught by
+   * `assertHeld` and by the append's size check).
+   */
+  #stampUnderLock: string | undefined;
   readonly #stats: StorageStats = emptyStorageStats();
   /** Set when the base changed under a state this handle knew: the next load reads it whole. */
   #drifted = false;
   #stopIdleFold: (() => void) | undefined;
   #closed = false;
+  readonly #watchers: WatcherRegistry;
 
   /** Binds the database at `key`; nothing is read until a call needs it. */
   constructor(fs: FileSystem, key: string, options: FileDatabaseOptions) {
@@ -83,6 +102,23 @@ export class FileDatabase implements StoredDatabase {
     this.key = key;
     this.#files = databaseFiles(key);
     this.#options = options;
+    // A watcher taken for dead misses rows (resyncs), one kept too long costs recording only:
+    // 30 s at least, whatever a short lock stale time says.
+    this.#watchers = new WatcherRegistry(
+      fs,
+      this.#files.watchDir,
+      Math.max(options.staleMs, MIN_WATCHER_STALE_MS),
+    );
+  }
+
+  /** Registers a watcher of this process (see `watchers.ts`). */
+  registerWatcher(): Promise<() => Promise<void>> {
+    return this.#watchers.register();
+  }
+
+  /** Whether any process watches: one `stat` of the registry folder when nothing changed. */
+  anyoneWatches(): Promise<boolean> {
+    return this.#watchers.anyone();
   }
 
   /** Reads the whole image: the base with the log's commits applied. */
@@ -101,6 +137,7 @@ export class FileDatabase implements StoredDatabase {
     const changes = await readChangesSince(this.#fs, this.#files, state);
     if (!changes) return undefined;
     this.#remember(changes.state);
+    if (this.#lock) this.#stampUnderLock = changes.state.stamp;
     return {
       version: changes.state.stamp,
       pageSize,
@@ -113,7 +150,9 @@ export class FileDatabase implements StoredDatabase {
   /** The version stamp: one small read of the log's header and a `stat` of the base. */
   async version(): Promise<string> {
     const stamp = await readStamp(this.#fs, this.#files);
-    return this.#drifted ? `${stamp}-drifted` : stamp;
+    const version = this.#drifted ? `${stamp}-drifted` : stamp;
+    if (this.#lock) this.#stampUnderLock = version;
+    return version;
   }
 
   /** Appends the commit's pages to the log, or folds; durable when it resolves. */
@@ -123,42 +162,62 @@ export class FileDatabase implements StoredDatabase {
     await this.#lock?.assertHeld();
     const current = this.#current;
     if (current) await this.#assertBase(current, false);
-    if (current && (await this.version()) !== current.stamp) {
+    const verified = this.#lock !== undefined && this.#stampUnderLock === current?.stamp;
+    if (current && !verified && (await this.version()) !== current.stamp) {
       throw new Error("another process committed since this one read it");
     }
-    const header = current?.mode === "log" ? current.header : undefined;
     const pages = commit.pages;
-    const appended = pages.length * (FRAME_HEADER_BYTES + commit.pageSize);
-    const threshold = this.#options.compactThresholdBytes ??
-      Math.max(MIN_FOLD_THRESHOLD, header?.baseSize ?? 0);
-    let written: number;
     if (
-      !current || !header || header.pageSize !== commit.pageSize ||
-      current.size !== current.validEnd || pages.length === 0 ||
-      current.size - LOG_HEADER_BYTES + appended > threshold
+      current?.mode === "log" && pages.length === 0 &&
+      commit.pageSize === current.header?.pageSize &&
+      commit.pageCount * commit.pageSize === current.imageLength
     ) {
-      written = await this.#fold(await this.#imageAfter(commit), commit.pageSize, current?.base);
-    } else {
+      // Nothing changed: nothing to write.
+      this.#stats.commits++;
+      this.#stats.lastCommitBytes = 0;
+      this.#stats.lastCommitMs = performance.now() - started;
+      return current.stamp;
+    }
+    const threshold = this.#options.compactThresholdBytes ?? DEFAULT_FOLD_THRESHOLD;
+    let written = 0;
+    if (current && pages.length > 0 && canLog(current, commit.pageSize)) {
+      if (current.mode !== "log") {
+        // A base alone (or with a log that is not its own): a log names it, unwritten.
+        written += await this.#startLog(current);
+      } else if (current.marker || current.size !== current.validEnd) {
+        // A fold that did not finish, or a torn commit after the last whole one.
+        written += await this.#foldInPlace(current);
+      }
+      const state = this.#current!;
+      const header = state.header!;
       const { bytes, sums } = encodeCommit(
         header,
-        current.sums,
+        state.sums,
         pages,
         commit.pageCount,
         commit.note,
       );
-      const size = current.size + bytes.length;
+      const size = state.size + bytes.length;
+      this.#stampUnderLock = undefined;
       await this.#append(bytes, size);
       this.#remember({
-        ...current,
+        ...state,
         stamp: logStamp(header, size),
         size,
         validEnd: size,
         sums,
         imageLength: commit.pageCount * commit.pageSize,
       });
-      written = bytes.length;
-      this.#scheduleIdleFold();
+      written += bytes.length;
+      if (size - LOG_HEADER_BYTES > threshold) {
+        written += await this.#foldInPlace(this.#current!);
+      } else {
+        this.#scheduleIdleFold();
+      }
+    } else {
+      written = await this.#fold(await this.#imageAfter(commit), commit.pageSize, current?.base);
     }
+    if (this.#lock) this.#stampUnderLock = this.#current!.stamp;
     this.#stats.commits++;
     this.#stats.bytesWritten += written;
     this.#stats.lastCommitBytes = written;
@@ -170,8 +229,12 @@ export class FileDatabase implements StoredDatabase {
   async lock(): Promise<Release> {
     const lock = await acquireFileLock(this.#fs, this.#files.lockDir, this.key, this.#options);
     this.#lock = lock;
+    this.#stampUnderLock = undefined;
     const release = async () => {
-      if (this.#lock === lock) this.#lock = undefined;
+      if (this.#lock === lock) {
+        this.#lock = undefined;
+        this.#stampUnderLock = undefined;
+      }
       await lock.release();
     };
     try {
@@ -180,7 +243,8 @@ export class FileDatabase implements StoredDatabase {
       // or refuse with FOREIGN_WRITE when the log holds commits).
       await assertNoForeignJournal(this.#fs, this.#files);
       const current = this.#current;
-      if (current && !sameBase(current.base, await readBaseRecord(this.#fs, this.key))) {
+      const base = current ? await readBaseRecord(this.#fs, this.key) : null;
+      if (current && !sameBase(current.base, base) && !await this.#foldedBy(base)) {
         this.#drifted = true;
       }
     } catch (error) {
@@ -190,17 +254,68 @@ export class FileDatabase implements StoredDatabase {
     return release;
   }
 
-  /** Folds the log into the base, when it has anything to fold. The caller holds the lock. */
+  /**
+   * Whether `base` is the file that the current log's header names: a router's
+   * fold in place changed it, which a catch-up through the log can follow.
+   */
+  async #foldedBy(base: BaseRecord | null): Promise<boolean> {
+    if (base === null) return false;
+    const handle = await openIfPresent(this.#fs, this.#files.log);
+    if (handle === null) return false;
+    try {
+      const bytes = new Uint8Array(LOG_HEADER_BYTES);
+      const header = decodeLogHeader(bytes.subarray(0, await readFully(handle, bytes, 0)));
+      return header !== undefined && matchesHeader(header, base);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Folds the log into the base, when it has anything to fold, in place: it
+   * reads the log (or only what was appended since this handle last read it)
+   * and the pages it replaces, never the whole base. The caller holds the lock.
+   */
   async compact(): Promise<void> {
     await this.#lock?.assertHeld();
     if (!await needsFold(this.#fs, this.#files)) return;
+    const state = await this.#latest();
+    if (state.mode === "empty") return;
+    if (state.mode === "log") {
+      if (state.size === LOG_HEADER_BYTES) return;
+      this.#stats.bytesWritten += await this.#foldInPlace(state);
+      return;
+    }
+    if (state.baseSum && state.basePageSize) {
+      this.#stats.bytesWritten += await this.#startLog(state);
+      return;
+    }
+    // Not a SQLite file, or damaged: written whole, as before.
     const snapshot = await readSnapshot(this.#fs, this.#files);
     this.#remember(snapshot.state);
-    const { image, state } = snapshot;
-    if (!image || image.length === 0 || state.mode === "base") return;
-    if (state.mode === "log" && state.size === LOG_HEADER_BYTES) return;
-    const pageSize = state.header?.pageSize ?? sqlitePageSize(image);
-    this.#stats.bytesWritten += await this.#fold(image, pageSize, state.base);
+    const { image } = snapshot;
+    if (!image || image.length === 0 || snapshot.state.mode !== "detached") return;
+    this.#stats.bytesWritten += await this.#fold(image, sqlitePageSize(image), snapshot.state.base);
+  }
+
+  /**
+   * The files' current state: this handle's, caught up through the new part of
+   * the log when it can be, else read whole.
+   */
+  async #latest(): Promise<LogState> {
+    const current = this.#current;
+    if (current && !this.#drifted) {
+      if (await this.version() === current.stamp) return current;
+      const changes = await readChangesSince(this.#fs, this.#files, current);
+      if (changes) {
+        this.#remember(changes.state);
+        return changes.state;
+      }
+    }
+    const snapshot = await readSnapshot(this.#fs, this.#files);
+    this.#drifted = false;
+    this.#remember(snapshot.state);
+    return snapshot.state;
   }
 
   /** A copy of this handle's figures. */
@@ -242,6 +357,15 @@ export class FileDatabase implements StoredDatabase {
   async #append(bytes: Uint8Array, expectedSize: number): Promise<void> {
     const handle = await this.#fs.open(this.#files.log, "append");
     try {
+      // One `fstat`: a log that another holder extended or replaced is not written to.
+      const before = (await handle.stat()).size;
+      if (before !== expectedSize - bytes.length) {
+        throw new Error(
+          `the log is ${before} bytes, not ${
+            expectedSize - bytes.length
+          }: another process wrote to it`,
+        );
+      }
       const wrote = await handle.write(bytes, 0);
       await handle.datasync();
       const size = (await handle.stat()).size;
@@ -305,6 +429,7 @@ export class FileDatabase implements StoredDatabase {
 
   /** Folds `image`, refusing if the base is no longer `base` just before the renames. */
   async #fold(image: Uint8Array, pageSize: number, base?: BaseRecord | null): Promise<number> {
+    const started = performance.now();
     const generation = (this.#current?.header?.generation ?? 0) + 1;
     const lock = this.#lock;
     const state = this.#current;
@@ -323,8 +448,103 @@ export class FileDatabase implements StoredDatabase {
       imageLength: image.length,
       base: result.base,
     });
-    this.#stats.compactions++;
+    this.#noteFold(result, performance.now() - started);
     return result.bytesWritten;
+  }
+
+  /**
+   * Folds the log of `state` (this handle's current state, in mode `"log"`)
+   * into the base in place: reads its frames, then `foldInPlace`. Resolves the
+   * bytes written.
+   */
+  async #foldInPlace(state: LogState): Promise<number> {
+    const started = performance.now();
+    const header = state.header!;
+    const handle = await this.#fs.open(this.#files.log, "read");
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(state.validEnd);
+      bytes = bytes.subarray(0, await readFully(handle, bytes, 0));
+    } finally {
+      await handle.close();
+    }
+    const found = decodeLogHeader(bytes);
+    const scan = found && found.salt1 === header.salt1 && found.salt2 === header.salt2
+      ? scanCommits(bytes.subarray(LOG_HEADER_BYTES), header, header.checksum)
+      : undefined;
+    if (!scan || LOG_HEADER_BYTES + scan.length !== state.validEnd) {
+      throw new Error("another process changed the log since this one read it");
+    }
+    const lock = this.#lock;
+    const baseInfo = await this.#fs.stat(this.key);
+    let checked = false;
+    const result = await foldInPlace(this.#fs, this.#files, {
+      header,
+      frames: scan.frames,
+      validEnd: state.validEnd,
+      sums: scan.sums,
+      marker: state.marker,
+      baseSize: baseInfo.size,
+    }, async () => {
+      await lock?.assertHeld();
+      // Before anything is written: the base must be the one this state read.
+      if (!checked) await this.#assertBase(state, true);
+      checked = true;
+    });
+    this.#remember({
+      stamp: logStamp(result.header, LOG_HEADER_BYTES),
+      mode: "log",
+      header: result.header,
+      size: LOG_HEADER_BYTES,
+      validEnd: LOG_HEADER_BYTES,
+      sums: result.sums,
+      imageLength: result.base.size,
+      base: result.base,
+    });
+    this.#noteFold(result, performance.now() - started);
+    return result.bytesWritten;
+  }
+
+  /** Starts a log naming the base of `state` (modes `"base"`, `"detached"`); resolves the bytes written. */
+  async #startLog(state: LogState): Promise<number> {
+    const started = performance.now();
+    const lock = this.#lock;
+    await this.#assertBase(state, true);
+    const result = await startLog(
+      this.#fs,
+      this.#files,
+      state.base!,
+      state.baseSum!,
+      state.basePageSize!,
+      1,
+      async () => {
+        await lock?.assertHeld();
+        await this.#assertBase(state, true);
+      },
+    );
+    this.#remember({
+      stamp: logStamp(result.header, LOG_HEADER_BYTES),
+      mode: "log",
+      header: result.header,
+      size: LOG_HEADER_BYTES,
+      validEnd: LOG_HEADER_BYTES,
+      sums: result.sums,
+      imageLength: state.imageLength,
+      base: result.base,
+    });
+    this.#noteFold(result, performance.now() - started);
+    return result.bytesWritten;
+  }
+
+  #noteFold(result: FoldResult, ms: number): void {
+    this.#stats.compactions++;
+    this.#stats.lastFold = {
+      inPlace: result.inPlace,
+      pagesWritten: result.pagesWritten,
+      bytesWritten: result.bytesWritten,
+      bytesRead: result.bytesRead,
+      ms,
+    };
   }
 
   /**
@@ -378,6 +598,13 @@ export class FileDatabase implements StoredDatabase {
       this.#states.delete(this.#states.keys().next().value!);
     }
   }
+}
+
+/** Whether a commit can go to the log of `state` (or to a new log naming its base). */
+function canLog(state: LogState, pageSize: number): boolean {
+  if (state.mode === "log") return state.header!.pageSize === pageSize;
+  return (state.mode === "base" || state.mode === "detached") && state.base !== null &&
+    state.basePageSize === pageSize && state.baseSum !== undefined;
 }
 
 function sqlitePageSize(image: Uint8Array): number {

@@ -1,0 +1,166 @@
+/**
+ * Which processes watch a file-stored database (`router.watch()`), so that
+ * commits record their rows only while someone listens.
+ *
+ * A watching handle keeps one file in the folder `PATH-dbrwatch/`, named by
+ * a random id, and touches its modification time every `staleMs / 5` (a
+ * heartbeat, like the lock's: see `lock.ts`); it removes the file when its
+ * last listener goes, and sets its time to 0 when the process exits. A file
+ * older than `staleMs` belongs to a watcher that died: a writer that sees
+ * one removes it (a watcher that was only slow writes its file again at its
+ * next heartbeat).
+ *
+ * A writer asks {@linkcode WatcherRegistry.anyone} under the write lock, at
+ * the start of each write: one `stat` of the folder (none there: nobody
+ * watches). Its listing is read again only when the folder's modification
+ * time changed (a file added or removed) or is too recent to tell a change
+ * within the file system's timestamp granularity; the files' heartbeats only
+ * every `staleMs / 2` while someone watches.
+ *
+ * A watcher that registers while another process's write is under way (its
+ * check already made) misses that write's rows: the commit has no note, and
+ * the watcher hears a resync for it, as for any commit without a note.
+ *
+ * @module
+ */
+import { type FileSystem, isAlreadyExists, isNotFound } from "./file_system.ts";
+
+/** A folder modification newer than this (ms) may hide a later one with the same time. */
+const TIMESTAMP_SLACK_MS = 2000;
+
+/**
+ * The watchers of one database.
+ *
+ * @example
+ * ```ts ignore
+ * const registry = new WatcherRegistry(fs, "/data/global.db-dbrwatch", 5000);
+ * const unregister = await registry.register();
+ * await registry.anyone(); // true
+ * await unregister();
+ * ```
+ */
+export class WatcherRegistry {
+  readonly #fs: FileSystem;
+  readonly #dir: string;
+  readonly #staleMs: number;
+  /** The folder's modification time when its listing gave {@linkcode #someone}. */
+  #listedAt: number | undefined;
+  #someone = false;
+  /** When the heartbeats were last checked (`performance.now()`). */
+  #livenessAt = -Infinity;
+
+  /** The registry in folder `dir`; a heartbeat older than `staleMs` is a dead watcher. */
+  constructor(fs: FileSystem, dir: string, staleMs: number) {
+    this.#fs = fs;
+    this.#dir = dir;
+    this.#staleMs = staleMs;
+  }
+
+  /**
+   * Registers a watcher of this process; resolves once writers can see it,
+   * with the function that removes it.
+   */
+  async register(): Promise<() => Promise<void>> {
+    const path = `${this.#dir}/${randomId()}.watch`;
+    await this.#write(path);
+    let stopped = false;
+    let beat = Promise.resolve();
+    const stopBeating = this.#fs.repeat(Math.max(1, Math.floor(this.#staleMs / 5)), () => {
+      beat = beat.then(() => this.#beat(path, () => stopped)).catch(() => {});
+    });
+    const onExit = () => {
+      if (stopped) return;
+      try {
+        this.#fs.setModifiedSync(path, new Date(0));
+      } catch {
+        // Exiting anyway: the file goes stale instead.
+      }
+    };
+    this.#fs.onExit(onExit);
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      stopBeating();
+      await beat;
+      try {
+        await this.#fs.unlink(path);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    };
+  }
+
+  /** Whether any process watches: at most one `stat` when nothing changed. */
+  async anyone(): Promise<boolean> {
+    let modified: number;
+    try {
+      modified = (await this.#fs.stat(this.#dir)).mtimeMs;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      this.#listedAt = undefined;
+      return false;
+    }
+    const now = Date.now();
+    const listingKnown = this.#listedAt === modified && now - modified > TIMESTAMP_SLACK_MS;
+    if (listingKnown && !this.#someone) return false;
+    if (listingKnown && performance.now() - this.#livenessAt < this.#staleMs / 2) return true;
+    this.#someone = await this.#listLiving(now);
+    this.#listedAt = modified;
+    this.#livenessAt = performance.now();
+    return this.#someone;
+  }
+
+  /** Whether a living watcher's file is in the folder; removes the dead ones. */
+  async #listLiving(now: number): Promise<boolean> {
+    let names: string[];
+    try {
+      names = await this.#fs.readDir(this.#dir);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    let living = false;
+    for (const name of names) {
+      if (!name.endsWith(".watch")) continue;
+      const path = `${this.#dir}/${name}`;
+      try {
+        const { mtimeMs } = await this.#fs.stat(path);
+        if (Math.abs(now - mtimeMs) <= this.#staleMs) {
+          living = true;
+          continue;
+        }
+        await this.#fs.unlink(path);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    return living;
+  }
+
+  async #beat(path: string, stopped: () => boolean): Promise<void> {
+    if (stopped()) return;
+    try {
+      await this.#fs.setModified(path, new Date());
+    } catch (error) {
+      // A writer took this watcher for dead (the process stalled past staleMs): back again.
+      if (isNotFound(error) && !stopped()) await this.#write(path);
+    }
+  }
+
+  async #write(path: string): Promise<void> {
+    await this.#fs.mkdir(this.#dir);
+    let handle;
+    try {
+      handle = await this.#fs.open(path, "createNew");
+    } catch (error) {
+      if (isAlreadyExists(error)) return;
+      throw error;
+    }
+    await handle.close();
+  }
+}
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

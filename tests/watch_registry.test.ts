@@ -1,0 +1,134 @@
+/**
+ * Knowing whether anyone watches a file-stored database: commits record
+ * their rows (and write a note) only while some process is registered in
+ * `PATH-dbrwatch/`. Separate file storage instances stand for separate
+ * processes (each has its own in-process database); a child process checks
+ * a registration left by a process that was killed.
+ *
+ * @module
+ */
+import { existsSync, readdirSync, utimesSync } from "node:fs";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { DBRouter, type TableChange } from "../mod.ts";
+import { WatcherRegistry } from "../src/storage/file/watchers.ts";
+import {
+  fileStorageFor,
+  fileSystemFor,
+  RUNTIME,
+  temporaryFolder,
+} from "./_support/storage_fixtures.ts";
+
+const test = suite(`watch (${RUNTIME}): who watches`);
+const folder = temporaryFolder(`watch-registry-${RUNTIME}-`);
+test.after(folder.remove);
+
+const SCHEMA = "CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT, " +
+  "source_menace_id TEXT)";
+/** One page frame of the log (24-byte header and a 4 KiB page). */
+const FRAME = 24 + 4096;
+
+function router(name: string, shared: string): DBRouter {
+  return new DBRouter(name, join(folder.dir, `${name}.db`), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+}
+
+function watchFiles(shared: string): string[] {
+  const dir = `${shared}-dbrwatch`;
+  return existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith(".watch")) : [];
+}
+
+async function until(done: () => boolean): Promise<void> {
+  const started = Date.now();
+  while (!done() && Date.now() - started < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test("without a watcher anywhere, a commit writes no note; with one, it does, and the watcher hears its rows", async () => {
+  const shared = join(folder.dir, "one.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  await writer.insert("bots", { name: "a" });
+  assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "one page, no note frame");
+  assert.equal(watchFiles(shared), []);
+
+  await using watcher = router("watcher", shared);
+  const heard: TableChange[] = [];
+  const stop = watcher.watch("bots", (change) => void heard.push(change));
+  // A read settles once the watcher is registered.
+  await watcher.getConnection("bots").all("SELECT 1");
+  assert.is(watchFiles(shared).length, 1);
+  await writer.insert("bots", { name: "b" });
+  assert.ok(writer.storageStats().shared.lastCommitBytes > FRAME, "the note went with it");
+  await until(() => heard.length > 0);
+  assert.equal(heard.map((c) => [c.kind, c.inserted]), [["rows", [2]]]);
+
+  stop();
+  await until(() => watchFiles(shared).length === 0);
+  assert.equal(watchFiles(shared), [], "unsubscribing removes the registration");
+  await writer.insert("bots", { name: "c" });
+  assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "nobody watches again");
+});
+
+test("closing a watching router removes its registration", async () => {
+  const shared = join(folder.dir, "close.db");
+  const watcher = router("closing", shared);
+  watcher.watch("bots", () => {});
+  await watcher.getConnection("bots").all("SELECT 1");
+  assert.is(watchFiles(shared).length, 1);
+  await watcher.close();
+  assert.equal(watchFiles(shared), []);
+});
+
+test("a registration whose heartbeat stopped (a watcher that died) is removed by the next writer", async () => {
+  const shared = join(folder.dir, "dead.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  const fs = fileSystemFor(RUNTIME);
+  // A registration left behind: its heartbeat is older than the lock's stale time (5 s).
+  const registry = new WatcherRegistry(fs, `${shared}-dbrwatch`, 5000);
+  const unregister = await registry.register();
+  const [file] = watchFiles(shared);
+  await writer.insert("bots", { name: "while alive" });
+  assert.ok(writer.storageStats().shared.lastCommitBytes > FRAME, "recorded while it lives");
+  await unregister(); // stops its heartbeat and removes it: put the file back, old
+  const path = join(`${shared}-dbrwatch`, file);
+  await (await fs.open(path, "createNew")).close();
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(path, old, old);
+  // The folder changed just now: the writer lists it again, and finds the file stale.
+  await writer.insert("bots", { name: "after death" });
+  assert.is(writer.storageStats().shared.lastCommitBytes, FRAME);
+  assert.equal(watchFiles(shared), [], "the dead registration was removed");
+});
+
+test("a watcher that registers while a commit is under way hears a resync for it, then rows", async () => {
+  const shared = join(folder.dir, "in-flight.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  await using watcher = router("watcher", shared);
+  const heard: TableChange[] = [];
+  let registered!: () => void;
+  const watching = new Promise<void>((resolve) => (registered = resolve));
+  // The transaction holds the lock, past the writer's check that nobody watches.
+  let started!: () => void;
+  const begun = new Promise<void>((resolve) => (started = resolve));
+  const inFlight = writer.getConnection("bots", "write").transaction(async (tx) => {
+    started();
+    await watching;
+    await tx.run("INSERT INTO bots (name) VALUES ('in flight')");
+  });
+  await begun;
+  watcher.watch("bots", (change) => void heard.push(change));
+  await watcher.getConnection("bots").all("SELECT 1");
+  registered();
+  await inFlight;
+  await writer.insert("bots", { name: "after" });
+  await until(() => heard.length >= 2);
+  assert.equal(heard.map((c) => [c.kind, c.inserted]), [["resync", []], ["rows", [2]]]);
+});
+
+test.run();

@@ -1,0 +1,129 @@
+/**
+ * The recorder's update hook, registered directly through sql.js's module
+ * (`addFunction` + `_sqlite3_update_hook`), on both sql.js builds the
+ * library meets: the pinned 1.16.0 and 1.17.0 (what Deno users may get).
+ *
+ * @module
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import initSqlJs117 from "sql.js-1-17";
+import { loadSqlJs } from "../wasm/mod.ts";
+import { ChangeRecorder } from "../src/watch/recorder.ts";
+import type { CommitRows } from "../src/watch/rows.ts";
+import type { SqlJsDatabase, SqlJsStatic } from "../src/engine/sqljs_types.ts";
+import { RUNTIME } from "./_support/storage_fixtures.ts";
+
+const test = suite(`watch (${RUNTIME}): update hook`);
+
+const builds: Array<[string, () => Promise<SqlJsStatic>]> = [
+  ["sql.js 1.16.0", () => loadSqlJs()],
+  ["sql.js 1.17.0", () => initSqlJs117({}) as unknown as Promise<SqlJsStatic>],
+];
+
+/** `rows` as plain data: table -> owner -> [inserted, updated, deleted]. */
+function plain(rows: CommitRows | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [table, groups] of rows ?? []) {
+    out[table] = Object.fromEntries(
+      groups.map((g) => [String(g.owner), [g.inserted, g.updated, g.deleted]]),
+    );
+  }
+  return out;
+}
+
+function open(sql: SqlJsStatic): SqlJsDatabase {
+  const db = new sql.Database();
+  db.exec("CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, source_menace_id TEXT)");
+  return db;
+}
+
+for (const [name, load] of builds) {
+  test(`${name}: the hook is registered directly and hears inserts, updates and deletes with owners`, async () => {
+    const sql = await load();
+    assert.type((sql as unknown as { addFunction?: unknown }).addFunction, "function");
+    const db = open(sql);
+    // sql.js's own hook would be used if the direct one could not be: fail if it is.
+    db.updateHook = () => {
+      throw new Error("sql.js's updateHook was used");
+    };
+    const recorder = new ChangeRecorder();
+    assert.ok(recorder.attach(db, sql));
+    recorder.mark(true);
+    db.exec("INSERT INTO bots (name, source_menace_id) VALUES ('a', 'x'), ('b', 'x'), ('c', 'y')");
+    db.exec("UPDATE bots SET name = 'B' WHERE id = 2");
+    db.exec("DELETE FROM bots WHERE id = 3");
+    db.exec("CREATE TEMP TABLE scratch (v); INSERT INTO scratch VALUES (1)");
+    assert.equal(plain(recorder.take(db, true)), {
+      // Row 3, inserted then deleted, is gone by the owner lookup: its insert's owner is unknown.
+      bots: { x: [[1, 2], [2], []], null: [[3], [], []], y: [[], [], [3]] },
+    });
+    recorder.detach(db);
+    db.exec("INSERT INTO bots (name) VALUES ('unheard')");
+    assert.is(recorder.take(db, true), undefined);
+    recorder.dispose();
+    db.close();
+  });
+
+  test(`${name}: a table dropped and another created in one write is told by its own name`, async () => {
+    const sql = await load();
+    const db = open(sql);
+    const recorder = new ChangeRecorder();
+    recorder.attach(db, sql);
+    for (let round = 0; round < 20; round++) {
+      // A write that may change the schema: the name pointer of a dropped table can come back
+      // for the next one created; every name is read again.
+      recorder.mark(false);
+      db.exec(
+        `CREATE TABLE t${round % 2} (v); INSERT INTO t${round % 2} VALUES (1);` +
+          `DROP TABLE t${round % 2}; CREATE TABLE u${round % 2} (v);` +
+          `INSERT INTO u${round % 2} VALUES (1); DROP TABLE u${round % 2}`,
+      );
+      const rows = recorder.take(db, false);
+      assert.equal([...rows!.keys()].sort(), [`t${round % 2}`, `u${round % 2}`]);
+    }
+    recorder.detach(db);
+    recorder.dispose();
+    db.close();
+  });
+
+  test(`${name}: a failed write's changes are rolled back to its mark`, async () => {
+    const sql = await load();
+    const db = open(sql);
+    const recorder = new ChangeRecorder();
+    recorder.attach(db, sql);
+    recorder.mark(true);
+    db.exec("INSERT INTO bots (name) VALUES ('kept')");
+    const mark = recorder.mark(true);
+    db.exec("INSERT INTO bots (name) VALUES ('dropped')");
+    recorder.rollBack(mark);
+    assert.equal(plain(recorder.take(db, false)), { bots: { null: [[1], [], []] } });
+    recorder.detach(db);
+    recorder.dispose();
+    db.close();
+  });
+}
+
+test("a bulk change of 5 000 rows is recorded whole (the arrays grow)", async () => {
+  const sql = await loadSqlJs();
+  const db = open(sql);
+  const recorder = new ChangeRecorder();
+  recorder.attach(db, sql);
+  recorder.mark(true);
+  db.exec(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) " +
+      "INSERT INTO bots (name, source_menace_id) SELECT 'r' || i, 'x' FROM n",
+  );
+  db.exec("UPDATE bots SET name = 'u' WHERE id % 2 = 0");
+  const rows = recorder.take(db, true)!.get("bots")!;
+  assert.is(rows.length, 1);
+  assert.is(rows[0].inserted.length, 5000);
+  assert.is(rows[0].inserted[4999], 5000);
+  assert.is(rows[0].updated.length, 2500);
+  assert.is(rows[0].updated[0], 2);
+  recorder.detach(db);
+  recorder.dispose();
+  db.close();
+});
+
+test.run();
