@@ -34,6 +34,7 @@ export function watchWanted(variable: string | undefined): boolean {
  * ```ts ignore
  * const hub = new WatchHub(true);
  * hub.attach(db);
+ * const mark = hub.mark(db); // before each write
  * const rows = hub.take();
  * // ... commit, then:
  * hub.committed(rows);
@@ -46,6 +47,8 @@ export class WatchHub {
   readonly #always: boolean;
   /** The database the recorder is attached to, if any. */
   #attached: SqlJsDatabase | undefined;
+  /** The database to attach at its first write (see {@linkcode attach}), if any. */
+  #deferred: SqlJsDatabase | undefined;
 
   /**
    * With `record` false, nothing is ever recorded (`DB_ROUTER_WATCH=off`).
@@ -88,13 +91,20 @@ export class WatchHub {
 
   /**
    * A database was just opened or reloaded: records its changes when
-   * commits are recorded now; what was pending is dropped.
+   * commits are recorded now; what was pending is dropped. With no sink
+   * here, the recorder is attached at the database's first write instead
+   * (see {@linkcode mark}): until this process writes there is nothing to
+   * record, and its update hook and triggers (a temp schema that SQLite
+   * compiles) would cost a process whose first query is a read a good part
+   * of its cold start.
    */
   attach(db: SqlJsDatabase): void {
     this.#recorder?.clear();
     this.#attached = undefined;
+    this.#deferred = undefined;
     if (!this.#recorder || (!this.#always && this.#sinks.size === 0)) return;
-    if (this.#recorder.attach(db)) this.#attached = db;
+    if (this.#sinks.size === 0) this.#deferred = db;
+    else if (this.#recorder.attach(db)) this.#attached = db;
   }
 
   /** After anything that may have changed the schema: keeps the triggers in step. */
@@ -107,8 +117,16 @@ export class WatchHub {
     }
   }
 
-  /** Where the record stands, for {@linkcode rollBack}. */
-  mark(): RecorderMark | undefined {
+  /**
+   * Before a write to `db`: where the record stands, for
+   * {@linkcode rollBack}; first attaches the recorder if it waited for this
+   * write (see {@linkcode attach}).
+   */
+  mark(db: SqlJsDatabase): RecorderMark | undefined {
+    if (this.#deferred !== undefined && this.#deferred === db) {
+      this.#deferred = undefined;
+      if (this.#recorder?.attach(db)) this.#attached = db;
+    }
     return this.#recorder?.mark();
   }
 
@@ -169,6 +187,7 @@ export class WatchHub {
 
   /** Drops every sink. */
   clear(): void {
+    this.#deferred = undefined;
     this.#sinks.clear();
     this.#recorder?.clear();
   }
