@@ -348,7 +348,7 @@ export class EngineDatabase {
         const changes = rowChangesOnly && this.#options.durability === "commit"
           ? totalChanges(this.#statements!)
           : undefined;
-        const mark = this.#watch.mark(rowChangesOnly);
+        const mark = this.#watch.mark(this.#open(), rowChangesOnly);
         try {
           result = this.#run(work);
         } catch (error) {
@@ -393,7 +393,7 @@ export class EngineDatabase {
       try {
         await this.#settleCapture();
         const db = this.#open();
-        const mark = this.#watch.mark();
+        const mark = this.#watch.mark(db);
         db.exec("BEGIN IMMEDIATE");
         let result: T;
         try {
