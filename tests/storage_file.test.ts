@@ -150,8 +150,10 @@ function fileCases(runtime: Runtime): void {
     await folding.load();
     const fourth = images[2].slice();
     fourth.fill(44, 2 * 1024, 3 * 1024);
-    await folding.commit(commitOf(images[2], fourth, 1024));
+    // A new page size: the one commit that still replaces the base whole.
+    await folding.commit(commitOf(null, fourth, 512));
     assert.is(folding.stats().compactions, 1);
+    assert.not.ok(folding.stats().lastFold!.inPlace);
     // The crash: the new base is in place, the old log is still there, and the
     // new log (which names the new base) still waits at its temporary name.
     writeFileSync(`${path}-dbrlog-next`, readFileSync(`${path}-dbrlog`));
@@ -337,13 +339,17 @@ function fileCases(runtime: Runtime): void {
       image = next;
       const logSize = statSync(`${path}-dbrlog`).size;
       if (round <= 3) assert.is(logSize, HEADER + round * (FRAME + 1024), `round ${round}`);
-      else assert.is(logSize, HEADER, "the fourth commit folded");
+      else {assert.is(
+          logSize,
+          HEADER + FRAME + 1024,
+          "the fourth commit folded, then began the log",
+        );}
     }
     const stats = db.stats();
     assert.is(stats.commits, 5);
     assert.is(stats.compactions, 2);
-    // The fourth commit goes to the log, which then folds in place: its four pages, a marker, a header.
-    const fold = 4 * 1024 + 2 * HEADER;
+    // The fourth commit folds the log in place first (its three pages, a marker, a header).
+    const fold = 3 * 1024 + 2 * HEADER;
     assert.is(stats.bytesWritten, 8 * 1024 + HEADER + 4 * (FRAME + 1024) + fold);
     assert.is(stats.lastCommitBytes, FRAME + 1024 + fold);
     assert.ok(stats.lastCommitMs > 0);

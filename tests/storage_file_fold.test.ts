@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } 
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { DBRouter } from "../mod.ts";
 import { RouterError } from "../src/errors.ts";
 import { fileStorage } from "../src/storage/file/adapter.ts";
 import { checksum } from "../src/storage/file/checksum.ts";
@@ -33,6 +34,7 @@ import {
   temporaryFolder,
 } from "./_support/storage_fixtures.ts";
 import { rejection } from "./_support/errors.ts";
+import { BOTS_SCHEMA } from "./_support/writers_spawn.ts";
 
 const test = suite(`file storage (${RUNTIME}): folds in place`);
 const folder = temporaryFolder(`fold-${RUNTIME}-`);
@@ -137,6 +139,33 @@ test("a reader that had read the whole log keeps its image across another proces
   } finally {
     await release();
   }
+});
+
+test("a router that read every commit catches up with another's folds in place, never reloading", async () => {
+  const path = newPath();
+  const dir = join(path, "..");
+  await using writer = new DBRouter("alpha", join(dir, "a.db"), path, {
+    storage: fileStorageFor(RUNTIME, { compactThresholdBytes: 20_000, foldIdleMs: false }),
+  });
+  await using reader = new DBRouter("beta", join(dir, "b.db"), path, {
+    storage: fileStorageFor(RUNTIME, { foldIdleMs: false }),
+    maxReadLagMs: 0,
+  });
+  await writer.getConnection("bots", "write").exec(BOTS_SCHEMA);
+  await writer.insert("bots", { name: "row-0", seq: 0 });
+  const count = async () =>
+    (await reader.getConnection("bots").all<{ n: number }>("SELECT count(*) AS n FROM bots"))[0].n;
+  assert.is(await count(), 1);
+  const before = reader.storageStats().shared.catchUps ?? { inPlace: 0, reloaded: 0 };
+  for (let i = 1; i <= 12; i++) {
+    await writer.insert("bots", { name: `row-${i}`, seq: i });
+    assert.is(await count(), i + 1);
+  }
+  const folds = writer.storageStats().shared.compactions;
+  assert.ok(folds >= 3, `${folds} folds`);
+  const after = reader.storageStats().shared.catchUps!;
+  assert.is(after.reloaded, before.reloaded, "no reload across the folds");
+  assert.ok(after.inPlace >= before.inPlace + 12, `${after.inPlace - before.inPlace} in place`);
 });
 
 test("a crash after any base write of a fold leaves the last commit, and the next writer finishes the fold", async () => {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { existsSync, readdirSync, utimesSync } from "node:fs";
+import { existsSync, readdirSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -19,6 +19,7 @@ import {
   RUNTIME,
   temporaryFolder,
 } from "./_support/storage_fixtures.ts";
+import { ROOT, startChild } from "./_support/spawn.ts";
 
 const test = suite(`watch (${RUNTIME}): who watches`);
 const folder = temporaryFolder(`watch-registry-${RUNTIME}-`);
@@ -103,6 +104,25 @@ test("a registration whose heartbeat stopped (a watcher that died) is removed by
   await writer.insert("bots", { name: "after death" });
   assert.is(writer.storageStats().shared.lastCommitBytes, FRAME);
   assert.equal(watchFiles(shared), [], "the dead registration was removed");
+});
+
+test("a process that exits without closing leaves its registration dead; the next writer removes it", async () => {
+  const shared = join(folder.dir, "exit.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  const child = startChild(RUNTIME, join(ROOT, "tests/_support/watch_exit_child.ts"), [
+    shared,
+    join(folder.dir, "leaver.db"),
+  ]);
+  await child.waitFor((line) => line === "registered", 120_000);
+  const { code } = await child.exited;
+  assert.is(code, 0);
+  const files = watchFiles(shared);
+  assert.is(files.length, 1);
+  assert.is(statSync(join(`${shared}-dbrwatch`, files[0])).mtimeMs, 0, "marked dead at exit");
+  await writer.insert("bots", { name: "after exit" });
+  assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "no note for a dead watcher");
+  assert.equal(watchFiles(shared), []);
 });
 
 test("a watcher that registers while a commit is under way hears a resync for it, then rows", async () => {

@@ -240,6 +240,37 @@ test("storage no other process shares records rows only while someone listens he
   assert.is(await triggers(), 0, "the last listener gone: none");
 });
 
+test("shared storage: reads set no triggers; the first write does, and its deletes reach others with their owners", async () => {
+  const dir = newDir();
+  const shared = join(dir, "global.db");
+  {
+    await using setup = new DBRouter("beta", join(dir, "s.db"), shared, {
+      storage: fileStorageFor(RUNTIME),
+    });
+    await setup.getConnection("bots", "write").exec(SCHEMA);
+    await setup.insert("bots", { id: 1, name: "one" });
+  }
+  // Two adapters share nothing in memory: each is what another process would be.
+  await using reader = new DBRouter("beta", join(dir, "b.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+  await using watcher = new DBRouter("alpha", join(dir, "a.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+  });
+  const conn = reader.getConnection("bots", "write");
+  const triggers = async () =>
+    (await conn.all("SELECT name FROM sqlite_temp_master WHERE type = 'trigger'")).length;
+  assert.is(await triggers(), 0, "opened by a read: no triggers yet");
+  await watcher.ready();
+  const theirs: TableChange[] = [];
+  watcher.watch("bots", (c) => void theirs.push(c), { scope: "global" });
+  await conn.run("DELETE FROM bots WHERE id = 1");
+  assert.ok(await triggers() > 0, "the first write attached them");
+  await until(() => theirs.length >= 1, "the delete");
+  assert.is(theirs[0].kind, "rows");
+  assert.equal(theirs[0].deleted, [1], "beta's row, global to alpha: its owner was recorded");
+});
+
 test("a listener's queue past 10 000 changes is replaced by one resync, then goes on", async () => {
   const heard: TableChange[] = [];
   const subscription = new Subscription("bots", "all", "alpha", (c) => void heard.push(c));

@@ -12,7 +12,9 @@ import { loadSqlJs } from "../wasm/mod.ts";
 import { ChangeRecorder } from "../src/watch/recorder.ts";
 import type { CommitRows } from "../src/watch/rows.ts";
 import type { SqlJsDatabase, SqlJsStatic } from "../src/engine/sqljs_types.ts";
-import { RUNTIME } from "./_support/storage_fixtures.ts";
+import { join } from "node:path";
+import { DBRouter, memoryStorage } from "../mod.ts";
+import { RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 
 const test = suite(`watch (${RUNTIME}): update hook`);
 
@@ -103,6 +105,40 @@ for (const [name, load] of builds) {
     db.close();
   });
 }
+
+test("in a transaction, a table dropped and another created between row changes is told by its own name", async () => {
+  const folder = temporaryFolder(`watch-hook-${RUNTIME}-`);
+  try {
+    await using router = new DBRouter("alpha", join(folder.dir, "l.db"), join(folder.dir, "s.db"), {
+      storage: memoryStorage(),
+    });
+    const heard: string[] = [];
+    // Names of equal length, whose schema entries may take the same memory in turn.
+    const pairs = [["code", "bots"], ["errors", "telemetry"]];
+    for (const table of pairs.flat()) {
+      router.watch(table, (change) => void heard.push(`${change.table}:${change.inserted}`));
+    }
+    const conn = router.getConnection("bots", "write");
+    for (const [first, second] of pairs) {
+      await conn.transaction(async (tx) => {
+        // Each statement alone: row changes are read with cached names, DDL in between.
+        await tx.run(`CREATE TABLE ${first} (v)`);
+        await tx.run(`INSERT INTO ${first} VALUES (1)`);
+        await tx.run(`DROP TABLE ${first}`);
+        await tx.run(`CREATE TABLE ${second} (v)`);
+        await tx.run(`INSERT INTO ${second} VALUES (1), (2)`);
+        await tx.run(`DROP TABLE ${second}`);
+      });
+    }
+    const started = Date.now();
+    while (heard.length < 4 && Date.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(heard.sort(), ["bots:1,2", "code:1", "errors:1", "telemetry:1,2"]);
+  } finally {
+    folder.remove();
+  }
+});
 
 test("a bulk change of 5 000 rows is recorded whole (the arrays grow)", async () => {
   const sql = await loadSqlJs();

@@ -348,7 +348,7 @@ export class EngineDatabase {
         const changes = rowChangesOnly && this.#options.durability === "commit"
           ? totalChanges(this.#statements!)
           : undefined;
-        const mark = this.#watch.mark(rowChangesOnly);
+        const mark = this.#watch.mark(this.#open(), rowChangesOnly);
         try {
           result = this.#run(work);
         } catch (error) {
@@ -393,7 +393,7 @@ export class EngineDatabase {
       try {
         await this.#settleCapture();
         const db = this.#open();
-        const mark = this.#watch.mark();
+        const mark = this.#watch.mark(db);
         db.exec("BEGIN IMMEDIATE");
         let result: T;
         try {
@@ -449,6 +449,15 @@ export class EngineDatabase {
   }
 
   /**
+   * A statement of a transaction body starts: `rowChangesOnly` when it is
+   * one statement that changes rows (no DDL), which lets the recorder of
+   * row changes read each table's name once in it instead of once a row.
+   */
+  beginStatement(rowChangesOnly: boolean): void {
+    this.#watch.beginStatement(rowChangesOnly);
+  }
+
+  /**
    * Tells `sink` about every commit from now on: this process's, once
    * durable, and other processes', once caught up with. While anyone watches
    * storage shared across processes, the version stamp is polled every
@@ -487,7 +496,10 @@ export class EngineDatabase {
     }, () => {});
     // Other processes record rows for their commits only while someone is registered.
     const registered = this.ready()
-      .then(() => (stopped ? undefined : this.#store?.registerWatcher?.()))
+      .then(
+        () => (stopped ? undefined : this.#store?.registerWatcher?.()),
+        () => undefined, // a database that cannot open: its reads and writes say why
+      )
       .catch((error) => {
         warnOnce(
           `cannot register as a watcher, other processes' commits may be heard as resyncs: ${

@@ -80,6 +80,7 @@ export class TransactionConnection implements Connection {
   exec(script: string): Promise<void> {
     return this.#do(() => {
       checkSql(script, "script");
+      this.#engine.beginStatement(false);
       try {
         this.#db.exec(script);
       } finally {
@@ -90,6 +91,7 @@ export class TransactionConnection implements Connection {
 
   batch(statements: readonly BatchStatement[]): Promise<RunResult[]> {
     return this.#do(() => {
+      this.#engine.beginStatement(false);
       try {
         return runBatch(this.#db, this.#statements, prepareSqlJsBatch(this.#engine, statements));
       } finally {
@@ -118,6 +120,7 @@ export class TransactionConnection implements Connection {
   #statement<T>(sql: string, params: Params | undefined, query: Query<T>): Promise<T> {
     return this.#do(() => {
       const kind = this.#engine.kinds.forCall(sql);
+      this.#engine.beginStatement(kind === "change");
       try {
         const bind = toBindParams(sql, params);
         return query(this.#db, this.#statements, withIntegerCasts(sql, bind), bind);

@@ -60,6 +60,10 @@ export const ALLOWLIST: readonly AllowlistEntry[] = Object.freeze([
     reason: "probes the page capture on bare sql.js builds (1.16, 1.17, the debug build)",
   },
   {
+    glob: "tests/watch_update_hook.test.ts",
+    reason: "registers the recorder's update hook on bare sql.js builds (1.16, 1.17)",
+  },
+  {
     glob: "tests/storage_file.test.ts",
     reason: "reopens stored files with a bare sql.js database",
   },

@@ -34,6 +34,7 @@ export function watchWanted(variable: string | undefined): boolean {
  * ```ts ignore
  * const hub = new WatchHub(true);
  * hub.attach(db);
+ * const mark = hub.mark(db); // before each write
  * const rows = hub.take();
  * // ... commit, then:
  * hub.committed(rows);
@@ -51,6 +52,8 @@ export class WatchHub {
   #attached: SqlJsDatabase | undefined;
   /** sql.js's module, as {@linkcode attach} last named it. */
   #sql: SqlJsStatic | undefined;
+  /** The database to attach at its first write (see {@linkcode attach}), if any. */
+  #deferred: SqlJsDatabase | undefined;
 
   /**
    * With `record` false, nothing is ever recorded (`DB_ROUTER_WATCH=off`).
@@ -91,7 +94,10 @@ export class WatchHub {
     return this.#sinks.size === 1;
   }
 
-  /** Removes `sink`; returns whether none is left (and stops recording unless `always`). */
+  /**
+   * Removes `sink`; returns whether none is left (and then stops recording,
+   * unless other processes may watch).
+   */
   remove(sink: CommitSink): boolean {
     if (!this.#sinks.delete(sink) || this.#sinks.size > 0) return false;
     if (!this.#others) this.#detach();
@@ -110,14 +116,21 @@ export class WatchHub {
 
   /**
    * A database was just opened or reloaded: records its changes when
-   * commits are recorded now; what was pending is dropped.
+   * commits are recorded now; what was pending is dropped. With no sink
+   * here, the recorder is attached at the database's first write instead
+   * (see {@linkcode mark}): until this process writes there is nothing to
+   * record, and its update hook and triggers (a temp schema that SQLite
+   * compiles) would cost a process whose first query is a read a good part
+   * of its cold start.
    */
   attach(db: SqlJsDatabase, sql?: SqlJsStatic): void {
     this.#recorder?.clear();
     this.#attached = undefined;
+    this.#deferred = undefined;
     this.#sql = sql ?? this.#sql;
     if (!this.#recorder || (!this.#others && this.#sinks.size === 0)) return;
-    if (this.#recorder.attach(db, this.#sql)) this.#attached = db;
+    if (this.#sinks.size === 0) this.#deferred = db;
+    else if (this.#recorder.attach(db, this.#sql)) this.#attached = db;
   }
 
   /** After anything that may have changed the schema: keeps the triggers in step. */
@@ -131,11 +144,24 @@ export class WatchHub {
   }
 
   /**
-   * A write starts (`rowChangesOnly`: it runs no DDL); returns where the
-   * record stands, for {@linkcode rollBack}.
+   * A write to `db` starts (`rowChangesOnly`: it runs no DDL); returns where
+   * the record stands, for {@linkcode rollBack}. First attaches the recorder
+   * if it waited for this write (see {@linkcode attach}) and commits are
+   * still recorded (a sink here, or other processes watching).
    */
-  mark(rowChangesOnly = false): RecorderMark | undefined {
+  mark(db: SqlJsDatabase, rowChangesOnly = false): RecorderMark | undefined {
+    if (this.#deferred !== undefined && this.#deferred === db) {
+      this.#deferred = undefined;
+      if (this.#recorder && (this.#others || this.#sinks.size > 0)) {
+        if (this.#recorder.attach(db, this.#sql)) this.#attached = db;
+      }
+    }
     return this.#attached ? this.#recorder?.mark(rowChangesOnly) : undefined;
+  }
+
+  /** A statement of a transaction starts (`rowChangesOnly`: one that runs no DDL). */
+  beginStatement(rowChangesOnly: boolean): void {
+    if (this.#attached) this.#recorder?.beginStatement(rowChangesOnly);
   }
 
   /** Forgets the changes of a write that failed and was rolled back. */
@@ -196,6 +222,7 @@ export class WatchHub {
 
   /** Drops every sink. */
   clear(): void {
+    this.#deferred = undefined;
     this.#sinks.clear();
     this.#recorder?.clear();
     this.#recorder?.dispose();

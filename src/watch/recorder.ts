@@ -132,6 +132,14 @@ export class ChangeRecorder {
     return [this.#changes.length, this.#deleted.length];
   }
 
+  /**
+   * A statement starts inside a write (a transaction's): `rowChangesOnly`
+   * when it runs no DDL, so that table names may be read once in it.
+   */
+  beginStatement(rowChangesOnly: boolean): void {
+    this.#hook.beginWrite(rowChangesOnly);
+  }
+
   /** Forgets what was recorded after `mark` (a write that failed and was rolled back). */
   rollBack(mark: RecorderMark): void {
     this.#changes.length = Math.min(mark[0], this.#changes.length);

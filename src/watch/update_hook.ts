@@ -11,9 +11,10 @@
  *
  * A table name's pointer is that of its entry in SQLite's schema, which a
  * `DROP TABLE` frees and a later `CREATE TABLE` may reuse for another name.
- * So pointers are trusted only during a write that changes rows and nothing
- * else ({@linkcode UpdateHook.beginWrite}); during any other write every name
- * is decoded. The database name's pointer is cached once it reads `"main"`:
+ * So pointers are trusted only during a write (or one statement of a
+ * transaction) that changes rows and nothing else
+ * ({@linkcode UpdateHook.beginWrite}, which also forgets them); during any
+ * other write every name is decoded. The database name's pointer is cached once it reads `"main"`:
  * that string is static in SQLite.
  *
  * When sql.js lacks the module functions (an unexpected build), the hook

@@ -11,8 +11,9 @@
  *   in the Worker) and catch up with the frames after theirs. Handles are
  *   opened in `"readwrite-unsafe"` mode where the browser has it (Chromium
  *   156 here), so every tab's Worker keeps its handles; elsewhere they are
- *   exclusive and each batch of file operations takes a Web Lock on the
- *   folder and closes its handles at the end (slower, still correct).
+ *   exclusive and file operations run under a Web Lock on the folder, which
+ *   a tab hands over, its handles closed, when another tab asks or after a
+ *   short idle time (slower, still correct).
  * - Record logs (write queues, audit lines) are kept in IndexedDB under the
  *   same name, as {@linkcode indexedDbStorage} keeps them: line batches, each
  *   one IndexedDB transaction.
@@ -59,8 +60,8 @@ export interface OpfsStorageOptions {
   compactThresholdBytes?: number;
   /**
    * `"shared"`: access handles in `"readwrite-unsafe"` mode where the browser
-   * has it, exclusive otherwise. `"exclusive"`: always exclusive, each batch
-   * of file operations under a Web Lock on the folder.
+   * has it, exclusive otherwise. `"exclusive"`: always exclusive, file
+   * operations under a Web Lock on the folder that tabs hand over.
    * @default "shared"
    */
   handles?: "shared" | "exclusive";

@@ -19,6 +19,12 @@
  *   size, and a reader catches up from it with only the frames after it.
  * - `load()` reads the log header, the base, then the log, and starts again if
  *   a fold changed the generation meanwhile.
+ * - The header's base fields hold the base's size and page sums
+ *   (`page_sums.ts`), which each fold brings up to date from the pages it
+ *   rewrites: a base that matches them and the log's checksummed commits make
+ *   an image that `load()` returns as `verified` (no `quick_check` needed).
+ *   A fold cut short leaves sums that do not match: `quick_check` then runs,
+ *   and the next fold sums the base whole.
  *
  * @module
  */

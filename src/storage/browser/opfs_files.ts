@@ -2,8 +2,9 @@
  * The page's side of the OPFS Worker (`opfs_worker.ts`): starts it from a
  * `blob:` URL on first use, sends batches of file operations and resolves each
  * with the Worker's results. With exclusive handles (browsers without
- * `"readwrite-unsafe"`), every batch runs under a Web Lock on the folder and
- * ends by closing the handles, so that other tabs' Workers can open them.
+ * `"readwrite-unsafe"`), batches run under a Web Lock on the folder, which a
+ * tab keeps while it goes on using its handles and hands over (handles
+ * closed) when another tab asks or after a short idle time.
  *
  * @module
  */
@@ -46,6 +47,13 @@ export class OpfsFiles {
   #ready: Promise<boolean> | undefined;
   /** Whether handles are shared, once the probe answered. */
   #shared: boolean | undefined;
+  /** With exclusive handles: the folder lock while this tab keeps it. */
+  #held: Promise<Release> | undefined;
+  /** Batches sent under {@linkcode #held} and not answered yet. */
+  #inFlight = 0;
+  /** Whether another tab asked for the folder lock. */
+  #wanted = false;
+  #idle: ReturnType<typeof setTimeout> | undefined;
   #next = 1;
   readonly #pending = new Map<number, { resolve(r: FileResult[]): void; reject(e: Error): void }>();
 
@@ -82,16 +90,76 @@ export class OpfsFiles {
       }
     }
     if (await ready) return await this.#send(ops, transfer);
-    const release = await this.#options.lockFolder();
+    return await this.#exclusiveBatch(ops, transfer);
+  }
+
+  /**
+   * With exclusive handles: runs `ops` under the folder lock. The lock and
+   * the Worker's handles are kept after the batch while this tab goes on
+   * using them (a commit's batches follow each other within milliseconds),
+   * and handed over when another tab asks for them (a message on a
+   * `BroadcastChannel` as it starts waiting for the lock) or after
+   * {@linkcode LINGER_MS} without a batch: the handles are closed first.
+   */
+  async #exclusiveBatch(ops: readonly FileOp[], transfer: ArrayBuffer[]): Promise<FileResult[]> {
+    clearTimeout(this.#idle);
+    this.#inFlight++;
     try {
-      return await this.#send([...ops, { op: "close" }], transfer);
+      await (this.#held ??= this.#takeFolder());
+      return await this.#send(ops, transfer);
     } finally {
+      if (--this.#inFlight === 0) {
+        this.#idle = setTimeout(() => void this.#handOver(), this.#wanted ? 0 : LINGER_MS);
+      }
+    }
+  }
+
+  async #takeFolder(): Promise<Release> {
+    const name = `db-router-opfs-files:${this.#options.folder}`;
+    const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(name) : undefined;
+    channel?.postMessage("want");
+    let release: Release;
+    try {
+      release = await this.#options.lockFolder();
+    } catch (error) {
+      channel?.close();
+      this.#held = undefined;
+      throw error;
+    }
+    // Asks heard before the lock was ours were for the hold before it.
+    this.#wanted = false;
+    if (channel) {
+      channel.onmessage = () => {
+        this.#wanted = true;
+        if (this.#inFlight === 0) void this.#handOver();
+      };
+    }
+    return async () => {
+      channel?.close(); // before the lock goes: asks after it are for the next hold
       await release();
+    };
+  }
+
+  /** Closes the Worker's handles and releases the folder lock, unless a batch is running. */
+  async #handOver(): Promise<void> {
+    const held = this.#held;
+    if (held === undefined || this.#inFlight > 0) return;
+    clearTimeout(this.#idle);
+    this.#held = undefined;
+    try {
+      await this.#send([{ op: "close" }], []);
+    } catch {
+      // A stopped Worker holds no handles.
+    } finally {
+      await (await held)();
     }
   }
 
   /** Stops the Worker; a later batch starts a new one. */
   terminate(): void {
+    clearTimeout(this.#idle);
+    void this.#held?.then((release) => release(), () => {});
+    this.#held = undefined;
     this.#worker?.terminate();
     this.#worker = undefined;
     this.#ready = undefined;
@@ -139,6 +207,12 @@ export class OpfsFiles {
     this.#pending.clear();
   }
 }
+
+/**
+ * Milliseconds an idle tab keeps exclusive handles and the folder lock before
+ * it hands them over unasked.
+ */
+const LINGER_MS = 20;
 
 /** The answer to a batch sent `ifShared` to a Worker whose handles are exclusive. */
 const UNSHARED: FileResult[] = [];

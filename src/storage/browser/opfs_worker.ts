@@ -14,8 +14,8 @@
  * Handles are opened in Chromium's `"readwrite-unsafe"` mode where the browser
  * has it (several tabs may then hold handles on one file; the adapter's Web
  * Locks and checksummed records keep that safe). Elsewhere handles are
- * exclusive, and the page closes them at the end of every batch (the `close`
- * operation) while it holds a Web Lock on the folder, so tabs take turns.
+ * exclusive, and the page closes them (the `close` operation) before it hands
+ * the Web Lock on the folder over to another tab, so tabs take turns.
  *
  * @module
  */

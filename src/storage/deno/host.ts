@@ -47,6 +47,7 @@ export function denoHost(): Host {
       }
     },
     readTextFileSync(path, options) {
+      if (options?.optional && missing(path)) return undefined;
       try {
         return deno.readTextFileSync(path);
       } catch (error) {
@@ -57,4 +58,20 @@ export function denoHost(): Host {
     },
     defaultStorage: () => storage ??= denoFileStorage(),
   };
+}
+
+/**
+ * Whether `path` is known to be missing, found without an exception (false
+ * when that cannot be told). Deno's own file functions throw for a missing
+ * file, and the optional config file is read while the library is being
+ * imported: an exception raised then, with the whole of a bundle such as
+ * `dist/mod.js` on the stack, makes V8 parse that bundle again for the
+ * stack trace's positions (about 6 ms of a cold start). Node's `existsSync`
+ * throws nothing, and costs nothing more: sql.js loads `node:fs` when it starts.
+ */
+function missing(path: string): boolean {
+  const process = (globalThis as {
+    process?: { getBuiltinModule?(id: "node:fs"): { existsSync(path: string): boolean } };
+  }).process;
+  return process?.getBuiltinModule?.("node:fs").existsSync(path) === false;
 }

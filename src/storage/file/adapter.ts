@@ -18,9 +18,10 @@ import { FileDatabase } from "./stored_database.ts";
 export interface FileStorageOptions {
   /**
    * Log size in bytes (frames past the header) beyond which a commit folds the
-   * log into the base, writing the whole image once. Larger values mean fewer
-   * full writes and longer logs to replay on open.
-   * @default the larger of 4 MiB and the base file's size
+   * log into the base, in place: a fold writes the pages the log changed, so
+   * it costs (and holds the write lock for) about what the log holds. Larger
+   * values mean fewer folds and longer logs to replay on open.
+   * @default 4 MiB
    */
   compactThresholdBytes?: number;
   /**

@@ -36,6 +36,7 @@ import {
   databaseFiles,
   decodeLogHeader,
   encodeCommit,
+  FRAME_HEADER_BYTES,
   LOG_HEADER_BYTES,
   scanCommits,
 } from "./log_format.ts";
@@ -181,11 +182,17 @@ export class FileDatabase implements StoredDatabase {
     const threshold = this.#options.compactThresholdBytes ?? DEFAULT_FOLD_THRESHOLD;
     let written = 0;
     if (current && pages.length > 0 && canLog(current, commit.pageSize)) {
+      const appended = pages.length * (FRAME_HEADER_BYTES + commit.pageSize);
       if (current.mode !== "log") {
         // A base alone (or with a log that is not its own): a log names it, unwritten.
         written += await this.#startLog(current);
-      } else if (current.marker || current.size !== current.validEnd) {
-        // A fold that did not finish, or a torn commit after the last whole one.
+      } else if (
+        current.marker || current.size !== current.validEnd ||
+        current.size - LOG_HEADER_BYTES + appended > threshold
+      ) {
+        // A fold that did not finish, a torn commit after the last whole one, or
+        // a full log: folded before this commit, whose frames start the next log,
+        // so that readers that had read the log follow the fold without a reload.
         written += await this.#foldInPlace(current);
       }
       const state = this.#current!;
@@ -209,11 +216,7 @@ export class FileDatabase implements StoredDatabase {
         imageLength: commit.pageCount * commit.pageSize,
       });
       written += bytes.length;
-      if (size - LOG_HEADER_BYTES > threshold) {
-        written += await this.#foldInPlace(this.#current!);
-      } else {
-        this.#scheduleIdleFold();
-      }
+      this.#scheduleIdleFold();
     } else {
       written = await this.#fold(await this.#imageAfter(commit), commit.pageSize, current?.base);
     }

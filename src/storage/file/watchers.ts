@@ -68,18 +68,12 @@ export class WatcherRegistry {
     const stopBeating = this.#fs.repeat(Math.max(1, Math.floor(this.#staleMs / 5)), () => {
       beat = beat.then(() => this.#beat(path, () => stopped)).catch(() => {});
     });
-    const onExit = () => {
-      if (stopped) return;
-      try {
-        this.#fs.setModifiedSync(path, new Date(0));
-      } catch {
-        // Exiting anyway: the file goes stale instead.
-      }
-    };
-    this.#fs.onExit(onExit);
+    const live = liveRegistrations(this.#fs);
+    live.add(path);
     return async () => {
       if (stopped) return;
       stopped = true;
+      live.delete(path);
       stopBeating();
       await beat;
       try {
@@ -158,6 +152,27 @@ export class WatcherRegistry {
     }
     await handle.close();
   }
+}
+
+/** Each file system's live registrations, whose times are set to 0 when the process exits. */
+const registrations = new WeakMap<FileSystem, Set<string>>();
+
+function liveRegistrations(fs: FileSystem): Set<string> {
+  let live = registrations.get(fs);
+  if (!live) {
+    const paths = live = new Set();
+    registrations.set(fs, paths);
+    fs.onExit(() => {
+      for (const path of paths) {
+        try {
+          fs.setModifiedSync(path, new Date(0));
+        } catch {
+          // Exiting anyway: the file goes stale instead.
+        }
+      }
+    });
+  }
+  return live;
 }
 
 function randomId(): string {
