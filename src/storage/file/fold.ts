@@ -189,7 +189,6 @@ export async function foldInPlace(
 ): Promise<FoldResult> {
   const { header, frames, validEnd, sums } = input;
   const pageSize = header.pageSize;
-  const directory = dirname(files.base);
   await removeIfPresent(fs, files.nextBase);
   await removeIfPresent(fs, files.nextLog);
   let bytesWritten = 0;
@@ -248,13 +247,8 @@ export async function foldInPlace(
       baseCounter: record.counter,
       baseMtime: mtimeKey(info.mtimeMs),
     };
-    const headerBytes = encodeLogHeader(fields);
-    await writeDurably(fs, files.nextLog, headerBytes);
-    await beforeWrite();
-    await fs.rename(files.nextLog, files.log);
-    await fs.syncDirectory(directory);
-    bytesWritten += headerBytes.length;
-    const next: LogHeader = { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
+    const next = await installLog(fs, files, fields, beforeWrite);
+    bytesWritten += LOG_HEADER_BYTES;
     return {
       header: next,
       sums: next.checksum,
@@ -348,6 +342,25 @@ async function writePages(
 }
 
 /**
+ * Writes `fields` as the header of an empty next log, durably, and (after
+ * `beforeRename`, which may throw to abandon it) renames it over the log and
+ * syncs the folder; returns the header with its checksum.
+ */
+async function installLog(
+  fs: FileSystem,
+  files: DatabaseFiles,
+  fields: Omit<LogHeader, "checksum">,
+  beforeRename: () => Promise<void>,
+): Promise<LogHeader> {
+  const headerBytes = encodeLogHeader(fields);
+  await writeDurably(fs, files.nextLog, headerBytes);
+  await beforeRename();
+  await fs.rename(files.nextLog, files.log);
+  await fs.syncDirectory(dirname(files.base));
+  return { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
+}
+
+/**
  * Starts a log for a base that has none (or whose log holds nothing of it),
  * naming it as `base`, with page sum `sum`: the base is not written.
  *
@@ -378,12 +391,7 @@ export async function startLog(
     baseCounter: base.counter,
     baseMtime: mtimeKey(base.mtimeMs),
   };
-  const headerBytes = encodeLogHeader(fields);
-  await writeDurably(fs, files.nextLog, headerBytes);
-  await beforeRename();
-  await fs.rename(files.nextLog, files.log);
-  await fs.syncDirectory(dirname(files.base));
-  const header: LogHeader = { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
+  const header = await installLog(fs, files, fields, beforeRename);
   return {
     header,
     sums: header.checksum,

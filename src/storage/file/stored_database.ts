@@ -494,18 +494,7 @@ export class FileDatabase implements StoredDatabase {
       if (!checked) await this.#assertBase(state, true);
       checked = true;
     });
-    this.#remember({
-      stamp: logStamp(result.header, LOG_HEADER_BYTES),
-      mode: "log",
-      header: result.header,
-      size: LOG_HEADER_BYTES,
-      validEnd: LOG_HEADER_BYTES,
-      sums: result.sums,
-      imageLength: result.base.size,
-      base: result.base,
-    });
-    this.#noteFold(result, performance.now() - started);
-    return result.bytesWritten;
+    return this.#startedLog(result, result.base.size, started);
   }
 
   /** Starts a log naming the base of `state` (modes `"base"`, `"detached"`); resolves the bytes written. */
@@ -525,6 +514,11 @@ export class FileDatabase implements StoredDatabase {
         await this.#assertBase(state, true);
       },
     );
+    return this.#startedLog(result, state.imageLength, started);
+  }
+
+  /** Remembers the empty log that `result` (a fold, begun at `started`) left; resolves its bytes written. */
+  #startedLog(result: FoldResult, imageLength: number, started: number): number {
     this.#remember({
       stamp: logStamp(result.header, LOG_HEADER_BYTES),
       mode: "log",
@@ -532,7 +526,7 @@ export class FileDatabase implements StoredDatabase {
       size: LOG_HEADER_BYTES,
       validEnd: LOG_HEADER_BYTES,
       sums: result.sums,
-      imageLength: state.imageLength,
+      imageLength,
       base: result.base,
     });
     this.#noteFold(result, performance.now() - started);
