@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -42,7 +43,9 @@ test("Node, Deno and Bun processes inserting 300 rows each at once end with exac
   const dir = newDir();
   const shared = join(dir, "global.db");
   const count = 300;
-  const startAt = Date.now() + 3000;
+  // Every child starts when this file appears, once all three are ready: a child that starts
+  // slowly (a loaded machine) must not find the others done.
+  const go = join(dir, "go");
   const runtimes = ["node", "deno", "bun"] as const;
   const children = runtimes.map((runtime) =>
     startChild(runtime, CHILD, [
@@ -51,10 +54,12 @@ test("Node, Deno and Bun processes inserting 300 rows each at once end with exac
       shared,
       join(dir, `${runtime}.db`),
       String(count),
-      String(startAt),
+      go,
       "5000",
     ])
   );
+  await Promise.all(children.map((child) => child.waitFor((line) => line === "ready", 120_000)));
+  writeFileSync(go, "");
   await Promise.all(children.map((child) => child.waitFor((line) => line === "closed", 120_000)));
   const owned = await rowsByWriter(shared, dir);
   assert.equal([...owned.keys()].sort(), ["bun", "deno", "node"]);
