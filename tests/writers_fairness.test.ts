@@ -11,12 +11,10 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter } from "../mod.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
-import { BOTS_SCHEMA } from "./_support/writers_spawn.ts";
-import { ROOT, startChild } from "./_support/spawn.ts";
+import { BOTS_SCHEMA, startInserter } from "./_support/writers_spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): a fair lock`);
 const folder = temporaryFolder(`fairness-${RUNTIME}-`);
-const CHILD = join(ROOT, "tests/_support/writers_child.ts");
 const OTHER = RUNTIME === "node" ? "deno" : "node";
 let counter = 0;
 const newDir = () => join(folder.dir, `case-${++counter}`);
@@ -31,15 +29,13 @@ test(`this process and a ${OTHER} process committing in loops share the lock`, a
   await router.getConnection("bots", "write").exec(BOTS_SCHEMA);
   const go = join(dir, "go");
   const theirs = 100;
-  const other = startChild(OTHER, CHILD, [
-    "insert",
-    "other",
+  const other = startInserter(OTHER, {
+    menace: "other",
     shared,
-    join(dir, "o.db"),
-    String(theirs),
-    go,
-    "5000",
-  ]);
+    local: join(dir, "o.db"),
+    count: theirs,
+    start: go,
+  });
   await other.waitFor((line) => line === "ready", 60_000);
   // Both commit in a loop, this one until the other is done. Taking turns, this process makes
   // about as many commits as the other in that time (a runtime may be a few times faster). A

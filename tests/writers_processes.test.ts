@@ -11,6 +11,7 @@ import * as assert from "uvu/assert";
 import { DBRouter } from "../mod.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 import { ROOT, startChild } from "./_support/spawn.ts";
+import { startInserter } from "./_support/writers_spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): processes`);
 const folder = temporaryFolder(`writers-${RUNTIME}-`);
@@ -48,15 +49,13 @@ test("Node, Deno and Bun processes inserting 300 rows each at once end with exac
   const go = join(dir, "go");
   const runtimes = ["node", "deno", "bun"] as const;
   const children = runtimes.map((runtime) =>
-    startChild(runtime, CHILD, [
-      "insert",
-      runtime,
+    startInserter(runtime, {
+      menace: runtime,
       shared,
-      join(dir, `${runtime}.db`),
-      String(count),
-      go,
-      "5000",
-    ])
+      local: join(dir, `${runtime}.db`),
+      count,
+      start: go,
+    })
   );
   await Promise.all(children.map((child) => child.waitFor((line) => line === "ready", 120_000)));
   writeFileSync(go, "");
