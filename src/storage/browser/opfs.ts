@@ -27,10 +27,9 @@
 import type { StorageAdapter } from "../types.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
-import { OpfsDatabase } from "./opfs_database.ts";
-import { OpfsFiles, type WorkerFactory } from "./opfs_files.ts";
+import type { OpfsContext } from "./opfs_database.ts";
+import type { OpfsFiles, WorkerFactory } from "./opfs_files.ts";
 import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
-import { acquireLock } from "./web_lock.ts";
 
 export type { WorkerFactory } from "./opfs_files.ts";
 
@@ -138,22 +137,31 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
     );
   }
   const { locks, persistence, fail } = browserSetup(options.persist);
-  const lock = (lockName: string) => acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
-  const files = new OpfsFiles({
-    folder: name,
-    exclusive: handles === "exclusive",
-    lockFolder: () => lock(`db-router-opfs-files:${name}`),
-    startWorker: options.startWorker,
-  });
+  // The Worker's side, the database class and the lock are imported at first use: importing
+  // the package parses less (a file router never needs them).
+  const lock = async (lockName: string) =>
+    (await import("./web_lock.ts")).acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
   const channel = new CommitChannel(`db-router-opfs:${name}`);
-  const context = {
-    files,
-    compactThresholdBytes: threshold,
-    lock: (key: string) => lock(`db-router-opfs:${name}:${key}`),
-    fail,
-    announce: (notice: CommitNotice) => channel.announce(notice),
-    watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
-  };
+  let files: OpfsFiles | undefined;
+  let context: Promise<OpfsContext> | undefined;
+  const load = () =>
+    context ??= import("./opfs_files.ts").then(({ OpfsFiles }) => {
+      files = new OpfsFiles({
+        folder: name,
+        exclusive: handles === "exclusive",
+        lockFolder: () => lock(`db-router-opfs-files:${name}`),
+        startWorker: options.startWorker,
+      });
+      return {
+        files,
+        compactThresholdBytes: threshold,
+        lock: (key: string) => lock(`db-router-opfs:${name}:${key}`),
+        fail,
+        announce: (notice: CommitNotice) => channel.announce(notice),
+        watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
+      };
+    });
+  const ready = async () => await (await load()).files.ready();
   const hasIndexedDb = Boolean((globalThis as { indexedDB?: unknown }).indexedDB);
   return {
     name: OPFS_STORAGE_NAME,
@@ -162,15 +170,16 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
     async open(location) {
       const key = normalizeLocation(location);
       void persistence();
-      await openedOrFailed(key, "OPFS storage is not available here", files.ready());
-      return new OpfsDatabase(context, key);
+      await openedOrFailed(key, "OPFS storage is not available here", ready());
+      const { OpfsDatabase } = await import("./opfs_database.ts");
+      return new OpfsDatabase(await load(), key);
     },
     records: hasIndexedDb
       ? indexedDbStorage({ name, persist: false, lockTimeoutMs: timeoutMs }).records
       : undefined,
-    available: () => files.ready().then(() => true, () => false),
+    available: () => ready().then(() => true, () => false),
     persistence,
     watch: (watcher) => channel.watch(watcher),
-    terminate: () => files.terminate(),
+    terminate: () => files?.terminate(),
   };
 }
