@@ -142,6 +142,7 @@ export class ChangeRecorder {
 
   /** Forgets what was recorded after `mark` (a write that failed and was rolled back). */
   rollBack(mark: RecorderMark): void {
+    this.#hook.discard();
     this.#changes.length = Math.min(mark[0], this.#changes.length);
     this.#hook.beginWrite(false);
     this.#deleted.length = Math.min(mark[1], this.#deleted.length);
@@ -154,6 +155,7 @@ export class ChangeRecorder {
    * lookup when nobody could use it); `undefined` when there were none.
    */
   take(db: SqlJsDatabase, withOwners: boolean): CommitRows | undefined {
+    this.#hook.flush();
     const changes = this.#changes;
     const deleted = this.#deleted;
     this.#deleted = [];
@@ -257,6 +259,7 @@ export class ChangeRecorder {
 
   /** Forgets everything recorded. */
   clear(): void {
+    this.#hook.discard();
     this.#changes.clear();
     this.#deleted = [];
   }
