@@ -148,6 +148,29 @@ for (const [name, load] of builds) {
   });
 }
 
+test("one run of rowids with several owners, or none, is told by owner", async () => {
+  const sql = await loadSqlJs();
+  const db = open(sql);
+  db.exec(`INSERT INTO bots (name, source_menace_id)
+    VALUES ('a', 'x'), ('b', 'y'), ('c', 'x'), ('d', NULL), ('e', NULL)`);
+  const recorder = new ChangeRecorder();
+  assert.ok(recorder.attach(db, sql));
+  const updated = (where: string) => {
+    recorder.mark(true);
+    db.exec(`UPDATE bots SET name = 'z' WHERE ${where}`);
+    return plain(recorder.take(db, true));
+  };
+  assert.equal(updated("id <= 3"), { bots: { x: [[], [1, 3], []], y: [[], [2], []] } });
+  assert.equal(updated("id >= 4"), { bots: { null: [[], [4, 5], []] } });
+  assert.equal(updated("id BETWEEN 3 AND 4"), { bots: { x: [[], [3], []], null: [[], [4], []] } });
+  assert.equal(updated("id BETWEEN 4 AND 5 OR id = 1"), {
+    bots: { x: [[], [1], []], null: [[], [4, 5], []] },
+  });
+  recorder.detach(db);
+  recorder.dispose();
+  db.close();
+});
+
 test("in a transaction, a table dropped and another created between row changes is told by its own name", async () => {
   const folder = temporaryFolder(`watch-hook-${RUNTIME}-`);
   try {
