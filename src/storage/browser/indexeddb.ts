@@ -16,6 +16,7 @@
  */
 import { normalize } from "../../path.ts";
 import type { StorageAdapter } from "../types.ts";
+import { TabWatchers } from "./tab_watchers.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { type IdbImplementation, openIdb } from "./idb.ts";
 import { idbRecords } from "./idb_records.ts";
@@ -126,6 +127,7 @@ export function indexedDbStorage(options: IndexedDbStorageOptions = {}): Indexed
       ),
     announce: (notice: CommitNotice) => channel.announce(notice),
     watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
+    watchers: new TabWatchers(locks, `db-router-watch:${name}`),
     resolve: normalizeLocation,
   };
   return {

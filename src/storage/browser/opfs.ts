@@ -25,6 +25,7 @@
  * @module
  */
 import type { StorageAdapter } from "../types.ts";
+import { TabWatchers } from "./tab_watchers.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
 import type { OpfsContext } from "./opfs_database.ts";
@@ -159,6 +160,7 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
         fail,
         announce: (notice: CommitNotice) => channel.announce(notice),
         watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
+        watchers: new TabWatchers(locks, `db-router-opfs-watch:${name}`),
       };
     });
   const ready = async () => await (await load()).files.ready();
