@@ -30,6 +30,7 @@ import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
 import { OpfsDatabase } from "./opfs_database.ts";
 import { OpfsFiles, type WorkerFactory } from "./opfs_files.ts";
 import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
+import { KeptLock } from "./kept_lock.ts";
 import { acquireLock } from "./web_lock.ts";
 
 export type { WorkerFactory } from "./opfs_files.ts";
@@ -146,10 +147,23 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
     startWorker: options.startWorker,
   });
   const channel = new CommitChannel(`db-router-opfs:${name}`);
+  // With Web Locks, a tab keeps a database's write lock between its commits while no other tab asks.
+  const keptLocks = new Map<string, KeptLock>();
+  const kept = (key: string): KeptLock | undefined => {
+    if (!locks) return undefined;
+    let keptLock = keptLocks.get(key);
+    if (!keptLock) {
+      const lockName = `db-router-opfs:${name}:${key}`;
+      keptLock = new KeptLock(() => lock(lockName), lockName, timeoutMs);
+      keptLocks.set(key, keptLock);
+    }
+    return keptLock;
+  };
   const context = {
     files,
     compactThresholdBytes: threshold,
-    lock: (key: string) => lock(`db-router-opfs:${name}:${key}`),
+    kept,
+    lock: (key: string) => kept(key)?.lock() ?? lock(`db-router-opfs:${name}:${key}`),
     fail,
     announce: (notice: CommitNotice) => channel.announce(notice),
     watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
