@@ -97,7 +97,14 @@ type Target =
 const allTargets: Target[] = [
   { label: "db-router, OPFS", kind: "router", store: "opfs" },
   ...(BASELINE
-    ? [{ label: "db-router, OPFS, baseline", kind: "router", store: "opfs", page: "before/" } as const]
+    ? [
+      {
+        label: "db-router, OPFS, baseline",
+        kind: "router",
+        store: "opfs",
+        page: "before/",
+      } as const,
+    ]
     : []),
   {
     label: "db-router, OPFS, exclusive handles",
