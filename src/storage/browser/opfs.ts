@@ -31,6 +31,7 @@ import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
 import type { OpfsContext } from "./opfs_database.ts";
 import type { OpfsFiles, WorkerFactory } from "./opfs_files.ts";
 import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
+import type { KeptLock } from "./kept_lock.ts";
 
 export type { WorkerFactory } from "./opfs_files.ts";
 
@@ -146,23 +147,39 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
   let files: OpfsFiles | undefined;
   let context: Promise<OpfsContext> | undefined;
   const load = () =>
-    context ??= import("./opfs_files.ts").then(({ OpfsFiles }) => {
-      files = new OpfsFiles({
-        folder: name,
-        exclusive: handles === "exclusive",
-        lockFolder: () => lock(`db-router-opfs-files:${name}`),
-        startWorker: options.startWorker,
-      });
-      return {
-        files,
-        compactThresholdBytes: threshold,
-        lock: (key: string) => lock(`db-router-opfs:${name}:${key}`),
-        fail,
-        announce: (notice: CommitNotice) => channel.announce(notice),
-        watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
-        watchers: new TabWatchers(locks, `db-router-opfs-watch:${name}`),
-      };
-    });
+    context ??= Promise.all([import("./opfs_files.ts"), import("./kept_lock.ts")]).then(
+      ([{ OpfsFiles }, { KeptLock }]) => {
+        files = new OpfsFiles({
+          folder: name,
+          exclusive: handles === "exclusive",
+          lockFolder: () => lock(`db-router-opfs-files:${name}`),
+          startWorker: options.startWorker,
+        });
+        // With Web Locks, a tab keeps a database's write lock between its commits while no other
+        // tab asks.
+        const keptLocks = new Map<string, KeptLock>();
+        const kept = (key: string): KeptLock | undefined => {
+          if (!locks) return undefined;
+          let keptLock = keptLocks.get(key);
+          if (!keptLock) {
+            const lockName = `db-router-opfs:${name}:${key}`;
+            keptLock = new KeptLock(() => lock(lockName), lockName, timeoutMs);
+            keptLocks.set(key, keptLock);
+          }
+          return keptLock;
+        };
+        return {
+          files,
+          compactThresholdBytes: threshold,
+          kept,
+          lock: (key: string) => kept(key)?.lock() ?? lock(`db-router-opfs:${name}:${key}`),
+          fail,
+          announce: (notice: CommitNotice) => channel.announce(notice),
+          watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
+          watchers: new TabWatchers(locks, `db-router-opfs-watch:${name}`),
+        };
+      },
+    );
   const ready = async () => await (await load()).files.ready();
   const hasIndexedDb = Boolean((globalThis as { indexedDB?: unknown }).indexedDB);
   return {

@@ -44,6 +44,7 @@ import {
 import { applyFrames } from "../file/replay.ts";
 import type { LoadedImage, PageChanges, PageCommit, Release } from "../types.ts";
 import { type BrowserContext, BrowserDatabase, type Written } from "./browser_database.ts";
+import type { KeptLock } from "./kept_lock.ts";
 import type { OpfsFiles } from "./opfs_files.ts";
 import type { FileOp } from "./opfs_worker.ts";
 import { EMPTY_SUMS, pageSums } from "./page_sums.ts";
@@ -54,6 +55,8 @@ export interface OpfsContext extends BrowserContext {
   readonly files: OpfsFiles;
   /** Log bytes (past the header) beyond which a commit folds. */
   readonly compactThresholdBytes: number;
+  /** The write lock of `key` where this tab keeps it between commits (Web Locks). */
+  readonly kept: (key: string) => KeptLock | undefined;
 }
 
 /** One whole commit read back from a log. */
@@ -185,9 +188,12 @@ export class OpfsDatabase extends BrowserDatabase {
 
   /** The version stamp: the log's header and size, in one batch. */
   async version(): Promise<string> {
-    const look = await this.#look();
+    const kept = this.#holding ? this.#context.kept(this.key) : undefined;
+    // While this tab kept the lock since it last looked, nobody else wrote: no need to look again.
+    const look = (kept?.memo as Look | undefined) ?? await this.#look();
     // Under the lock nobody else commits: the commit that follows needs no second look.
     if (this.#holding) this.#looked = look;
+    if (kept) kept.memo = look;
     const { header, size, baseSize } = look;
     if (header) return stampOf(header, size);
     return baseSize >= 0 ? `base:${baseSize}` : "0";
@@ -250,9 +256,14 @@ export class OpfsDatabase extends BrowserDatabase {
       { op: "flush", path: this.#log },
     );
     if (state.baseSize < 0) ops.push({ op: "flush", path: this.key });
+    const kept = this.#context.kept(this.key);
+    if (kept) kept.memo = undefined; // a batch that fails half-way leaves the files unknown
     await this.#batch(ops, [bytes.buffer as ArrayBuffer]);
     written += length;
     end += length;
+    if (kept && this.#holding) {
+      kept.memo = { header, size: end, baseSize: Math.max(0, state.baseSize) } satisfies Look;
+    }
     let stamp = stampOf(header, end);
     if (end - LOG_HEADER_BYTES > this.#context.compactThresholdBytes) {
       written += await this.#fold({ header, end, size: end, baseSize: 0 });
@@ -301,6 +312,8 @@ export class OpfsDatabase extends BrowserDatabase {
    */
   async #fold(state: LogState): Promise<number> {
     const header = state.header!;
+    const kept = this.#context.kept(this.key);
+    if (kept) kept.memo = undefined;
     const [log, baseSize] = await this.#batch([
       { op: "read", path: this.#log, at: 0, length: state.end },
       { op: "size", path: this.key },

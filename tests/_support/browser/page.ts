@@ -96,6 +96,22 @@ const api = {
     for (let i = 0; i < count; i++) await router.insert("bots", { name: `${prefix}-${i}` });
   },
 
+  /**
+   * Inserts one bot, then lists the Web Locks of this origin held right after
+   * the insert resolved (no other work in between).
+   */
+  async insertThenHeldLocks(menaceId: string, name: string): Promise<string[]> {
+    await routers.get(menaceId)!.insert("bots", { name });
+    const state = await navigator.locks.query();
+    return (state.held ?? []).map((lock) => lock.name ?? "");
+  },
+
+  /** The names of the Web Locks of this origin held now. */
+  async heldLocks(): Promise<string[]> {
+    const state = await navigator.locks.query();
+    return (state.held ?? []).map((lock) => lock.name ?? "");
+  },
+
   /** The storage figures of the shared database of `menaceId`'s router. */
   sharedStats(menaceId: string): StorageStats {
     return routers.get(menaceId)!.storageStats().shared;
