@@ -38,7 +38,9 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 async function captureOf(load: () => Promise<CapturedSqlJs>) {
-  const { sql, capture } = await load();
+  const loaded = await load();
+  const { sql } = loaded;
+  const capture = await loaded.probe();
   if (typeof capture === "string") throw new Error(`no capture: ${capture}`);
   return { sql, capture };
 }
@@ -173,13 +175,13 @@ for (const [build, load] of builds) {
 
 test("sql.js's debug build, whose imports keep their real names, is recognised too", async () => {
   const { default: initDebug } = await import("sql.js/dist/sql-wasm-debug.js");
-  const { capture } = await initWithCapture(
+  const capture = await (await initWithCapture(
     initDebug as unknown as InitSqlJs,
     { useOldExtensionFunctions: false, print: () => {}, printErr: () => {} },
     readFileSync(new URL("sql-wasm-debug.wasm", import.meta.resolve("sql.js"))),
-  );
+  )).probe();
   if (typeof capture === "string") throw new Error(capture);
-  const release = (await loadCapturedSqlJs()).capture as PageCapture;
+  const release = await (await loadCapturedSqlJs()).probe() as PageCapture;
   assert.not.equal(capture.imports.write, release.imports.write, "another build, other names");
   assert.match(capture.imports.write, "fd_write");
   assert.match(capture.imports.seek, "fd_seek");

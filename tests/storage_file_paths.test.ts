@@ -13,12 +13,10 @@ import { DBRouter } from "../mod.ts";
 import { RouterError } from "../src/errors.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 import { rejection, thrown } from "./_support/errors.ts";
-import { ROOT, startChild } from "./_support/spawn.ts";
-import { BOTS_SCHEMA } from "./_support/writers_spawn.ts";
+import { BOTS_SCHEMA, startInserter } from "./_support/writers_spawn.ts";
 
 const test = suite(`file storage (${RUNTIME}): paths`);
 const folder = temporaryFolder(`paths-${RUNTIME}-`);
-const WRITER = join(ROOT, "tests/_support/writers_child.ts");
 let counter = 0;
 const newDir = () => {
   const dir = join(folder.dir, `case-${++counter}`);
@@ -80,15 +78,13 @@ test("processes writing through a symlinked file, a symlinked folder and the rea
   const startAt = Date.now() + 3000;
   const writers = [["real", real], ["link", fileLink], ["folder", viaFolder]] as const;
   const children = writers.map(([menace, shared]) =>
-    startChild(RUNTIME, WRITER, [
-      "insert",
+    startInserter(RUNTIME, {
       menace,
       shared,
-      join(dir, `local-${menace}.db`),
-      String(count),
-      String(startAt),
-      "5000",
-    ])
+      local: join(dir, `local-${menace}.db`),
+      count,
+      start: startAt,
+    })
   );
   await Promise.all(children.map((child) => child.waitFor((line) => line === "closed", 120_000)));
   for (const child of children) {

@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import initSqlJs117 from "sql.js-1-17";
 import { loadSqlJs } from "../wasm/mod.ts";
 import { ChangeRecorder } from "../src/watch/recorder.ts";
+import { ChangeLog, UpdateHook } from "../src/watch/update_hook.ts";
 import type { CommitRows } from "../src/watch/rows.ts";
 import type { SqlJsDatabase, SqlJsStatic } from "../src/engine/sqljs_types.ts";
 import { join } from "node:path";
@@ -105,6 +106,70 @@ for (const [name, load] of builds) {
     db.close();
   });
 }
+
+for (const [name, load] of builds) {
+  test(`${name}: in a write of row changes, rows wait in the WebAssembly hook until flushed`, async () => {
+    const sql = await load();
+    const db = open(sql);
+    db.exec("CREATE TABLE big (id INTEGER PRIMARY KEY, v)");
+    const log = new ChangeLog();
+    const hook = new UpdateHook(log);
+    assert.ok(hook.install(db, sql));
+    hook.beginWrite(true);
+    // 3 000 rows: past the hook's first 64 KiB of memory, which then grows.
+    db.exec(`INSERT INTO bots (name) SELECT 'b' || value FROM (WITH RECURSIVE c(value) AS
+      (SELECT 1 UNION ALL SELECT value + 1 FROM c WHERE value < 3000) SELECT value FROM c)`);
+    db.exec("INSERT INTO big (id, v) VALUES (9007199254740000, 1), (-7, 2), (4294967296, 3)");
+    db.exec("UPDATE bots SET name = 'x' WHERE id = 2; DELETE FROM bots WHERE id = 3");
+    assert.is(log.length, 0, "no JavaScript call per row");
+    hook.flush();
+    assert.is(log.length, 3005);
+    const at = (i: number) => [log.names[log.tables[i]], log.kinds[i], log.rowids[i]];
+    assert.equal(at(0), ["bots", 0, 1]);
+    assert.equal(at(2999), ["bots", 0, 3000]);
+    assert.equal(at(3000), ["big", 0, 9007199254740000]);
+    assert.equal(at(3001), ["big", 0, -7]);
+    assert.equal(at(3002), ["big", 0, 4294967296]);
+    assert.equal(at(3003), ["bots", 1, 2]);
+    assert.equal(at(3004), ["bots", 2, 3]);
+    // A write rolled back: what the hook held is dropped.
+    db.exec("INSERT INTO bots (name) VALUES ('gone')");
+    hook.discard();
+    hook.flush();
+    assert.is(log.length, 3005);
+    // A write that may change the schema is heard by the JavaScript hook, row by row.
+    hook.beginWrite(false);
+    db.exec("DROP TABLE big; INSERT INTO bots (name) VALUES ('js')");
+    assert.is(log.length, 3006);
+    assert.equal(at(3005), ["bots", 0, 3002]);
+    hook.uninstall(db);
+    hook.dispose();
+    db.close();
+  });
+}
+
+test("one run of rowids with several owners, or none, is told by owner", async () => {
+  const sql = await loadSqlJs();
+  const db = open(sql);
+  db.exec(`INSERT INTO bots (name, source_menace_id)
+    VALUES ('a', 'x'), ('b', 'y'), ('c', 'x'), ('d', NULL), ('e', NULL)`);
+  const recorder = new ChangeRecorder();
+  assert.ok(recorder.attach(db, sql));
+  const updated = (where: string) => {
+    recorder.mark(true);
+    db.exec(`UPDATE bots SET name = 'z' WHERE ${where}`);
+    return plain(recorder.take(db, true));
+  };
+  assert.equal(updated("id <= 3"), { bots: { x: [[], [1, 3], []], y: [[], [2], []] } });
+  assert.equal(updated("id >= 4"), { bots: { null: [[], [4, 5], []] } });
+  assert.equal(updated("id BETWEEN 3 AND 4"), { bots: { x: [[], [3], []], null: [[], [4], []] } });
+  assert.equal(updated("id BETWEEN 4 AND 5 OR id = 1"), {
+    bots: { x: [[], [1], []], null: [[], [4, 5], []] },
+  });
+  recorder.detach(db);
+  recorder.dispose();
+  db.close();
+});
 
 test("in a transaction, a table dropped and another created between row changes is told by its own name", async () => {
   const folder = temporaryFolder(`watch-hook-${RUNTIME}-`);

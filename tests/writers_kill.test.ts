@@ -12,11 +12,10 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter } from "../mod.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
-import { ROOT, startChild } from "./_support/spawn.ts";
+import { startInserter } from "./_support/writers_spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): SIGKILL`);
 const folder = temporaryFolder(`kill-${RUNTIME}-`);
-const CHILD = join(ROOT, "tests/_support/writers_child.ts");
 const RUNTIMES = ["node", "deno", "bun"] as const;
 const TRIALS = 24;
 const STALE_MS = 300;
@@ -47,16 +46,14 @@ test(`${TRIALS} writers killed at random moments lose no resolved write and leav
   for (let trial = 0; trial < TRIALS; trial++) {
     const runtime = RUNTIMES[trial % RUNTIMES.length];
     const menace = `t${trial}-${runtime}`;
-    const child = startChild(runtime, CHILD, [
-      "insert",
+    const child = startInserter(runtime, {
       menace,
       shared,
-      join(folder.dir, `${menace}.db`),
-      "100000",
-      "0",
-      String(STALE_MS),
-      "9000",
-    ]);
+      local: join(folder.dir, `${menace}.db`),
+      count: 100000,
+      staleMs: STALE_MS,
+      payload: 9000,
+    });
     // Every third trial is killed at a random time after its start (during start-up,
     // lock recovery or its first writes); the others after a random number of writes.
     if (trial % 3 === 2) {
@@ -85,15 +82,13 @@ test(`${TRIALS} writers killed at random moments lose no resolved write and leav
     }
   }
   // One last writer that ends normally: its close folds everything into a standard SQLite file.
-  const last = startChild(RUNTIME, CHILD, [
-    "insert",
-    "last",
+  const last = startInserter(RUNTIME, {
+    menace: "last",
     shared,
-    join(folder.dir, "last.db"),
-    "3",
-    "0",
-    String(STALE_MS),
-  ]);
+    local: join(folder.dir, "last.db"),
+    count: 3,
+    staleMs: STALE_MS,
+  });
   await last.waitFor((line) => line === "closed");
   assert.is(
     execFileSync("sqlite3", [shared, "PRAGMA integrity_check"], { encoding: "utf8" }).trim(),

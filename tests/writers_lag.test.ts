@@ -11,12 +11,10 @@ import * as assert from "uvu/assert";
 import { DBRouter } from "../mod.ts";
 import type { StorageAdapter, StoredDatabase } from "../mod.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
-import { BOTS_SCHEMA } from "./_support/writers_spawn.ts";
-import { ROOT, startChild } from "./_support/spawn.ts";
+import { BOTS_SCHEMA, startInserter } from "./_support/writers_spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): read lag`);
 const folder = temporaryFolder(`lag-${RUNTIME}-`);
-const CHILD = join(ROOT, "tests/_support/writers_child.ts");
 let counter = 0;
 const newDir = () => join(folder.dir, `case-${++counter}`);
 test.after(folder.remove);
@@ -114,15 +112,7 @@ test("a reader sees each commit of a writer in another process once maxReadLagMs
   await reader.getConnection("bots", "write").exec(BOTS_SCHEMA);
   const other = RUNTIME === "node" ? "bun" : "node";
   const count = 40;
-  const child = startChild(other, CHILD, [
-    "insert",
-    "writer",
-    shared,
-    join(dir, "w.db"),
-    String(count),
-    "0",
-    "5000",
-  ]);
+  const child = startInserter(other, { menace: "writer", shared, local: join(dir, "w.db"), count });
   // No clock bound on a busy machine: for each write the child reports resolved, wait 110 ms from
   // the moment this process learned of it, then read. Whatever the reader did meanwhile, its last
   // version check is either older than 100 ms (so this read checks again) or younger than the

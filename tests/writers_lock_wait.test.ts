@@ -11,7 +11,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter } from "../mod.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
-import { BOTS_SCHEMA } from "./_support/writers_spawn.ts";
+import { BOTS_SCHEMA, startInserter } from "./_support/writers_spawn.ts";
 import { ROOT, startChild } from "./_support/spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): reads while a write waits for the lock`);
@@ -40,15 +40,13 @@ test("reads see committed rows, and never wait, while a write waits for another 
   await router.insert("bots", { name: "mine", seq: 1 });
 
   // Another process commits a row, then one holds the lock inside a transaction with a row of its own.
-  const writer = startChild(OTHER, CHILD, [
-    "insert",
-    "other",
+  const writer = startInserter(OTHER, {
+    menace: "other",
     shared,
-    join(dir, "o.db"),
-    "1",
-    "0",
-    String(STALE_MS),
-  ]);
+    local: join(dir, "o.db"),
+    count: 1,
+    staleMs: STALE_MS,
+  });
   await writer.waitFor((line) => line === "closed");
   const holder = startChild(OTHER, CHILD, [
     "hold",

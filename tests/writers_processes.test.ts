@@ -4,12 +4,14 @@
  *
  * @module
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter } from "../mod.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 import { ROOT, startChild } from "./_support/spawn.ts";
+import { startInserter } from "./_support/writers_spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): processes`);
 const folder = temporaryFolder(`writers-${RUNTIME}-`);
@@ -42,19 +44,21 @@ test("Node, Deno and Bun processes inserting 300 rows each at once end with exac
   const dir = newDir();
   const shared = join(dir, "global.db");
   const count = 300;
-  const startAt = Date.now() + 3000;
+  // Every child starts when this file appears, once all three are ready: a child that starts
+  // slowly (a loaded machine) must not find the others done.
+  const go = join(dir, "go");
   const runtimes = ["node", "deno", "bun"] as const;
   const children = runtimes.map((runtime) =>
-    startChild(runtime, CHILD, [
-      "insert",
-      runtime,
+    startInserter(runtime, {
+      menace: runtime,
       shared,
-      join(dir, `${runtime}.db`),
-      String(count),
-      String(startAt),
-      "5000",
-    ])
+      local: join(dir, `${runtime}.db`),
+      count,
+      start: go,
+    })
   );
+  await Promise.all(children.map((child) => child.waitFor((line) => line === "ready", 120_000)));
+  writeFileSync(go, "");
   await Promise.all(children.map((child) => child.waitFor((line) => line === "closed", 120_000)));
   const owned = await rowsByWriter(shared, dir);
   assert.equal([...owned.keys()].sort(), ["bun", "deno", "node"]);

@@ -210,15 +210,15 @@ export class EngineDatabase {
    * or a catch-up's turn. False when there was nothing to settle.
    */
   /** Runs the process's page-capture probe now, if a later #settleCapture will need it. */
-  #probeBeforeLock(): void {
-    if (this.#captured !== undefined && !this.#captured.probed) void this.#captured.capture;
+  async #probeBeforeLock(): Promise<void> {
+    if (this.#captured !== undefined && !this.#captured.probed) await this.#captured.probe();
   }
 
   async #settleCapture(): Promise<boolean> {
     const captured = this.#captured;
     if (captured === undefined || this.#db === undefined) return false;
     const loaded = await this.#store!.load();
-    this.#useCapture(captured.capture);
+    this.#useCapture(await captured.probe());
     this.#captured = undefined;
     try {
       this.#install(loaded, "header");
@@ -339,7 +339,7 @@ export class EngineDatabase {
     try {
       // The probe (hundreds of ms of synchronous CPU in a cold process) runs before the
       // cross-process lock is taken: run under it, it would starve the lock's heartbeat.
-      this.#probeBeforeLock();
+      await this.#probeBeforeLock();
       const unlock = await this.#lockForWrite();
       let result: T;
       try {
@@ -388,7 +388,7 @@ export class EngineDatabase {
     try {
       // The probe (hundreds of ms of synchronous CPU in a cold process) runs before the
       // cross-process lock is taken: run under it, it would starve the lock's heartbeat.
-      this.#probeBeforeLock();
+      await this.#probeBeforeLock();
       const unlock = await this.#lockForWrite();
       try {
         await this.#settleCapture();

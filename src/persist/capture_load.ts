@@ -6,8 +6,11 @@
  */
 import type { SqlJsStatic } from "../engine/sqljs_types.ts";
 import type { PageCapture } from "./capture.ts";
-import { probeCapture } from "./probe.ts";
+import type { probeCapture } from "./probe.ts";
 import { WasmIo } from "./wasm_io.ts";
+
+/** The probe, once {@linkcode CapturedSqlJs.probe} imported it (a process that only reads never does). */
+let probeCode: typeof probeCapture | undefined;
 
 /** sql.js's `initSqlJs`, as far as the loader uses it. */
 export type InitSqlJs = (config: Record<string, unknown>) => Promise<unknown>;
@@ -20,9 +23,13 @@ export interface CapturedSqlJs {
    * The probe runs when this is first read, once per process: it costs
    * hundreds of ms of CPU on a cold start (its SQL reaches parts of SQLite
    * that a first query does not), so the engine reads it only at a
-   * database's first write or catch-up, not when it opens one.
+   * database's first write or catch-up, not when it opens one. Its code is
+   * imported by {@linkcode probe}: reading this before the probe's code was
+   * imported (and before it ran) throws.
    */
   readonly capture: PageCapture | string;
+  /** Imports the probe's code if need be, then reads {@linkcode capture}. */
+  probe(): Promise<PageCapture | string>;
   /** Whether {@linkcode capture} is known: the probe has run, or there is nothing to probe. */
   readonly probed: boolean;
   /** Milliseconds that identifying and verifying the capture took (0 until it ran, or without one). */
@@ -69,13 +76,13 @@ export async function initWithCapture(
 }
 
 /**
- * `sql` with a {@linkcode CapturedSqlJs.capture} probed on first read, or a
+ * `sql` with a {@linkcode CapturedSqlJs.capture} probed on first use, or a
  * known reason when there is no `io` to probe.
  *
  * @example
  * ```ts ignore
  * const captured = lazyCapture(sql, io);
- * captured.probed; // false: reading captured.capture runs the probe
+ * captured.probed; // false: `await captured.probe()` runs it
  * ```
  */
 export function lazyCapture(sql: SqlJsStatic, io: WasmIo | string | undefined): CapturedSqlJs {
@@ -89,11 +96,18 @@ export function lazyCapture(sql: SqlJsStatic, io: WasmIo | string | undefined): 
     sql,
     get capture(): PageCapture | string {
       if (capture === undefined) {
+        if (probeCode === undefined) {
+          throw new Error("The page-capture probe's code is not imported yet: await probe() first");
+        }
         const started = performance.now();
-        capture = probeCapture(sql, io as WasmIo);
+        capture = probeCode(sql, io as WasmIo);
         probeMs = performance.now() - started;
       }
       return capture;
+    },
+    async probe(): Promise<PageCapture | string> {
+      if (capture === undefined) probeCode ??= (await import("./probe.ts")).probeCapture;
+      return this.capture;
     },
     get probed(): boolean {
       return capture !== undefined;

@@ -48,8 +48,7 @@ import { join } from "../path.ts";
 import { defaultSharedPath } from "../menace.ts";
 import { getHost } from "../storage/detect.ts";
 import type { RecordLog, StorageAdapter } from "../storage/types.ts";
-import { SYNC_SCHEMA } from "./apply.ts";
-import { applyClaimedFile, type ClaimedFileContext } from "./claimed_file.ts";
+import type { ClaimedFileContext } from "./claimed_file.ts";
 import {
   claimedName,
   defaultQueueDir,
@@ -316,6 +315,8 @@ export class QueueSync {
       onBatch: () => this.#onProgress?.({ ...progress }),
     };
     const unfinished = new Set<string>();
+    // The appliers are imported at the first pass with files: importing db-router parses less.
+    const { applyClaimedFile } = await import("./claimed_file.ts");
     for (const entry of claimed) {
       const { menaceId, replay } = entry.parsed!;
       const finished = await applyClaimedFile(context, entry.name, menaceId, replay, progress);
@@ -356,7 +357,7 @@ export class QueueSync {
   }
 
   async #prepare(): Promise<void> {
-    if (!this.#prepared) await this.#conn.exec(SYNC_SCHEMA);
+    if (!this.#prepared) await this.#conn.exec((await import("./apply.ts")).SYNC_SCHEMA);
     this.#prepared = true;
   }
 

@@ -31,7 +31,6 @@ import {
   type Migration,
   type MigrationReport,
 } from "../migrate/migration.ts";
-import { runMigrations } from "../migrate/run.ts";
 import { D1_BACKEND_KIND } from "../remote/d1.ts";
 import { defaultObservers } from "../observe/defaults.ts";
 import type { AccessEvent, RouterObserver } from "../observe/hooks.ts";
@@ -370,7 +369,7 @@ export class DBRouter implements AsyncDisposable {
       const namespace = checkMigrationName(options?.namespace ?? "main", "namespace");
       const local = database === "local";
       const backend = this.#sharedBackend;
-      return runMigrations({
+      const target = {
         connection: local ? this.#localConnection : this.#sharedConnection,
         database,
         namespace,
@@ -379,7 +378,11 @@ export class DBRouter implements AsyncDisposable {
         userVersion: local || backend.kind !== D1_BACKEND_KIND,
         engine: local ? "sql.js" : ENGINE_NAMES[backend.kind] ?? backend.kind,
         key: local ? `local:${this.localPath}` : `${backend.kind}:${this.sharedPath}`,
-      }, migrations);
+      } as const;
+      // The runner is imported at the first migrate(): importing db-router parses less.
+      return import("../migrate/run.ts").then(({ runMigrations }) =>
+        runMigrations(target, migrations)
+      );
     } catch (error) {
       return Promise.reject(error);
     }

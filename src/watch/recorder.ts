@@ -142,6 +142,7 @@ export class ChangeRecorder {
 
   /** Forgets what was recorded after `mark` (a write that failed and was rolled back). */
   rollBack(mark: RecorderMark): void {
+    this.#hook.discard();
     this.#changes.length = Math.min(mark[0], this.#changes.length);
     this.#hook.beginWrite(false);
     this.#deleted.length = Math.min(mark[1], this.#deleted.length);
@@ -154,6 +155,7 @@ export class ChangeRecorder {
    * lookup when nobody could use it); `undefined` when there were none.
    */
   take(db: SqlJsDatabase, withOwners: boolean): CommitRows | undefined {
+    this.#hook.flush();
     const changes = this.#changes;
     const deleted = this.#deleted;
     this.#deleted = [];
@@ -209,9 +211,14 @@ export class ChangeRecorder {
       let single: [string | null, number] | undefined;
       try {
         if (first.step()) {
-          const [low, high, found, owned] = first.get();
-          if (found === wanted && (owned === 0 || (owned === found && low === high))) {
-            single = [typeof low === "string" ? low : null, Number(found)];
+          const row = first.get();
+          // One run: the first row's owner, rows found, rows of another owner. Several: the
+          // owners' min and max, rows found, rows with an owner.
+          const [owner, found, same] = runs.length === 1
+            ? [row[0], row[1], row[2] === 0]
+            : [row[0], row[2], row[3] === 0 || (row[3] === row[2] && row[0] === row[1])];
+          if (found === wanted && same) {
+            single = [typeof owner === "string" ? owner : null, Number(found)];
           }
         }
       } finally {
@@ -245,9 +252,17 @@ export class ChangeRecorder {
         ON t.rowid BETWEEN r.value ->> 0 AND r.value ->> 1`;
       const owner = `t.${OWNER_COLUMN}`;
       const summary = `SELECT min(${owner}), max(${owner}), count(*), count(${owner})`;
+      // Evaluated once per lookup (it depends on no row of the outer query).
+      const firstOwner = `(SELECT f.${OWNER_COLUMN} FROM main.${
+        quoteName(table)
+      } AS f WHERE f.rowid BETWEEN ?1 AND ?2 ORDER BY f.rowid LIMIT 1)`;
       statements = [
         db.prepare(`${summary} ${from}`),
-        db.prepare(`${summary} FROM main.${quoteName(table)} AS t WHERE t.rowid BETWEEN ? AND ?`),
+        // Cheaper over a long run than min() and max(): one comparison a row with the first owner.
+        db.prepare(
+          `SELECT ${firstOwner}, count(*), count(*) FILTER (WHERE ${owner} IS NOT ${firstOwner})
+          FROM main.${quoteName(table)} AS t WHERE t.rowid BETWEEN ?1 AND ?2`,
+        ),
         db.prepare(`SELECT ${owner}, json_group_array(t.rowid) ${from} GROUP BY 1`),
       ];
       this.#lookups.set(table, statements);
@@ -257,6 +272,7 @@ export class ChangeRecorder {
 
   /** Forgets everything recorded. */
   clear(): void {
+    this.#hook.discard();
     this.#changes.clear();
     this.#deleted = [];
   }

@@ -99,16 +99,22 @@ export class Subscription implements CommitSink {
     if (this.#closed) return;
     const groups = rows.get(this.#table) ?? this.#find(rows);
     if (!groups) return;
-    const inserted: number[] = [];
-    const updated: number[] = [];
-    const deleted: number[] = [];
+    let inserted: number[] = [];
+    let updated: number[] = [];
+    let deleted: number[] = [];
     let merged = 0;
     for (const group of groups) {
       if (!this.#allows(group)) continue;
-      merged++;
-      inserted.push(...group.inserted);
-      updated.push(...group.updated);
-      deleted.push(...group.deleted);
+      if (merged++ === 0) {
+        // The usual case, one group: copies (each listener gets lists of its own).
+        inserted = group.inserted.slice();
+        updated = group.updated.slice();
+        deleted = group.deleted.slice();
+        continue;
+      }
+      for (const rowid of group.inserted) inserted.push(rowid);
+      for (const rowid of group.updated) updated.push(rowid);
+      for (const rowid of group.deleted) deleted.push(rowid);
     }
     if (inserted.length + updated.length + deleted.length === 0) return;
     if (merged > 1) [inserted, updated, deleted].forEach((list) => list.sort((a, b) => a - b));

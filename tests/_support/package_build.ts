@@ -24,6 +24,7 @@ const SOURCES = [
   "package-lock.json",
   "config/tsconfig.json",
   "config/tsconfig.cli.json",
+  "config/bundle.mjs",
   "README.md",
   "LICENSE",
   "examples/pre-commit",

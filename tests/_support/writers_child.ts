@@ -3,7 +3,8 @@
  * runtime running it:
  *
  * - `insert MENACE SHARED LOCAL COUNT START_AT STALE_MS [PAYLOAD]`: from time
- *   START_AT, inserts COUNT rows `{ name: "MENACE-i", seq: i }` (with PAYLOAD
+ *   START_AT (a time in ms, or the path of a file the parent creates to start
+ *   every child at once), inserts COUNT rows `{ name: "MENACE-i", seq: i }` (with PAYLOAD
  *   random bytes) into the shared `bots` table with `router.insert`, printing
  *   `ready` before START_AT and `ok i` once each write resolved; then closes
  *   and prints `closed`.
@@ -15,6 +16,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -31,7 +33,7 @@ if (mode === "insert") {
   });
   await router.getConnection("bots", "write").exec(BOTS_SCHEMA);
   console.log("ready");
-  await untilTime(Number(startAt));
+  await (/^\d+$/.test(startAt) ? untilTime(Number(startAt)) : untilFile(startAt));
   for (let i = 1; i <= Number(count); i++) {
     const bytes = crypto.getRandomValues(new Uint8Array(Number(payload ?? 0)));
     await router.insert("bots", { name: `${menace}-${i}`, seq: i, payload: bytes });
@@ -75,4 +77,9 @@ if (mode === "insert") {
   console.log("done");
 } else {
   throw new TypeError(`Unknown mode "${mode}"`);
+}
+
+/** Resolves once `path` exists, polling every 2 ms. */
+async function untilFile(path: string): Promise<void> {
+  while (!existsSync(path)) await new Promise((resolve) => setTimeout(resolve, 2));
 }

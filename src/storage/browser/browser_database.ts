@@ -17,6 +17,7 @@ import type {
   StoredDatabase,
 } from "../types.ts";
 import type { CommitNotice } from "./commit_channel.ts";
+import type { TabWatchers } from "./tab_watchers.ts";
 
 /** What a {@linkcode BrowserDatabase} needs from its adapter. */
 export interface BrowserContext {
@@ -28,6 +29,8 @@ export interface BrowserContext {
   announce(notice: CommitNotice): void;
   /** Calls `watcher` on every commit announced, here or in another tab. */
   watch(watcher: (notice: CommitNotice) => void): () => void;
+  /** Which tabs watch the store's databases (none: every commit is taken as watched). */
+  watchers?: TabWatchers;
 }
 
 /** What a store's {@linkcode BrowserDatabase.write} did. */
@@ -111,6 +114,16 @@ export abstract class BrowserDatabase implements StoredDatabase {
     return this.#context.watch((notice) => {
       if (notice.key === this.key && notice.version !== this.known) notify();
     });
+  }
+
+  /** Registers a watcher in this tab, for other tabs to see (see `tab_watchers.ts`). */
+  registerWatcher(): Promise<() => Promise<void>> {
+    return this.#context.watchers?.register(this.key) ?? Promise.resolve(() => Promise.resolve());
+  }
+
+  /** Whether any tab watches this database: true where Web Locks cannot tell. */
+  anyoneWatches(): Promise<boolean> {
+    return this.#context.watchers?.anyone(this.key) ?? Promise.resolve(true);
   }
 
   /** With `compact`, folds under the lock, so the base is a standard SQLite file. */

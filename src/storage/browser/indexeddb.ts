@@ -16,12 +16,11 @@
  */
 import { normalize } from "../../path.ts";
 import type { StorageAdapter } from "../types.ts";
+import { TabWatchers } from "./tab_watchers.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { type IdbImplementation, openIdb } from "./idb.ts";
-import { IdbDatabase } from "./idb_database.ts";
 import { idbRecords } from "./idb_records.ts";
 import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
-import { acquireLock } from "./web_lock.ts";
 
 export type { CommitNotice } from "./commit_channel.ts";
 export type { IdbImplementation } from "./idb.ts";
@@ -118,10 +117,17 @@ export function indexedDbStorage(options: IndexedDbStorageOptions = {}): Indexed
     keyRange: implementation.IDBKeyRange,
     durability,
     fail,
-    lock: (key: string) =>
-      acquireLock(locks, implementation.indexedDB, `db-router:${name}:${key}`, timeoutMs),
+    // The lock and the database class are imported at first use (start-up parses less).
+    lock: async (key: string) =>
+      (await import("./web_lock.ts")).acquireLock(
+        locks,
+        implementation.indexedDB,
+        `db-router:${name}:${key}`,
+        timeoutMs,
+      ),
     announce: (notice: CommitNotice) => channel.announce(notice),
     watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
+    watchers: new TabWatchers(locks, `db-router-watch:${name}`),
     resolve: normalizeLocation,
   };
   return {
@@ -131,7 +137,10 @@ export function indexedDbStorage(options: IndexedDbStorageOptions = {}): Indexed
     async open(location) {
       const key = normalizeLocation(location);
       void persistence();
-      await openedOrFailed(key, `IndexedDB "${name}" did not open`, connect());
+      const [{ IdbDatabase }] = await Promise.all([
+        import("./idb_database.ts"),
+        openedOrFailed(key, `IndexedDB "${name}" did not open`, connect()),
+      ]);
       return new IdbDatabase(context, key);
     },
     records: idbRecords(context),

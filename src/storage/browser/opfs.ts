@@ -27,13 +27,13 @@
  * @module
  */
 import type { StorageAdapter } from "../types.ts";
+import { TabWatchers } from "./tab_watchers.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
-import { OpfsDatabase } from "./opfs_database.ts";
-import { OpfsFiles, type WorkerFactory } from "./opfs_files.ts";
+import type { OpfsContext } from "./opfs_database.ts";
+import type { OpfsFiles, WorkerFactory } from "./opfs_files.ts";
 import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
-import { KeptLock } from "./kept_lock.ts";
-import { acquireLock } from "./web_lock.ts";
+import type { KeptLock } from "./kept_lock.ts";
 
 export type { WorkerFactory } from "./opfs_files.ts";
 
@@ -141,35 +141,48 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
     );
   }
   const { locks, persistence, fail } = browserSetup(options.persist);
-  const lock = (lockName: string) => acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
-  const files = new OpfsFiles({
-    folder: name,
-    exclusive: handles === "exclusive",
-    lockFolder: () => lock(`db-router-opfs-files:${name}`),
-    startWorker: options.startWorker,
-  });
+  // The Worker's side, the database class and the lock are imported at first use: importing
+  // the package parses less (a file router never needs them).
+  const lock = async (lockName: string) =>
+    (await import("./web_lock.ts")).acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
   const channel = new CommitChannel(`db-router-opfs:${name}`);
-  // With Web Locks, a tab keeps a database's write lock between its commits while no other tab asks.
-  const keptLocks = new Map<string, KeptLock>();
-  const kept = (key: string): KeptLock | undefined => {
-    if (!locks) return undefined;
-    let keptLock = keptLocks.get(key);
-    if (!keptLock) {
-      const lockName = `db-router-opfs:${name}:${key}`;
-      keptLock = new KeptLock(() => lock(lockName), lockName, timeoutMs);
-      keptLocks.set(key, keptLock);
-    }
-    return keptLock;
-  };
-  const context = {
-    files,
-    compactThresholdBytes: threshold,
-    kept,
-    lock: (key: string) => kept(key)?.lock() ?? lock(`db-router-opfs:${name}:${key}`),
-    fail,
-    announce: (notice: CommitNotice) => channel.announce(notice),
-    watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
-  };
+  let files: OpfsFiles | undefined;
+  let context: Promise<OpfsContext> | undefined;
+  const load = () =>
+    context ??= Promise.all([import("./opfs_files.ts"), import("./kept_lock.ts")]).then(
+      ([{ OpfsFiles }, { KeptLock }]) => {
+        files = new OpfsFiles({
+          folder: name,
+          exclusive: handles === "exclusive",
+          lockFolder: () => lock(`db-router-opfs-files:${name}`),
+          startWorker: options.startWorker,
+        });
+        // With Web Locks, a tab keeps a database's write lock between its commits while no other
+        // tab asks.
+        const keptLocks = new Map<string, KeptLock>();
+        const kept = (key: string): KeptLock | undefined => {
+          if (!locks) return undefined;
+          let keptLock = keptLocks.get(key);
+          if (!keptLock) {
+            const lockName = `db-router-opfs:${name}:${key}`;
+            keptLock = new KeptLock(() => lock(lockName), lockName, timeoutMs);
+            keptLocks.set(key, keptLock);
+          }
+          return keptLock;
+        };
+        return {
+          files,
+          compactThresholdBytes: threshold,
+          kept,
+          lock: (key: string) => kept(key)?.lock() ?? lock(`db-router-opfs:${name}:${key}`),
+          fail,
+          announce: (notice: CommitNotice) => channel.announce(notice),
+          watch: (watcher: (notice: CommitNotice) => void) => channel.watch(watcher),
+          watchers: new TabWatchers(locks, `db-router-opfs-watch:${name}`),
+        };
+      },
+    );
+  const ready = async () => await (await load()).files.ready();
   const hasIndexedDb = Boolean((globalThis as { indexedDB?: unknown }).indexedDB);
   return {
     name: OPFS_STORAGE_NAME,
@@ -178,15 +191,16 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
     async open(location) {
       const key = normalizeLocation(location);
       void persistence();
-      await openedOrFailed(key, "OPFS storage is not available here", files.ready());
-      return new OpfsDatabase(context, key);
+      await openedOrFailed(key, "OPFS storage is not available here", ready());
+      const { OpfsDatabase } = await import("./opfs_database.ts");
+      return new OpfsDatabase(await load(), key);
     },
     records: hasIndexedDb
       ? indexedDbStorage({ name, persist: false, lockTimeoutMs: timeoutMs }).records
       : undefined,
-    available: () => files.ready().then(() => true, () => false),
+    available: () => ready().then(() => true, () => false),
     persistence,
     watch: (watcher) => channel.watch(watcher),
-    terminate: () => files.terminate(),
+    terminate: () => files?.terminate(),
   };
 }

@@ -9,7 +9,6 @@ import type { StorageAdapter } from "../types.ts";
 import { openIdb, requestResult, transact } from "./idb.ts";
 import { indexedDbStorage } from "./indexeddb.ts";
 import { opfsStorage } from "./opfs.ts";
-import { isNoteKey } from "./idb_database.ts";
 
 /** Options of {@linkcode copyIndexedDbToOpfs}. */
 export interface CopyToOpfsOptions {
@@ -98,6 +97,7 @@ export async function copyIndexedDbToOpfs(
 }
 
 async function storedKeys(name: string): Promise<string[]> {
+  const { isNoteKey } = await import("./idb_database.ts"); // not parsed at the package's import
   const db = await openIdb(indexedDB, name);
   try {
     const keys = await transact(

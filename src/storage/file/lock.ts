@@ -15,6 +15,22 @@
  * files below its own. Within one process, a mutex per lock directory queues
  * takers so that they do not poll each other.
  *
+ * Fairness: a waiter polls, so a process that commits in a loop would find the
+ * lock free again before any waiter looked, and keep it for as long as it
+ * writes. A taker that has to wait therefore leaves a marker `<random>.wait`
+ * in the directory while it waits (touched every `staleMs / 5`, removed once it
+ * holds the lock or gives up), and polls every {@linkcode WAITER_POLL_MS} at
+ * most. A process that takes the lock again within {@linkcode HAND_OVER_MS} of
+ * releasing it continues its turn; once the turn has lasted
+ * {@linkcode TURN_MS}, a taker that is not itself waiting and finds another
+ * process's fresh marker steps aside: it leaves its own marker and pauses
+ * `HAND_OVER_MS`, longer than a waiter's longest poll, so that a waiter takes
+ * the lock first; then it competes as a waiter (waiters never step aside, so
+ * nobody waits for ever). Without other processes' markers this costs nothing:
+ * the directory is listed anyway. Markers of dead waiters go stale after
+ * `staleMs` and are removed by the next taker. Releases older than this rule
+ * ignore the markers (their takers neither leave nor respect them).
+ *
  * Why not proper-lockfile: it works in Node, Deno and Bun, but breaks a stale
  * lock by `rmdir` then `mkdir`, so two processes that find the same stale lock
  * can both take it; with 3 or 4 processes racing for one stale lock it admitted
@@ -22,7 +38,8 @@
  *
  * Recovery bound: a holder killed with SIGKILL leaves its file, which goes
  * stale `staleMs` after its last heartbeat; a waiting taker polls at most every
- * 16 ms, so it gets the lock at most `staleMs + 20` ms after the kill. A holder
+ * 16 ms (every {@linkcode WAITER_POLL_MS} once it has left its marker), so it
+ * gets the lock at most `staleMs + 20` ms after the kill. A holder
  * whose process exits normally without releasing releases in an exit hook.
  * A holder whose event loop stalls (or whose process is stopped) for longer
  * than `staleMs` loses the lock: its commits check for a successor before they
@@ -84,30 +101,111 @@ export async function acquireFileLock(
       madeDirectories.add(directory);
     }
     let delay = 1;
-    for (;;) {
-      const outcome = await tryTake(fs, directory, options.staleMs);
-      if (typeof outcome === "number") {
-        return new FileLock(fs, directory, outcome, options.staleMs, () => {
-          unlockLocal();
-          if (!mutex.isLocked()) localMutexes.delete(directory);
-        });
+    let marker: WaitMarker | undefined;
+    try {
+      for (;;) {
+        const outcome = await tryTake(fs, directory, options.staleMs, marker?.name);
+        if (typeof outcome === "number") {
+          beginOrContinueTurn(directory, marker !== undefined);
+          return new FileLock(fs, directory, outcome, options.staleMs, () => {
+            endOfHolding(directory);
+            unlockLocal();
+            if (!mutex.isLocked()) localMutexes.delete(directory);
+          });
+        }
+        if (performance.now() >= deadline) {
+          throw timeoutError(
+            label,
+            typeof outcome === "string" ? await holderOf(fs, outcome) : "another process",
+          );
+        }
+        if (outcome === RETRY) continue;
+        marker ??= await WaitMarker.leave(fs, directory);
+        await marker.touchIfDue(options.staleMs);
+        if (outcome === STEP_ASIDE) {
+          await sleep(HAND_OVER_MS);
+          continue;
+        }
+        // Jittered so that waiters spread out, and never above the documented bound.
+        await sleep(Math.min(WAITER_POLL_MS, delay * (0.5 + Math.random())));
+        delay = Math.min(delay * 2, WAITER_POLL_MS);
       }
-      if (performance.now() >= deadline) {
-        throw timeoutError(
-          label,
-          outcome === "retry" ? "another process" : await holderOf(fs, outcome),
-        );
-      }
-      if (outcome === "retry") continue;
-      // Jittered so that waiters spread out, and never above 16 ms (the documented bound).
-      const pause = Math.min(16, delay * (0.5 + Math.random()));
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      delay = Math.min(delay * 2, 16);
+    } finally {
+      await marker?.remove();
     }
   } catch (error) {
     unlockLocal();
     throw error;
   }
+}
+
+/**
+ * How often, at most, a taker that has left its wait marker polls, in
+ * milliseconds.
+ */
+export const WAITER_POLL_MS = 4;
+
+/**
+ * How long, in milliseconds, a process that takes the lock again and again
+ * (each time within {@linkcode HAND_OVER_MS} of its last release) keeps it
+ * while others wait: its turn. Turns spare a hand-over (a waiter's poll, a few
+ * milliseconds) per commit.
+ */
+export const TURN_MS = 20;
+
+/** Per lock directory: when this process's turn began and when it last released. */
+const turns = new Map<string, { began: number; released: number }>();
+
+/**
+ * How long a taker that found the lock free steps aside for a waiting process,
+ * in milliseconds: longer than a waiter's longest poll.
+ */
+export const HAND_OVER_MS = 6;
+
+/** The marker a waiting taker leaves in the lock directory. */
+class WaitMarker {
+  readonly name: string;
+  readonly #fs: FileSystem;
+  readonly #path: string;
+  #touched = performance.now();
+
+  private constructor(fs: FileSystem, directory: string, name: string) {
+    this.#fs = fs;
+    this.name = name;
+    this.#path = `${directory}/${name}`;
+  }
+
+  /** Leaves a new marker in `directory`. */
+  static async leave(fs: FileSystem, directory: string): Promise<WaitMarker> {
+    const id = Array.from(
+      crypto.getRandomValues(new Uint8Array(8)),
+      (byte) => byte.toString(16).padStart(2, "0"),
+    ).join("");
+    const marker = new WaitMarker(fs, directory, `${id}${WAIT_SUFFIX}`);
+    const handle = await fs.open(marker.#path, "createNew");
+    try {
+      await handle.write(new TextEncoder().encode(fs.processLabel() + "\n"), 0);
+    } finally {
+      await handle.close();
+    }
+    return marker;
+  }
+
+  /** Keeps the marker fresh while its taker waits. */
+  async touchIfDue(staleMs: number): Promise<void> {
+    if (performance.now() - this.#touched < staleMs / 5) return;
+    this.#touched = performance.now();
+    await this.#fs.setModified(this.#path, new Date()).catch(() => {});
+  }
+
+  /** Removes the marker; a marker already cleaned up as stale is fine. */
+  async remove(): Promise<void> {
+    await this.#fs.unlink(this.#path).catch(() => {});
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A held lock. */
@@ -219,12 +317,23 @@ function heldLocks(fs: FileSystem): Set<FileLock> {
   return held;
 }
 
-/** One attempt: the epoch taken, `"retry"` at once, or the path of the live holding. */
+/** `tryTake` found the lock changing under it: try again at once. */
+const RETRY = Symbol("retry");
+/** `tryTake` found the lock free but another process waiting for it. */
+const STEP_ASIDE = Symbol("step aside");
+const WAIT_SUFFIX = ".wait";
+
+/**
+ * One attempt: the epoch taken, {@linkcode RETRY}, {@linkcode STEP_ASIDE}, or
+ * the path of the live holding. `waiting` is this taker's own marker, if it
+ * left one; a taker without one steps aside for other waiters.
+ */
 async function tryTake(
   fs: FileSystem,
   directory: string,
   staleMs: number,
-): Promise<number | string> {
+  waiting: string | undefined,
+): Promise<number | string | typeof RETRY | typeof STEP_ASIDE> {
   let listed: string[];
   try {
     listed = await fs.readDir(directory);
@@ -240,10 +349,15 @@ async function tryTake(
     try {
       modified = (await fs.stat(`${directory}/${epochName(top)}`)).mtimeMs;
     } catch (error) {
-      if (isNotFound(error)) return "retry";
+      if (isNotFound(error)) return RETRY;
       throw error;
     }
     if (Math.abs(Date.now() - modified) <= staleMs) return `${directory}/${epochName(top)}`;
+  }
+  // Only under contention are there markers; stale ones are cleaned up whenever seen.
+  if (listed.some((name) => name.endsWith(WAIT_SUFFIX) && name !== waiting)) {
+    const othersWait = await othersWaiting(fs, directory, listed, staleMs, waiting);
+    if (othersWait && waiting === undefined && turnIsOver(directory)) return STEP_ASIDE;
   }
   const mine = `${directory}/${epochName(top + 1)}`;
   try {
@@ -255,13 +369,13 @@ async function tryTake(
       await handle.close();
     }
   } catch (error) {
-    if (isAlreadyExists(error)) return "retry";
+    if (isAlreadyExists(error)) return RETRY;
     throw error;
   }
   const names = await fs.readDir(directory);
   if (highestEpoch(names) > top + 1) {
     await fs.unlink(mine).catch(() => {});
-    return "retry";
+    return RETRY;
   }
   for (const name of names) {
     const epoch = parseEpoch(name);
@@ -270,6 +384,49 @@ async function tryTake(
     }
   }
   return top + 1;
+}
+
+/** Whether this process has held the lock, taken again and again, for its whole turn. */
+function turnIsOver(directory: string): boolean {
+  const turn = turns.get(directory);
+  return turn !== undefined && performance.now() - turn.began >= TURN_MS;
+}
+
+/** Records a take: a turn begins unless this process released the lock just before. */
+function beginOrContinueTurn(directory: string, waited: boolean): void {
+  const now = performance.now();
+  const turn = turns.get(directory);
+  if (turn && !waited && now - turn.released <= HAND_OVER_MS) return;
+  turns.set(directory, { began: now, released: Infinity });
+  // One entry per database this process writes; forget those idle for a while.
+  if (turns.size > 64) {
+    for (const [key, old] of turns) if (now - old.released > 1000) turns.delete(key);
+  }
+}
+
+/** Records a release, which a quick take that follows continues. */
+function endOfHolding(directory: string): void {
+  const turn = turns.get(directory);
+  if (turn) turn.released = performance.now();
+}
+
+/** Whether `listed` holds another taker's fresh wait marker; stale ones (dead waiters) are removed. */
+async function othersWaiting(
+  fs: FileSystem,
+  directory: string,
+  listed: readonly string[],
+  staleMs: number,
+  own: string | undefined,
+): Promise<boolean> {
+  let waiting = false;
+  for (const name of listed) {
+    if (!name.endsWith(WAIT_SUFFIX) || name === own) continue;
+    const info = await statIfPresent(fs, `${directory}/${name}`);
+    if (info === null) continue;
+    if (Math.abs(Date.now() - info.mtimeMs) <= staleMs) waiting = true;
+    else await fs.unlink(`${directory}/${name}`).catch(() => {});
+  }
+  return waiting;
 }
 
 function highestEpoch(names: readonly string[]): number {

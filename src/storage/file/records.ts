@@ -30,7 +30,7 @@
 import { dirname } from "../../path.ts";
 import { type FileHandle, type FileSystem, isNotFound, readFully } from "./file_system.ts";
 import type { RecordLog, RecordLogEnds, RecordLogEntry } from "../types.ts";
-import { acquireFileLock, type FileLockOptions } from "./lock.ts";
+import type { FileLockOptions } from "./lock.ts";
 
 const NEWLINE = 0x0a;
 
@@ -133,7 +133,12 @@ export function fileRecords(
     async lock(name) {
       const path = resolve(name);
       await fs.mkdir(dirname(path));
-      const lock = await acquireFileLock(fs, `${path}-dbrlock`, path, lockOptions);
+      const lock = await (await import("./lock.ts")).acquireFileLock(
+        fs,
+        `${path}-dbrlock`,
+        path,
+        lockOptions,
+      );
       return () => lock.release();
     },
     ends(name) {

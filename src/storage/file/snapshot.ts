@@ -46,7 +46,7 @@ import {
   splitNote,
   successorSalt,
 } from "./log_format.ts";
-import { pageSum } from "./fold.ts";
+import { pageSum } from "./page_sum.ts";
 import { readHeader } from "../../persist/header.ts";
 import { type CommitEffect, mergeCommits } from "../common.ts";
 import { applyFrames } from "./replay.ts";

@@ -21,7 +21,7 @@ import type {
 import { patchImage } from "../../persist/patch_image.ts";
 import { readHeader } from "../../persist/header.ts";
 import { type FileSystem, openIfPresent, readFully, statIfPresent } from "./file_system.ts";
-import { fold, foldInPlace, type FoldResult, needsFold, startLog } from "./fold.ts";
+import type { FoldResult } from "./fold.ts";
 import {
   assertNoForeignJournal,
   type BaseRecord,
@@ -31,7 +31,7 @@ import {
   sameBase,
   sameStat,
 } from "./foreign.ts";
-import { acquireFileLock, type FileLock, type FileLockOptions } from "./lock.ts";
+import type { FileLock, FileLockOptions } from "./lock.ts";
 import {
   databaseFiles,
   decodeLogHeader,
@@ -42,6 +42,9 @@ import {
 } from "./log_format.ts";
 import { logStamp, type LogState, readChangesSince, readSnapshot, readStamp } from "./snapshot.ts";
 import { WatcherRegistry } from "./watchers.ts";
+
+/** The fold's code, imported at a process's first fold or commit: a reader never needs it. */
+const foldCode = () => import("./fold.ts");
 
 /** How a {@linkcode FileDatabase} behaves. */
 export interface FileDatabaseOptions extends FileLockOptions {
@@ -230,7 +233,12 @@ export class FileDatabase implements StoredDatabase {
 
   /** Takes the cross-process write lock (see `lock.ts` for the recovery bound). */
   async lock(): Promise<Release> {
-    const lock = await acquireFileLock(this.#fs, this.#files.lockDir, this.key, this.#options);
+    const lock = await (await import("./lock.ts")).acquireFileLock(
+      this.#fs,
+      this.#files.lockDir,
+      this.key,
+      this.#options,
+    );
     this.#lock = lock;
     this.#stampUnderLock = undefined;
     const release = async () => {
@@ -281,7 +289,7 @@ export class FileDatabase implements StoredDatabase {
    */
   async compact(): Promise<void> {
     await this.#lock?.assertHeld();
-    if (!await needsFold(this.#fs, this.#files)) return;
+    if (!await (await foldCode()).needsFold(this.#fs, this.#files)) return;
     const state = await this.#latest();
     if (state.mode === "empty") return;
     if (state.mode === "log") {
@@ -335,7 +343,7 @@ export class FileDatabase implements StoredDatabase {
     this.#stopIdleFold?.();
     this.#stopIdleFold = undefined;
     try {
-      if (!options?.compact || !await needsFold(this.#fs, this.#files)) return;
+      if (!options?.compact || !await (await foldCode()).needsFold(this.#fs, this.#files)) return;
       if (this.#lock) return await this.compact();
       const release = await this.lock();
       try {
@@ -436,10 +444,17 @@ export class FileDatabase implements StoredDatabase {
     const generation = (this.#current?.header?.generation ?? 0) + 1;
     const lock = this.#lock;
     const state = this.#current;
-    const result = await fold(this.#fs, this.#files, image, pageSize, generation, async () => {
-      await lock?.assertHeld();
-      if (base !== undefined && state) await this.#assertBase({ ...state, base }, true);
-    });
+    const result = await (await foldCode()).fold(
+      this.#fs,
+      this.#files,
+      image,
+      pageSize,
+      generation,
+      async () => {
+        await lock?.assertHeld();
+        if (base !== undefined && state) await this.#assertBase({ ...state, base }, true);
+      },
+    );
     const { header } = result;
     this.#remember({
       stamp: logStamp(header, LOG_HEADER_BYTES),
@@ -481,7 +496,7 @@ export class FileDatabase implements StoredDatabase {
     const lock = this.#lock;
     const baseInfo = await this.#fs.stat(this.key);
     let checked = false;
-    const result = await foldInPlace(this.#fs, this.#files, {
+    const result = await (await foldCode()).foldInPlace(this.#fs, this.#files, {
       header,
       frames: scan.frames,
       validEnd: state.validEnd,
@@ -502,7 +517,7 @@ export class FileDatabase implements StoredDatabase {
     const started = performance.now();
     const lock = this.#lock;
     await this.#assertBase(state, true);
-    const result = await startLog(
+    const result = await (await foldCode()).startLog(
       this.#fs,
       this.#files,
       state.base!,
@@ -573,7 +588,7 @@ export class FileDatabase implements StoredDatabase {
       if (this.#closed) return true;
       const log = await this.#fs.stat(this.#files.log);
       if (Date.now() - log.mtimeMs < idleMs) return false;
-      if (!await needsFold(this.#fs, this.#files)) return true;
+      if (!await (await foldCode()).needsFold(this.#fs, this.#files)) return true;
       const release = await this.lock();
       try {
         if (!this.#closed) await this.compact();

@@ -41,6 +41,8 @@ const held: Release[] = [];
 const notices: string[] = [];
 /** What each router's watch of `bots` heard: kind, inserted rowids, whether from this tab. */
 const heard = new Map<string, Array<{ kind: string; inserted: number[]; here: boolean }>>();
+/** How to stop each router's watch of `bots`. */
+const unwatch = new Map<string, () => void>();
 
 const api = {
   /**
@@ -192,13 +194,43 @@ const api = {
   watchBots(menaceId: string): void {
     const list: Array<{ kind: string; inserted: number[]; here: boolean }> = [];
     heard.set(menaceId, list);
-    routers.get(menaceId)!.watch("bots", (change) => {
+    const stop = routers.get(menaceId)!.watch("bots", (change) => {
       list.push({
         kind: change.kind,
         inserted: [...change.inserted],
         here: change.fromThisProcess,
       });
     });
+    unwatch.set(menaceId, stop);
+  },
+
+  /** Stops `menaceId`'s watch of `bots` (started by `watchBots`). */
+  unwatchBots(menaceId: string): void {
+    unwatch.get(menaceId)?.();
+    unwatch.delete(menaceId);
+  },
+
+  /** The names of the Web Locks held in this origin. */
+  async heldLocks(): Promise<string[]> {
+    const { held = [] } = await navigator.locks.query();
+    return held.map((lock) => String(lock.name));
+  },
+
+  /**
+   * The shared database of `menaceId`'s router on `store`, through a handle of
+   * its own: its version now, and for each commit after `since`, whether it
+   * carries a note (`null`: the store cannot tell).
+   */
+  async sharedNotes(
+    store: Store,
+    menaceId: string,
+    since?: string,
+  ): Promise<{ version: string; notes: boolean[] | null }> {
+    const db = await storageOf(store, "db-router").open(routers.get(menaceId)!.sharedPath);
+    const version = await db.version();
+    if (since === undefined) return { version, notes: null };
+    const changes = await db.changesSince(since);
+    return { version, notes: changes?.notes?.map((note) => note !== null) ?? null };
   },
 
   /** What `menaceId`'s watch has heard so far. */

@@ -1,0 +1,114 @@
+/**
+ * The built package's split (`config/bundle.mjs`): importing the package and
+ * a first read run only `dist/mod.js` and `dist/chunks/core.js`, and the code
+ * a first read does not need (browser storage's database and Worker code, the
+ * remote drivers, the page-capture probe, the fold, the file lock, the
+ * migration runner, the queue's appliers) is not in the core, where Node and
+ * Bun would parse it at every start (BENCHMARKS.md, issue 15).
+ *
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { DBRouter } from "../mod.ts";
+import { ensureBuilt } from "./_support/package_build.ts";
+import { ROOT, runtimeCommand } from "./_support/spawn.ts";
+import { RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
+
+const test = suite(`package split (${RUNTIME})`);
+const DIST = join(ROOT, "dist");
+const CHUNKS = join(DIST, "chunks");
+const CORE = join(CHUNKS, "core.js");
+
+/** A declaration of `name` as esbuild writes it: `function name(`, `var name = class`. */
+function declared(name: string): RegExp {
+  return new RegExp(`(?:function ${name}\\(|\\b${name} = class\\b|class ${name}\\b)`);
+}
+
+/** Code that must stay out of the core: what marks it, and the module it comes from. */
+const LAZY: Array<[RegExp, string]> = [
+  [declared("D1Driver"), "src/remote/d1_driver.ts"],
+  [declared("LibsqlDriver"), "src/remote/libsql_driver.ts"],
+  [declared("RemoteConnection"), "src/remote/remote_connection.ts"],
+  [declared("IdbDatabase"), "src/storage/browser/idb_database.ts"],
+  [declared("OpfsDatabase"), "src/storage/browser/opfs_database.ts"],
+  [declared("OpfsFiles"), "src/storage/browser/opfs_files.ts"],
+  [declared("acquireLock"), "src/storage/browser/web_lock.ts"],
+  [declared("probeCapture"), "src/persist/probe.ts"],
+  [declared("PageCapture"), "src/persist/capture.ts"],
+  [declared("foldInPlace"), "src/storage/file/fold.ts"],
+  [declared("acquireFileLock"), "src/storage/file/lock.ts"],
+  [declared("runMigrations"), "src/migrate/run.ts"],
+  [declared("applyClaimedFile"), "src/queue/claimed_file.ts"],
+  [declared("applyBatchAtomic"), "src/queue/apply_atomic.ts"],
+];
+
+test.before(() => ensureBuilt());
+
+test("the core holds none of the code imported at first use, and a chunk holds each", () => {
+  const core = readFileSync(CORE, "utf8");
+  const lazy = readdirSync(CHUNKS)
+    .filter((name) => name !== "core.js")
+    .map((name) => readFileSync(join(CHUNKS, name), "utf8"));
+  for (const [marker, source] of LAZY) {
+    assert.not.match(core, marker, `${source} is imported statically again`);
+    assert.ok(lazy.some((code) => marker.test(code)), `${source}: no chunk has ${marker}`);
+  }
+  // The entry is the public exports only, re-exported from the core.
+  const entry = readFileSync(join(DIST, "mod.js"), "utf8");
+  assert.match(entry, /^export \{[^}]*\} from "\.\/chunks\/core\.js";\s*$/);
+});
+
+test("every lazy chunk loads, importing what it shares from the core", async () => {
+  const core = await import(pathToFileURL(CORE).href);
+  for (const name of readdirSync(CHUNKS)) await import(pathToFileURL(join(CHUNKS, name)).href);
+  assert.type(core.DBRouter, "function");
+});
+
+test("the package's first read runs with only mod.js and chunks/core.js", async () => {
+  const folder = temporaryFolder(`split-${RUNTIME}-`);
+  // Inside the checkout, so that sql.js and async-mutex resolve from its node_modules.
+  const copy = join(ROOT, "tests", "artifacts", `split-${RUNTIME}-${process.pid}`);
+  try {
+    {
+      await using router = new DBRouter(
+        "alpha",
+        join(folder.dir, "local.db"),
+        join(folder.dir, "shared.db"),
+      );
+      const bots = router.getConnection("bots", "write");
+      await bots.exec(
+        "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, source_menace_id TEXT)",
+      );
+      await bots.run("INSERT INTO bots (id, name, source_menace_id) VALUES (1, 'first', 'alpha')");
+    }
+    mkdirSync(join(copy, "chunks"), { recursive: true });
+    copyFileSync(join(DIST, "mod.js"), join(copy, "mod.js"));
+    copyFileSync(CORE, join(copy, "chunks", "core.js"));
+    const child = join(ROOT, "tests", "_support", "startup_child.mjs");
+    const args = ["router", pathToFileURL(join(copy, "mod.js")).href, folder.dir];
+    // Plain JavaScript: Node runs it without tsx, as a consumer of the package does.
+    const command = RUNTIME === "node"
+      ? ["node", child, ...args]
+      : runtimeCommand(RUNTIME, child, args);
+    let out = "";
+    try {
+      out = execFileSync(command[0], command.slice(1), { encoding: "utf8", stdio: "pipe" });
+    } catch (error) {
+      // close() may import the fold's chunk, absent here: the first row is what is checked.
+      out = String((error as { stdout?: string }).stdout ?? "");
+    }
+    const line = out.split("\n").find((l) => l.startsWith("{"));
+    assert.ok(line, `no first row printed: ${out}`);
+    assert.type(JSON.parse(line!).first, "number");
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+    folder.remove();
+  }
+});
+
+test.run();
