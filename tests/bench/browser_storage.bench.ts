@@ -117,8 +117,10 @@ const allTargets: Target[] = [
   { label: "wa-sqlite, AccessHandlePoolVFS", kind: "peer", engine: "wa-sqlite-ahp" },
   { label: "wa-sqlite, IDBBatchAtomicVFS", kind: "peer", engine: "wa-sqlite-idbbatch" },
 ];
+// db-router on OPFS always runs: the targets are about it.
 const targets = allTargets.filter((target) =>
-  !ONLY || ONLY.some((part) => target.label.includes(part))
+  !ONLY || (target.kind === "router" && target.store === "opfs") ||
+  ONLY.some((part) => target.label.includes(part))
 );
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -258,3 +260,18 @@ console.log(`\nTargets for db-router on OPFS:
 }x, small commits ${
   (exclusive.figures.smallCommitsPerSecond / opfs.figures.smallCommitsPerSecond).toFixed(2)
 }x`);
+const baselineIndex = results.findIndex((r) => r.target.kind === "router" && r.target.page);
+if (baselineIndex >= 0) {
+  // Both in the same rounds, one after the other: the change's own effect, whatever the load.
+  const each = (pick: (f: WorkloadFigures) => number) =>
+    samples[opfsIndex].map((sample, round) =>
+      `${n(pick(sample.figures))}/${n(pick(samples[baselineIndex][round].figures))}/${
+        n(Math.max(...peerRuns.map((runs) => pick(runs[round].figures))))
+      }`
+    ).join(", ");
+  console.log(
+    `- this checkout / baseline / best peer, per round: commits at 10 MB ${
+      each((f) => f.bigCommitsPerSecond)
+    }; small commits ${each((f) => f.smallCommitsPerSecond)}`,
+  );
+}

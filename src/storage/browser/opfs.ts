@@ -8,7 +8,9 @@
  *
  * - Tabs of one origin share databases as with IndexedDB: the write lock is a
  *   Web Lock per database, readers compare the version stamp (one small read
- *   in the Worker) and catch up with the frames after theirs. Handles are
+ *   in the Worker) and catch up with the frames after theirs. A tab keeps the
+ *   write lock between its commits while no other tab asks (`kept_lock.ts`):
+ *   a commit under it reads no stamp and is one Worker round trip. Handles are
  *   opened in `"readwrite-unsafe"` mode where the browser has it (Chromium
  *   156 here), so every tab's Worker keeps its handles; elsewhere they are
  *   exclusive and file operations run under a Web Lock on the folder, which
