@@ -210,12 +210,6 @@ const api = {
     unwatch.delete(menaceId);
   },
 
-  /** The names of the Web Locks held in this origin. */
-  async heldLocks(): Promise<string[]> {
-    const { held = [] } = await navigator.locks.query();
-    return held.map((lock) => String(lock.name));
-  },
-
   /**
    * The shared database of `menaceId`'s router on `store`, through a handle of
    * its own: its version now, and for each commit after `since`, whether it
