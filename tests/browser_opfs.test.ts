@@ -6,44 +6,18 @@
  *
  * @module
  */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { PageServer } from "../examples/browser/server.ts";
-import {
-  call,
-  launchBrowser,
-  openTestPage,
-  serveTestPage,
-  setUpSuite,
-} from "./_support/browser/chromium.ts";
+import type { Page } from "playwright-core";
+import { browserSuite, call } from "./_support/browser/chromium.ts";
 import type { Store } from "./_support/browser/page.ts";
 
-const test = suite("opfs storage in chromium");
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let server: PageServer | undefined;
-
-setUpSuite(test, async () => {
-  server = await serveTestPage();
-  browser = await launchBrowser();
-});
-test.before.each(async () => {
-  context = await browser!.newContext(); // empty storage for each test
-});
-test.after.each(async () => {
-  await context?.close();
-});
-test.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { test, openPage } = browserSuite("opfs storage in chromium");
 
 // opfs-unshared: a Worker without "readwrite-unsafe"; the first batch, sent before the probe's
 // answer, is refused by the Worker and sent again under the folder lock.
 for (const store of ["opfs", "opfs-exclusive", "opfs-unshared"] as const) {
   test(`the storage conformance suite passes on ${store}`, async () => {
-    const page = await openTestPage(context!, server!.url);
+    const page = await openPage();
     const report = await call(page, "conformance", store);
     assert.ok(report.total >= 9, `the suite ran: ${report.output}`);
     assert.is(report.skipped, 0, report.output);
@@ -52,7 +26,7 @@ for (const store of ["opfs", "opfs-exclusive", "opfs-unshared"] as const) {
 }
 
 test("the default storage is OPFS in Chromium, and either store can be forced", async () => {
-  const page = await openTestPage(context!, server!.url);
+  const page = await openPage();
   assert.is(await call(page, "defaultStorageName"), "opfs");
   assert.is(await call(page, "storageName", "auto", "db-router"), "opfs");
   assert.is(await call(page, "storageName", "indexeddb", "db-router"), "indexeddb");
@@ -66,7 +40,7 @@ async function fourTabs(store: Store): Promise<void> {
   const tabs: Page[] = [];
   const ids = ["alpha", "beta", "gamma", "delta"];
   for (const id of ids) {
-    const page = await openTestPage(context!, server!.url);
+    const page = await openPage();
     await call(page, "open", id, { maxReadLagMs: 0 }, store);
     tabs.push(page);
   }
@@ -86,7 +60,7 @@ test("two tabs on OPFS writing at once each hear every commit of the other once,
   const ids = ["alpha", "beta"];
   const tabs: Page[] = [];
   for (const id of ids) {
-    const page = await openTestPage(context!, server!.url);
+    const page = await openPage();
     await call(page, "open", id, {}, "opfs");
     await call(page, "watchBots", id);
     tabs.push(page);
@@ -126,7 +100,7 @@ test("four tabs keep every row with exclusive access handles (handed over per ba
 });
 
 test("a tab keeps the write lock between its commits and lets it go once idle", async () => {
-  const page = await openTestPage(context!, server!.url);
+  const page = await openPage();
   await call(page, "open", "alpha", {}, "opfs");
   const held = await call(page, "insertThenHeldLocks", "alpha", "kept");
   const { shared } = await call(page, "paths", "alpha");
@@ -143,8 +117,8 @@ test("a tab keeps the write lock between its commits and lets it go once idle", 
 
 test("a tab that keeps committing lets another tab that asks commit in between", async () => {
   const [busy, asking] = [
-    await openTestPage(context!, server!.url),
-    await openTestPage(context!, server!.url),
+    await openPage(),
+    await openPage(),
   ];
   await call(busy, "open", "alpha", { maxReadLagMs: 0 }, "opfs");
   await call(asking, "open", "beta", { maxReadLagMs: 0 }, "opfs");
@@ -169,7 +143,7 @@ test("a tab that keeps committing lets another tab that asks commit in between",
 });
 
 test("a torn last commit in the log is never read, and the next commit replaces it", async () => {
-  const page = await openTestPage(context!, server!.url);
+  const page = await openPage();
   for (const cut of [1, 4096, 4096 + 24 + 100]) {
     const result = await call(page, "opfsTornTail", `torn-${cut}`, "shared/global.db", cut);
     assert.is(result.afterTear, 1, `cut ${cut}: the torn commit is not visible`);
@@ -178,7 +152,7 @@ test("a torn last commit in the log is never read, and the next commit replaces 
 });
 
 test("OPFS proves what it loads against its checksums, through folds, and not a base changed behind its back", async () => {
-  const page = await openTestPage(context!, server!.url);
+  const page = await openPage();
   const logged = await call(page, "opfsProof", "proof-log", "shared/global.db", false);
   assert.is(logged.baseSize, 0, "without folds the pages stay in the log");
   assert.equal(logged.steps, Array(4).fill({ verified: true, same: true }));
@@ -194,11 +168,11 @@ test("OPFS proves what it loads against its checksums, through folds, and not a 
 });
 
 test("a tab closed in the middle of an OPFS commit leaves the old image or the new one, and no lock", async () => {
-  const writer = await openTestPage(context!, server!.url);
+  const writer = await openPage();
   await call(writer, "commitOn", "opfs", "closing", "shared/global.db", 8, 1);
   await call(writer, "startBigCommitOn", "opfs", "closing", "shared/global.db", 4096, 2);
   await writer.close();
-  const reader = await openTestPage(context!, server!.url);
+  const reader = await openPage();
   assert.is(
     await call(reader, "storedSeedOn", "opfs", "closing", "shared/global.db", [1, 2]) > 0,
     true,
@@ -208,18 +182,18 @@ test("a tab closed in the middle of an OPFS commit leaves the old image or the n
 });
 
 test("an IndexedDB database keeps working under the default storage, and moves to OPFS on request", async () => {
-  const old = await openTestPage(context!, server!.url);
+  const old = await openPage();
   await call(old, "open", "alpha", {}, "indexeddb");
   await call(old, "insertBots", "alpha", 3, "old");
   await call(old, "closeAll");
   await old.close();
-  const page = await openTestPage(context!, server!.url);
+  const page = await openPage();
   await call(page, "open", "alpha", {}, "auto");
   assert.equal(await call(page, "bots", "alpha", "local"), names("old", 3), "read from IndexedDB");
   await call(page, "insertBots", "alpha", 1, "more");
   await call(page, "closeAll");
   await page.close();
-  const moving = await openTestPage(context!, server!.url);
+  const moving = await openPage();
   const result = await call(moving, "copyToOpfs", "db-router");
   assert.equal(result, { copied: ["shared/global.db"], skipped: [] });
   assert.equal(await call(moving, "copyToOpfs", "db-router"), {

@@ -5,45 +5,22 @@
  *
  * @module
  */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { Browser, BrowserContext } from "playwright-core";
-import type { PageServer } from "../examples/browser/server.ts";
 import {
+  browserSuite,
   call,
-  launchBrowser,
   launchPersistent,
   openTestPage,
   profileFolder,
-  serveTestPage,
-  setUpSuite,
 } from "./_support/browser/chromium.ts";
 
-const test = suite("router in chromium");
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let server: PageServer | undefined;
-
-setUpSuite(test, async () => {
-  server = await serveTestPage();
-  browser = await launchBrowser();
-});
-test.before.each(async () => {
-  context = await browser!.newContext(); // empty storage for each test
-});
-test.after.each(async () => {
-  await context?.close();
-});
-test.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { test, openPage, server } = browserSuite("router in chromium");
 
 const names = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
 
 test("routers default to OPFS (Chromium has it), with the default paths as keys", async () => {
-  const page = await openTestPage(context!, server!.url);
+  const page = await openPage();
   assert.is(await call(page, "defaultStorageName"), "opfs");
   await call(page, "open", "alpha");
   assert.equal(await call(page, "paths", "alpha"), {
@@ -53,7 +30,7 @@ test("routers default to OPFS (Chromium has it), with the default paths as keys"
 });
 
 test("rows written before a reload are there after it", async () => {
-  const page = await openTestPage(context!, server!.url);
+  const page = await openPage();
   await call(page, "open", "alpha");
   await call(page, "insertBots", "alpha", 5, "kept");
   await page.reload();
@@ -66,12 +43,12 @@ test("rows survive closing the browser and starting it again on the same profile
   const profile = profileFolder();
   try {
     let persistent = await launchPersistent(profile.dir);
-    const first = await openTestPage(persistent, server!.url);
+    const first = await openTestPage(persistent, server().url);
     await call(first, "open", "alpha");
     await call(first, "insertBots", "alpha", 3, "durable");
     await persistent.close();
     persistent = await launchPersistent(profile.dir);
-    const second = await openTestPage(persistent, server!.url);
+    const second = await openTestPage(persistent, server().url);
     await call(second, "open", "alpha");
     assert.equal(await call(second, "bots", "alpha", "local"), names("durable", 3));
     await persistent.close();
@@ -81,8 +58,8 @@ test("rows survive closing the browser and starting it again on the same profile
 });
 
 test("two tabs writing the shared database at once keep every row", async () => {
-  const alpha = await openTestPage(context!, server!.url);
-  const beta = await openTestPage(context!, server!.url);
+  const alpha = await openPage();
+  const beta = await openPage();
   await call(alpha, "open", "alpha");
   await call(beta, "open", "beta");
   await Promise.all([
@@ -99,8 +76,8 @@ test("two tabs writing the shared database at once keep every row", async () => 
 });
 
 test("a tab reads another tab's commit once maxReadLagMs has passed", async () => {
-  const alpha = await openTestPage(context!, server!.url);
-  const beta = await openTestPage(context!, server!.url);
+  const alpha = await openPage();
+  const beta = await openPage();
   await call(alpha, "open", "alpha", { maxReadLagMs: 50 });
   await call(beta, "open", "beta", { maxReadLagMs: 50 });
   assert.equal(await call(beta, "bots", "beta", "global"), []);
@@ -119,8 +96,8 @@ function sleep(ms: number): Promise<void> {
 
 test("two tabs writing at once each hear every commit of the other once, in order", async () => {
   const tabs = [
-    await openTestPage(context!, server!.url),
-    await openTestPage(context!, server!.url),
+    await openPage(),
+    await openPage(),
   ];
   const ids = ["alpha", "beta"];
   const count = 15;

@@ -7,38 +7,12 @@
  *
  * @module
  */
-import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { PageServer } from "../examples/browser/server.ts";
+import type { Page } from "playwright-core";
 import { WATCHED_CACHE_MS } from "../src/storage/browser/tab_watchers.ts";
-import {
-  call,
-  launchBrowser,
-  openTestPage,
-  serveTestPage,
-  setUpSuite,
-} from "./_support/browser/chromium.ts";
+import { browserSuite, call } from "./_support/browser/chromium.ts";
 
-const test = suite("router.watch across chromium tabs");
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let server: PageServer | undefined;
-
-setUpSuite(test, async () => {
-  server = await serveTestPage();
-  browser = await launchBrowser();
-});
-test.before.each(async () => {
-  context = await browser!.newContext(); // empty storage for each test
-});
-test.after.each(async () => {
-  await context?.close();
-});
-test.after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { test, openPage } = browserSuite("router.watch across chromium tabs");
 
 /** Waits until some tab holds the watch lock of `store` (or until none does). */
 async function watchLockHeld(page: Page, store: string, held: boolean): Promise<void> {
@@ -54,8 +28,8 @@ async function watchLockHeld(page: Page, store: string, held: boolean): Promise<
 for (const store of ["opfs", "indexeddb"] as const) {
   test(`${store}: commits carry a note only while another tab watches, which hears them`, async () => {
     const [writer, watcher] = [
-      await openTestPage(context!, server!.url),
-      await openTestPage(context!, server!.url),
+      await openPage(),
+      await openPage(),
     ];
     await call(writer, "open", "alpha", {}, store);
     await call(watcher, "open", "beta", {}, store);

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import type { Test } from "uvu";
+import { suite, type Test } from "uvu";
 import {
   type Asset,
   bundle,
@@ -142,4 +142,51 @@ export function call<K extends keyof PageApi>(
 export function profileFolder(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "dbr-chromium-"));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A suite of browser tests, from {@linkcode browserSuite}. */
+export interface BrowserSuite {
+  /** The uvu suite; call `test.run()` at the end. */
+  readonly test: Test;
+  /** Opens the test page in a new tab of this test's context (empty storage for each test). */
+  openPage(): Promise<Page>;
+  /** The test page's server. */
+  server(): PageServer;
+}
+
+/**
+ * A uvu suite whose tests each get a new browser context (empty storage),
+ * with one Chromium and one test-page server for the whole suite.
+ *
+ * @example
+ * ```ts ignore
+ * const { test, openPage } = browserSuite("opfs storage in chromium");
+ * test("a page opens", async () => void await openPage());
+ * test.run();
+ * ```
+ */
+export function browserSuite(name: string): BrowserSuite {
+  const test = suite(name);
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let server: PageServer | undefined;
+  setUpSuite(test, async () => {
+    server = await serveTestPage();
+    browser = await launchBrowser();
+  });
+  test.before.each(async () => {
+    context = await browser!.newContext();
+  });
+  test.after.each(async () => {
+    await context?.close();
+  });
+  test.after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    test,
+    openPage: () => openTestPage(context!, server!.url),
+    server: () => server!,
+  };
 }
