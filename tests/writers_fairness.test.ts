@@ -15,12 +15,11 @@ import { BOTS_SCHEMA, startInserter } from "./_support/writers_spawn.ts";
 
 const test = suite(`many writers (${RUNTIME}): a fair lock`);
 const folder = temporaryFolder(`fairness-${RUNTIME}-`);
-const OTHER = RUNTIME === "node" ? "deno" : "node";
 let counter = 0;
 const newDir = () => join(folder.dir, `case-${++counter}`);
 test.after(folder.remove);
 
-test(`this process and a ${OTHER} process committing in loops share the lock`, async () => {
+test(`this process and another ${RUNTIME} process committing in loops share the lock`, async () => {
   const dir = newDir();
   const shared = join(dir, "g.db");
   await using router = new DBRouter("looper", join(dir, "l.db"), shared, {
@@ -29,7 +28,7 @@ test(`this process and a ${OTHER} process committing in loops share the lock`, a
   await router.getConnection("bots", "write").exec(BOTS_SCHEMA);
   const go = join(dir, "go");
   const theirs = 100;
-  const other = startInserter(OTHER, {
+  const other = startInserter(RUNTIME, {
     menace: "other",
     shared,
     local: join(dir, "o.db"),
@@ -38,20 +37,28 @@ test(`this process and a ${OTHER} process committing in loops share the lock`, a
   });
   await other.waitFor((line) => line === "ready", 60_000);
   // Both commit in a loop, this one until the other is done. Taking turns, this process makes
-  // about as many commits as the other in that time (a runtime may be a few times faster). A
+  // about as many commits as the other in that time. A
   // lock that lets the one that just released take it again before a polling waiter looks lets
   // this process make tens of commits for each of the other's.
+  let mine = 0;
   let otherDone = false;
   void other.waitFor((line) => line === "closed", 120_000).then(() => (otherDone = true));
+  // Counted from the other's first commit: a first write pays start-up costs (the page-capture
+  // probe, a quarter of a second in Node) that have nothing to do with the lock.
+  let mineAtTheirFirst: number | undefined;
+  void other.waitFor((line) => line === "ok 1", 120_000).then(() => (mineAtTheirFirst = mine));
   writeFileSync(go, "");
   const CAP = 20 * theirs;
-  let mine = 0;
   while (!otherDone && mine < CAP) {
     await router.insert("bots", { name: `looper-${mine}`, seq: mine });
     mine++;
   }
   await other.waitFor((line) => line === "closed", 60_000);
-  assert.ok(mine <= 5 * theirs, `${mine} commits here while the other process made ${theirs}`);
+  const during = mine - (mineAtTheirFirst ?? 0);
+  assert.ok(
+    during <= 5 * (theirs - 1),
+    `${during} commits here while the other process made its last ${theirs - 1}`,
+  );
   const [{ n }] = await router.getConnection("bots").all<{ n: number }>(
     "SELECT count(*) AS n FROM bots WHERE source_menace_id = 'other'",
   );

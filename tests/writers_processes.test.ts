@@ -79,7 +79,10 @@ test("Node, Deno and Bun processes inserting 300 rows each at once end with exac
     "SELECT source_menace_id AS s FROM bots ORDER BY id",
   );
   const switches = order.filter((row, i) => i > 0 && row.s !== order[i - 1].s).length;
-  assert.ok(switches >= 10, `only ${switches} changes of writer: the writers did not overlap`);
+  // Writers take turns of at most 20 ms (lock.ts) while others wait: 900 commits take over a
+  // second, so 40 changes at least; before turns, one process kept the lock through its loop
+  // (9 to 32 changes measured).
+  assert.ok(switches >= 40, `only ${switches} changes of writer: the writers did not take turns`);
 });
 
 test("a lock left by a killed process is recovered through the router once lockStaleMs has passed", async () => {
