@@ -113,7 +113,7 @@ function openMemoryDatabase(
   const current = (): LoadedImage => {
     const entry = images.get(key);
     return entry
-      ? { image: entry.image.slice(), version: String(entry.version) }
+      ? { image: entry.bytes.slice(0, entry.length), version: String(entry.version) }
       : { image: null, version: "0" };
   };
   return {
@@ -129,7 +129,7 @@ function openMemoryDatabase(
       return Promise.resolve({
         version: String(entry.version),
         pageSize: entry.pageSize,
-        pageCount: entry.image.length / entry.pageSize,
+        pageCount: entry.length / entry.pageSize,
         pages: start.pageSize === entry.pageSize
           ? mergeCommits(start.pageCount, later, entry.pageSize)
           : [],
@@ -142,14 +142,18 @@ function openMemoryDatabase(
       const entry = images.get(key);
       const version = (entry?.version ?? 0) + 1;
       const pageSize = commit.pageSize;
-      const base = entry && entry.pageSize === pageSize ? entry.image : null;
       const pages = commit.pages.map(([page, bytes]) => [page, bytes.slice()] as const);
-      const image = patchImage(base ? base.slice() : null, pageSize, pages, commit.pageCount);
+      const { bytes: image, length } = patchInPlace(
+        entry && entry.pageSize === pageSize ? entry : null,
+        pageSize,
+        pages,
+        commit.pageCount,
+      );
       const history = [
         ...(entry?.history ?? []),
         { version, pageSize, pageCount: commit.pageCount, pages, note: commit.note?.slice() },
       ].slice(-HISTORY);
-      images.set(key, { image, version, pageSize, history });
+      images.set(key, { bytes: image, length, version, pageSize, history });
       const bytes = commit.pages.reduce((sum, [, page]) => sum + page.length, 0);
       stats.commits++;
       stats.bytesWritten += bytes;
@@ -169,9 +173,14 @@ function openMemoryDatabase(
 /** Commits remembered per database, for {@linkcode StoredDatabase.changesSince}. */
 const HISTORY = 32;
 
-/** One database in memory, with its last commits. */
+/**
+ * One database in memory, with its last commits: its image is the first
+ * `length` bytes of `bytes`, which has room to grow (so that a commit costs
+ * the pages it wrote, not a copy of the database; past `length` all zeros).
+ */
 interface StoredImage {
-  image: Uint8Array;
+  bytes: Uint8Array;
+  length: number;
   version: number;
   pageSize: number;
   history: Array<{
@@ -187,7 +196,43 @@ function storedImage(image: Uint8Array): StoredImage {
   const raw = image.length >= 18 ? (image[16] << 8) | image[17] : 0;
   const pageSize = raw === 1 ? 65536 : raw || 4096;
   const pageCount = Math.floor(image.length / pageSize);
-  return { image, version: 1, pageSize, history: [{ version: 1, pageSize, pageCount, pages: [] }] };
+  return {
+    bytes: image,
+    length: image.length,
+    version: 1,
+    pageSize,
+    history: [{ version: 1, pageSize, pageCount, pages: [] }],
+  };
+}
+
+/**
+ * Writes `pages` into `stored`'s buffer and sets its length to `pageCount`
+ * pages, in place while the buffer has room; a larger buffer (half again the
+ * size needed, so that a growing database is copied a logarithmic number of
+ * times) otherwise. Bytes past the new length are zeroed, so that pages a
+ * later commit brings back without writing them read as zeros, as in a file.
+ * The adapter owns the buffer: `load()` hands out copies.
+ */
+function patchInPlace(
+  stored: { bytes: Uint8Array; length: number } | null,
+  pageSize: number,
+  pages: ReadonlyArray<readonly [number, Uint8Array]>,
+  pageCount: number,
+): { bytes: Uint8Array; length: number } {
+  const length = pageSize * pageCount;
+  if (stored === null) return { bytes: patchImage(null, pageSize, pages, pageCount), length };
+  let bytes = stored.bytes;
+  if (length > bytes.length) {
+    const grown = new Uint8Array(Math.max(length, Math.floor(bytes.length * 1.5)));
+    grown.set(bytes.subarray(0, stored.length));
+    bytes = grown;
+  } else if (length < stored.length) {
+    bytes.fill(0, length, stored.length);
+  }
+  for (const [page, data] of pages) {
+    if (page <= pageCount) bytes.set(data, (page - 1) * pageSize);
+  }
+  return { bytes, length };
 }
 
 function normalizeKey(location: string): string {

@@ -226,6 +226,27 @@ const CASES: Case[] = [
     assert.ok(same((await (await open()).load()).image, small));
     assert.ok(same((await catchUp(db, since)).image, small));
   }],
+  [
+    "the committed pages and a loaded image are copies: changing them later changes nothing stored",
+    async ({ open }) => {
+      const db = await open();
+      const first = makeImage(1024, 3, 11);
+      const kept = first.slice();
+      const commit = commitOf(null, first, 1024);
+      await db.commit(commit);
+      for (const [, page] of commit.pages) page.fill(0xee);
+      first.fill(0xee);
+      const loaded = (await db.load()).image!;
+      assert.ok(same(loaded, kept), "the pages as they were when committed");
+      loaded.fill(0xdd);
+      const grown = new Uint8Array(1024 * 4);
+      grown.set(kept);
+      grown.fill(3, 3072);
+      await db.commit({ pageSize: 1024, pageCount: 4, pages: [[4, grown.subarray(3072)]] });
+      assert.ok(same((await db.load()).image, grown), "a changed loaded copy is not the store");
+      assert.ok(same((await (await open()).load()).image, grown));
+    },
+  ],
   ["lock() excludes a second taker until the first releases", async ({ open }) => {
     const first = await open();
     const second = await open();
