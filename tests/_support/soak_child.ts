@@ -14,10 +14,14 @@
  * then) and the size of sql.js's wasm memory. Applied hashes and finished
  * files' progress rows are kept `retentionDays`.
  *
- * Usage: soak_child.ts <dir> <menaceId> <commits> <sampleMs> <retentionDays>
+ * It stops after `commits`, or earlier once `stopFile` exists (looked for
+ * every 250 commits).
+ *
+ * Usage: soak_child.ts <dir> <menaceId> <commits> <sampleMs> <retentionDays> [stopFile]
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { getHeapSpaceStatistics } from "node:v8";
 
@@ -51,7 +55,7 @@ if (streaming) {
 
 const { DBRouter, QueueSync } = await import("../../mod.ts");
 
-const [dir, menaceId, commitsArg, sampleArg, retentionArg] = process.argv.slice(2);
+const [dir, menaceId, commitsArg, sampleArg, retentionArg, stopFile] = process.argv.slice(2);
 const commits = Number(commitsArg);
 const sampleMs = Number(sampleArg);
 const ROWS = 200;
@@ -135,6 +139,10 @@ for (; done < commits; done++) {
     await router.getConnection("telemetry", "write").run(
       "DELETE FROM telemetry WHERE id <= (SELECT max(id) FROM telemetry) - 2000",
     );
+    if (stopFile && existsSync(stopFile)) {
+      done++;
+      break;
+    }
   }
   if (done % 500 === 499) {
     await Promise.all(queued.splice(0));

@@ -2,7 +2,11 @@
  * The soak: a Node, a Deno and a Bun process (`tests/_support/soak_child.ts`)
  * commit to one shared database file at once, queue records and sync them,
  * and audit every access (chained, rotating every MiB, 4 rotated files kept),
- * for `BENCH_SOAK_COMMITS` commits in all (default 100 000). This process
+ * for `BENCH_SOAK_COMMITS` commits in all (default 100 000): all of them until
+ * then (the bench creates a stop file that each child looks for every 250
+ * commits), so that the workload stays the same to the end however the lock
+ * shares the turns (with a fixed share each, the fastest finished first and
+ * the last one committed alone, a different load). This process
  * samples, every `BENCH_SOAK_SAMPLE_MS` (default 10 s): each child's resident
  * memory (raw, and after a full collection with its parts: JS heap in use,
  * external, V8's young and old generation) and sql.js wasm memory, and the
@@ -21,7 +25,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DBRouter } from "../../mod.ts";
@@ -38,7 +42,16 @@ const SAMPLE_MS = Number(process.env.BENCH_SOAK_SAMPLE_MS ?? 10_000);
  * default), so that the soak sees them go.
  */
 const RETENTION_DAYS = 2 / 1440;
-const RUNTIMES: Runtime[] = ["node", "deno", "bun"];
+/** The children's runtimes, one process each (`BENCH_SOAK_RUNTIMES=node`: a Node process alone). */
+const RUNTIMES = (process.env.BENCH_SOAK_RUNTIMES ?? "node,deno,bun").split(",").map(
+  (name, i, all) => {
+    if (name !== "node" && name !== "deno" && name !== "bun") {
+      throw new Error(`BENCH_SOAK_RUNTIMES: "${name}" is not node, deno or bun`);
+    }
+    if (all.indexOf(name) !== i) throw new Error(`BENCH_SOAK_RUNTIMES: "${name}" twice`);
+    return name as Runtime;
+  },
+);
 /** Each child's samples (JSON lines, with the memory components) are appended here if set. */
 const SAMPLES_FILE = process.env.BENCH_SOAK_SAMPLES;
 const MIB = 2 ** 20;
@@ -155,9 +168,11 @@ async function measure(): Promise<Sizes> {
 const samples = new Map<string, ChildSample[]>(RUNTIMES.map((r) => [`soak-${r}`, []]));
 const sizes: Sizes[] = [];
 const started = Date.now();
-const perChild = Math.ceil(TOTAL / RUNTIMES.length);
+/** Created once the children's last samples add up to `TOTAL` commits: each child then stops. */
+const stopFile = join(dir, "stop");
+let stopped = false;
 console.log(
-  `soak: ${RUNTIMES.join(", ")} x ${perChild} commits in ${dir} (load ${loadAverage()})`,
+  `soak: ${RUNTIMES.join(", ")} until ${TOTAL} commits in all, in ${dir} (load ${loadAverage()})`,
 );
 const children = RUNTIMES.map((runtime) => {
   const menace = `soak-${runtime}`;
@@ -165,9 +180,10 @@ const children = RUNTIMES.map((runtime) => {
     join(ROOT, "tests/_support/soak_child.ts"),
     dir,
     menace,
-    String(perChild),
+    String(TOTAL),
     String(Math.min(SAMPLE_MS, 5000)),
     String(RETENTION_DAYS),
+    stopFile,
   ];
   // With gc exposed, each sample also gives the resident memory after a full collection.
   const [command, ...args] = runtime === "node"
@@ -183,7 +199,17 @@ const children = RUNTIMES.map((runtime) => {
   createInterface({ input: child.stdout! }).on("line", (line) => {
     try {
       const value = JSON.parse(line);
-      if ("rss" in value) samples.get(menace)!.push(value);
+      if ("rss" in value) {
+        samples.get(menace)!.push(value);
+        const total = [...samples.values()].reduce(
+          (sum, list) => sum + (list.at(-1)?.commits ?? 0),
+          0,
+        );
+        if (!stopped && total >= TOTAL) {
+          stopped = true;
+          writeFileSync(stopFile, "");
+        }
+      }
       if (SAMPLES_FILE) appendFileSync(SAMPLES_FILE, line + "\n");
     } catch {
       console.log(`${menace}: ${line}`);
