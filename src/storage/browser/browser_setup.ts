@@ -86,3 +86,18 @@ export async function openedOrFailed(
     );
   }
 }
+
+let webLockModule: Promise<typeof import("./web_lock.ts")> | undefined;
+
+/**
+ * `web_lock.ts`, imported once, at a tab's first write lock (a page that
+ * only reads never loads it); an `import()` per commit cost 100+ µs.
+ *
+ * @example
+ * ```ts ignore
+ * const { acquireLock } = await webLockCode();
+ * ```
+ */
+export function webLockCode(): Promise<typeof import("./web_lock.ts")> {
+  return webLockModule ??= import("./web_lock.ts");
+}

@@ -20,7 +20,7 @@ import { TabWatchers } from "./tab_watchers.ts";
 import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { type IdbImplementation, openIdb } from "./idb.ts";
 import { idbRecords } from "./idb_records.ts";
-import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
+import { browserSetup, lockTimeoutOf, openedOrFailed, webLockCode } from "./browser_setup.ts";
 
 export type { CommitNotice } from "./commit_channel.ts";
 export type { IdbImplementation } from "./idb.ts";
@@ -119,7 +119,7 @@ export function indexedDbStorage(options: IndexedDbStorageOptions = {}): Indexed
     fail,
     // The lock and the database class are imported at first use (start-up parses less).
     lock: async (key: string) =>
-      (await import("./web_lock.ts")).acquireLock(
+      (await webLockCode()).acquireLock(
         locks,
         implementation.indexedDB,
         `db-router:${name}:${key}`,

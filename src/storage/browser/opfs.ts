@@ -32,7 +32,7 @@ import { CommitChannel, type CommitNotice } from "./commit_channel.ts";
 import { indexedDbStorage, normalizeLocation } from "./indexeddb.ts";
 import type { OpfsContext } from "./opfs_database.ts";
 import type { OpfsFiles, WorkerFactory } from "./opfs_files.ts";
-import { browserSetup, lockTimeoutOf, openedOrFailed } from "./browser_setup.ts";
+import { browserSetup, lockTimeoutOf, openedOrFailed, webLockCode } from "./browser_setup.ts";
 import type { KeptLock } from "./kept_lock.ts";
 
 export type { WorkerFactory } from "./opfs_files.ts";
@@ -144,7 +144,7 @@ export function opfsStorage(options: OpfsStorageOptions = {}): OpfsStorage {
   // The Worker's side, the database class and the lock are imported at first use: importing
   // the package parses less (a file router never needs them).
   const lock = async (lockName: string) =>
-    (await import("./web_lock.ts")).acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
+    (await webLockCode()).acquireLock(locks, LOCK_SCOPE, lockName, timeoutMs);
   const channel = new CommitChannel(`db-router-opfs:${name}`);
   let files: OpfsFiles | undefined;
   let context: Promise<OpfsContext> | undefined;

@@ -34,6 +34,10 @@ import type { FileLockOptions } from "./lock.ts";
 
 const NEWLINE = 0x0a;
 
+/** The lock's code, imported once at the first lock (an `import()` per use costs 100+ µs). */
+let lockModule: Promise<typeof import("./lock.ts")> | undefined;
+const lockCode = () => lockModule ??= import("./lock.ts");
+
 /**
  * Creates the record log of a file storage adapter. `resolve` turns a record
  * log's name into an absolute path; with `sync`, each append is `fdatasync`ed
@@ -133,7 +137,7 @@ export function fileRecords(
     async lock(name) {
       const path = resolve(name);
       await fs.mkdir(dirname(path));
-      const lock = await (await import("./lock.ts")).acquireFileLock(
+      const lock = await (await lockCode()).acquireFileLock(
         fs,
         `${path}-dbrlock`,
         path,
