@@ -106,6 +106,30 @@ test("a registration whose heartbeat stopped (a watcher that died) is removed by
   assert.equal(watchFiles(shared), [], "the dead registration was removed");
 });
 
+test("with DB_ROUTER_WATCH=off a writer never checks the registry: a dead registration stays", async () => {
+  const shared = join(folder.dir, "off.db");
+  process.env.DB_ROUTER_WATCH = "off";
+  let writer: DBRouter;
+  try {
+    writer = router("writer", shared);
+    await writer.ready();
+  } finally {
+    delete process.env.DB_ROUTER_WATCH;
+  }
+  await using _ = writer;
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  const dir = `${shared}-dbrwatch`;
+  const fs = fileSystemFor(RUNTIME);
+  await fs.mkdir(dir);
+  const path = join(dir, "dead.watch");
+  await (await fs.open(path, "createNew")).close();
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(path, old, old);
+  await writer.insert("bots", { name: "off" });
+  assert.is(writer.storageStats().shared.lastCommitBytes, FRAME);
+  assert.equal(watchFiles(shared), ["dead.watch"], "a writer that checked would remove it");
+});
+
 test("a process that exits without closing leaves its registration dead; the next writer removes it", async () => {
   const shared = join(folder.dir, "exit.db");
   await using writer = router("writer", shared);

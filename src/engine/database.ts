@@ -526,7 +526,8 @@ export class EngineDatabase {
    */
   async #askWatchers(): Promise<void> {
     const db = this.#db;
-    if (!this.#store?.anyoneWatches || db === undefined) return;
+    // DB_ROUTER_WATCH=off records nothing whoever watches: no registry check either.
+    if (!this.#watch.enabled || !this.#store?.anyoneWatches || db === undefined) return;
     let watching = true;
     try {
       watching = await this.#store.anyoneWatches();

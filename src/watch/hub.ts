@@ -79,6 +79,11 @@ export class WatchHub {
     else this.#detach();
   }
 
+  /** Whether commits may be recorded at all (false with `DB_ROUTER_WATCH=off`). */
+  get enabled(): boolean {
+    return this.#recorder !== undefined;
+  }
+
   /** Whether anyone listens. */
   get watched(): boolean {
     return this.#sinks.size > 0;
