@@ -9,7 +9,7 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { suite } from "uvu";
@@ -61,6 +61,42 @@ test("the core holds none of the code imported at first use, and a chunk holds e
   // The entry is the public exports only, re-exported from the core.
   const entry = readFileSync(join(DIST, "mod.js"), "utf8");
   assert.match(entry, /^export \{[^}]*\} from "\.\/chunks\/core\.js";\s*$/);
+});
+
+test("importing the package imports nothing of sql.js: it loads at the first open", () => {
+  const core = readFileSync(CORE, "utf8");
+  assert.not.match(core, /^\s*import\b[^;(]*["']sql\.js["']/m, "a static import of sql.js");
+  if (RUNTIME === "deno") return; // Deno keeps no CommonJS cache to look in; the check above holds
+  // In a fresh process: after the import, sql.js's module is not in the CommonJS cache (Node and
+  // Bun put it there however it is loaded, ES import included); after a first open it is.
+  const folder = temporaryFolder(`split-sqljs-${RUNTIME}-`);
+  const probe = join(folder.dir, "probe.mjs");
+  try {
+    writeFileSync(
+      probe,
+      [
+        `import { createRequire } from "node:module";`,
+        `const require = createRequire(${JSON.stringify(pathToFileURL(CORE).href)});`,
+        `const sqljs = require.resolve("sql.js");`,
+        `const { DBRouter } = await import(${
+          JSON.stringify(pathToFileURL(join(DIST, "mod.js")).href)
+        });`,
+        `const before = sqljs in require.cache;`,
+        `const router = new DBRouter("alpha", ${JSON.stringify(join(folder.dir, "local.db"))}, ${
+          JSON.stringify(join(folder.dir, "shared.db"))
+        });`,
+        `await router.getConnection("bots", "write").exec("CREATE TABLE bots (id INTEGER PRIMARY KEY)");`,
+        `console.log(JSON.stringify({ before, after: sqljs in require.cache }));`,
+        `await router.close();`,
+      ].join("\n"),
+    );
+    const command = RUNTIME === "node" ? ["node", probe] : runtimeCommand(RUNTIME, probe, []);
+    const out = execFileSync(command[0], command.slice(1), { encoding: "utf8", stdio: "pipe" });
+    const line = out.split("\n").find((l) => l.startsWith("{"));
+    assert.equal(JSON.parse(line!), { before: false, after: true });
+  } finally {
+    folder.remove();
+  }
 });
 
 test("every lazy chunk loads, importing what it shares from the core", async () => {

@@ -18,11 +18,14 @@
  *   and no `location`, one pointing nowhere is defined first.
  *
  * sql.js caches its first initialisation, so a process (or page) holds one
- * module and one heap however many databases it opens.
+ * module and one heap however many databases it opens. It is imported at the
+ * first open, not when this module is: importing the package then parses none
+ * of it. Node loads its CommonJS build with `require()` (cheaper there than
+ * `import()`, which wraps it for ES modules); Deno, Bun and bundlers get
+ * `import()`.
  *
  * @module
  */
-import initSqlJs from "sql.js";
 import type { SqlJsStatic } from "../src/engine/sqljs_types.ts";
 import {
   type CapturedSqlJs,
@@ -117,7 +120,7 @@ async function load(): Promise<CapturedSqlJs> {
     // node_modules/sql.js/dist, the browser build beside the page's bundle.
     locateFile: (file: string, scriptDirectory: string) => wasmUrl ?? scriptDirectory + file,
   };
-  const init = initSqlJs as unknown as InitSqlJs;
+  const init = await importSqlJs();
   let wasm: WebAssembly.Module | BufferSource | string;
   try {
     wasm = wasmModule ?? await wasmBytes();
@@ -155,6 +158,29 @@ async function wasmBytes(): Promise<WebAssembly.Module | BufferSource | string> 
     return await WebAssembly.compileStreaming(response);
   }
   return await response.arrayBuffer();
+}
+
+/** sql.js's initialiser, loaded the cheapest way the runtime has (see the module doc). */
+async function importSqlJs(): Promise<InitSqlJs> {
+  const g = globalThis as {
+    Deno?: unknown;
+    Bun?: unknown;
+    process?: {
+      versions?: { node?: string };
+      getBuiltinModule?(id: "node:module"): {
+        createRequire(from: string): (id: string) => unknown;
+      };
+    };
+  };
+  if (
+    g.Deno === undefined && g.Bun === undefined && g.process?.versions?.node !== undefined &&
+    typeof g.process.getBuiltinModule === "function"
+  ) {
+    return g.process.getBuiltinModule("node:module").createRequire(import.meta.url)(
+      "sql.js",
+    ) as InitSqlJs;
+  }
+  return (await import("sql.js")).default as unknown as InitSqlJs;
 }
 
 /** See the module doc: sql.js's browser build needs `self.location` in any worker scope. */

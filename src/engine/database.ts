@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { Mutex } from "async-mutex";
+import { Mutex } from "./mutex.ts";
 import { DatabaseCorruptError, RouterError } from "../errors.ts";
 import { diffPages } from "../persist/page_diff.ts";
 import { readHeader } from "../persist/header.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Mutex } from "async-mutex";
+import { Mutex } from "../engine/mutex.ts";
 import { checkCommit, emptyStorageStats, mergeCommits, releaseOnce } from "./common.ts";
 import { patchImage } from "../persist/patch_image.ts";
 import type {

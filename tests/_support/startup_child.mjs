@@ -12,10 +12,13 @@
 //   startup_child.mjs router MODULE DIR
 //   startup_child.mjs router-write MODULE DIR
 //   startup_child.mjs raw - DIR
+//   startup_child.mjs raw-require - DIR
 //
 // `router-write` makes the first query an insert (then reads the row back),
 // so its time includes the page-capture probe, which runs at a process's
-// first write or catch-up.
+// first write or catch-up. `raw-require` loads sql.js with `require()` (its
+// CommonJS build; cheaper than `import()` in Node, which is how the router
+// loads it there), so raw sql.js's best import is a baseline too.
 const entered = performance.now();
 const [mode, module, dir] = process.argv.slice(2);
 const local = `${dir}/local.db`;
@@ -36,7 +39,13 @@ if (mode === "router" || mode === "router-write") {
   row = await router.getConnection("bots").get(SELECT, [1]);
   close = () => router.close();
 } else {
-  const { default: initSqlJs } = await import("sql.js");
+  let initSqlJs;
+  if (mode === "raw-require") {
+    const { createRequire } = await import("node:module");
+    initSqlJs = createRequire(import.meta.url)("sql.js");
+  } else {
+    initSqlJs = (await import("sql.js")).default;
+  }
   const { readFile } = await import("node:fs/promises");
   imported = performance.now();
   const SQL = await initSqlJs({ useOldExtensionFunctions: false });

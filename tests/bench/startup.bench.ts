@@ -84,6 +84,14 @@ try {
       command(RUNTIME, true, ["router", pathToFileURL(join(ROOT, "mod.ts")).href, folder.dir]),
     ],
   ];
+  // In Node the router loads sql.js with require(), cheaper there than import(): raw sql.js
+  // loaded the same way is the fair baseline for that (its "x raw" is against the first row).
+  if (RUNTIME === "node") {
+    cases.splice(1, 0, [
+      "raw sql.js via require()",
+      command(RUNTIME, false, ["raw-require", "-", folder.dir]),
+    ]);
+  }
   if (existsSync(DIST)) {
     cases.push([
       "router from dist/mod.js (the package)",

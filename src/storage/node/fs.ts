@@ -59,7 +59,8 @@ function createNodeFileSystem(): FileSystem {
   const process = nodeProcess();
   const fs = process.getBuiltinModule("node:fs") as NodeFs;
   const timers = process.getBuiltinModule("node:timers") as NodeTimers;
-  const files = fs.promises;
+  // `fs.promises` is a getter that loads Node's promise API on first access: not at import.
+  const files = () => fs.promises;
   const attempt = settlesNextTurn((callback) => timers.setImmediate(callback));
   // The calls a commit makes (open, stat, a small read or write, close, the lock folder's
   // listing, creation and removal) are local metadata calls of a few µs: made synchronously
@@ -69,8 +70,8 @@ function createNodeFileSystem(): FileSystem {
   return {
     cwd: () => process.cwd(),
     open: (path, mode) => attempt(() => wrapFd(fs, attempt, fs.openSync(path, FLAGS[mode]), mode)),
-    readFile: async (path) => await files.readFile(path),
-    readChunks: (path) => readChunks(files, path),
+    readFile: async (path) => await files().readFile(path),
+    readChunks: (path) => readChunks(files(), path),
     stat: (path) => attempt(() => info(fs.statSync(path))),
     statIfPresent: (path) =>
       attempt(() => {
@@ -78,7 +79,7 @@ function createNodeFileSystem(): FileSystem {
         return stats === undefined ? null : info(stats);
       }),
     realPath: (path) => fs.realpathSync(path),
-    rename: (from, to) => files.rename(from, to),
+    rename: (from, to) => files().rename(from, to),
     unlink: (path) => attempt(() => fs.unlinkSync(path)),
     mkdir: (path) =>
       attempt(() => {
@@ -90,7 +91,7 @@ function createNodeFileSystem(): FileSystem {
     syncDirectory: async (path) => {
       let handle: NodeFileHandle | undefined;
       try {
-        handle = await files.open(path, "r");
+        handle = await files().open(path, "r");
         await handle.sync();
       } catch {
         // Some systems (Windows) cannot open or sync a directory: nothing to do there.
