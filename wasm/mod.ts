@@ -176,9 +176,14 @@ async function importSqlJs(): Promise<InitSqlJs> {
     g.Deno === undefined && g.Bun === undefined && g.process?.versions?.node !== undefined &&
     typeof g.process.getBuiltinModule === "function"
   ) {
-    return g.process.getBuiltinModule("node:module").createRequire(import.meta.url)(
-      "sql.js",
-    ) as InitSqlJs;
+    try {
+      return g.process.getBuiltinModule("node:module").createRequire(import.meta.url)(
+        "sql.js",
+      ) as InitSqlJs;
+    } catch {
+      // A runtime that only looks like Node (a Worker's Node compatibility, a bundle with no
+      // node_modules beside it): the import below is what its bundler resolved.
+    }
   }
   return (await import("sql.js")).default as unknown as InitSqlJs;
 }
