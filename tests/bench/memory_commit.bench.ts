@@ -40,7 +40,7 @@ for (const mb of SIZES) {
       (_, i) => [i + 1, image.subarray(i * PAGE, (i + 1) * PAGE)],
     ),
   });
-  let before = image.slice();
+  let before: Uint8Array = image.slice();
   const changed: number[] = [];
   const changedBefore: number[] = [];
   const added: number[] = [];
