@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { type FileSystem, isAlreadyExists, isNotFound } from "./file_system.ts";
+import { type FileSystem, isAlreadyExists, isNotFound, statIfPresent } from "./file_system.ts";
 
 /** What an unscoped watcher's file name ends with, before `.watch`. */
 const UNSCOPED_SUFFIX = ".all";
@@ -97,14 +97,14 @@ export class WatcherRegistry {
    * most one `stat` when nothing changed.
    */
   async anyone(): Promise<boolean | "unscoped"> {
-    let modified: number;
-    try {
-      modified = (await this.#fs.stat(this.#dir)).mtimeMs;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
+    // Not a rejected `stat`: a folder that was never made (nobody ever watched) is the usual
+    // answer, and building its error cost more than the `stat` itself.
+    const folder = await statIfPresent(this.#fs, this.#dir);
+    if (folder === null) {
       this.#listedAt = undefined;
       return false;
     }
+    const modified = folder.mtimeMs;
     const now = Date.now();
     const listingKnown = this.#listedAt === modified && now - modified > TIMESTAMP_SLACK_MS;
     if (listingKnown && !this.#someone) return false;
