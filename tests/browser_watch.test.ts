@@ -43,6 +43,11 @@ for (const store of ["opfs", "indexeddb"] as const) {
     // The other tab watches: each commit carries its note, and the tab hears its rows.
     await call(watcher, "watchBots", "beta");
     await watchLockHeld(writer, store, true);
+    // Its listener is unscoped: it holds the "\0all" lock, so writers look no owners up.
+    const names = await call(writer, "heldLocks");
+    assert.equal(names.filter((name) => name.includes("-watch:")).map((n) => n.endsWith("\0all")), [
+      true,
+    ]);
     version = seen.version;
     await call(writer, "insertBots", "alpha", 3, "heard");
     seen = await call(writer, "sharedNotes", store, "alpha", version);

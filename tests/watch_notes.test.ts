@@ -19,7 +19,7 @@ import {
 } from "../src/storage/file/log_format.ts";
 import { applyFrames } from "../src/storage/file/replay.ts";
 import { patchImage } from "../src/persist/patch_image.ts";
-import { decodeNote, encodeNote } from "../src/watch/note.ts";
+import { decodeNote, encodeNote, readNote } from "../src/watch/note.ts";
 import { decodeLogHeader } from "../src/storage/file/log_format.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 import { makeImage } from "./_support/storage_conformance.ts";
@@ -48,6 +48,17 @@ test("a note keeps tables, owners and rowids; consecutive rowids are stored as r
     }]]]),
   );
   assert.ok(bulk.length < 64, `10 000 consecutive rowids in ${bulk.length} bytes`);
+});
+
+test("a note without owners (u) reads back as such; a reader that needs owners, or an older one, refuses it", () => {
+  const rows = new Map([["bots", [{ owner: null, inserted: [1, 2], updated: [], deleted: [] }]]]);
+  const note = encodeNote(rows, false);
+  assert.equal(readNote(note), { rows, ownersKnown: false });
+  assert.equal(readNote(encodeNote(rows)), { rows, ownersKnown: true });
+  assert.is(decodeNote(note), undefined);
+  // What db-router before the "u" kind checked: a "t" object, else a resync.
+  const parsed = JSON.parse(new TextDecoder().decode(note));
+  assert.is(parsed.t, undefined);
 });
 
 test("a note that is not one (damaged, another version) decodes to undefined", () => {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { existsSync, readdirSync, statSync, utimesSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -72,6 +72,80 @@ test("without a watcher anywhere, a commit writes no note; with one, it does, an
   assert.equal(watchFiles(shared), [], "unsubscribing removes the registration");
   await writer.insert("bots", { name: "c" });
   assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "nobody watches again");
+});
+
+/** The kinds of the notes in the log of `shared`: `t` (owners looked up) or `u` (not). */
+function noteKinds(shared: string): string[] {
+  const log = readFileSync(`${shared}-dbrlog`, "latin1");
+  return [...log.matchAll(/\{"v":1,"([tu])":/g)].map((match) => match[1]);
+}
+
+test("with only unscoped watchers elsewhere, a writer looks no owners up and notes it (u); they hear the rows", async () => {
+  const shared = join(folder.dir, "unscoped.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  await using watcher = router("watcher", shared);
+  const heard: TableChange[] = [];
+  watcher.watch("bots", (change) => void heard.push(change));
+  await watcher.getConnection("bots").all("SELECT 1");
+  assert.equal(watchFiles(shared).map((name) => name.endsWith(".all.watch")), [true]);
+  await writer.insert("bots", { name: "a" });
+  await until(() => heard.length > 0);
+  assert.equal(heard.map((c) => [c.kind, c.inserted]), [["rows", [1]]]);
+  assert.equal(noteKinds(shared), ["u"]);
+});
+
+test("a scoped watcher elsewhere, beside an unscoped one, gets owner-filtered rows (notes with owners, t)", async () => {
+  const shared = join(folder.dir, "scoped-shared.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  await using unscoped = router("unscoped", shared);
+  unscoped.watch("bots", () => {});
+  await unscoped.getConnection("bots").all("SELECT 1");
+  await using scoped = router("scoped", shared);
+  const local: TableChange[] = [];
+  const global: TableChange[] = [];
+  scoped.watch("bots", (change) => void local.push(change), { scope: "local" });
+  scoped.watch("bots", (change) => void global.push(change), { scope: "global" });
+  await scoped.getConnection("bots").all("SELECT 1");
+  assert.equal(watchFiles(shared).map((name) => name.endsWith(".all.watch")).sort(), [
+    false,
+    true,
+  ]);
+  await writer.insert("bots", { name: "theirs" });
+  await scoped.insert("bots", { name: "mine" });
+  await until(() => global.length > 0 && local.length > 0);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(global.map((c) => [c.kind, c.inserted]), [["rows", [1]]]);
+  assert.equal(local.map((c) => [c.kind, c.inserted]), [["rows", [2]]]);
+  assert.equal(noteKinds(shared), ["t", "t"]);
+});
+
+test("a process watching unscoped registers again as scoped when a scoped listener comes", async () => {
+  const shared = join(folder.dir, "upgrade.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  await using watcher = router("watcher", shared);
+  const all: TableChange[] = [];
+  const stopAll = watcher.watch("bots", (change) => void all.push(change));
+  await watcher.getConnection("bots").all("SELECT 1");
+  await writer.insert("bots", { name: "a" });
+  // Caught up first: a scoped listener would hear a resync for a note without owners.
+  await until(() => all.length > 0);
+  const global: TableChange[] = [];
+  const stopGlobal = watcher.watch("bots", (change) => void global.push(change), {
+    scope: "global",
+  });
+  await watcher.getConnection("bots").all("SELECT 1");
+  assert.is(watchFiles(shared).length, 2);
+  await writer.insert("bots", { name: "b" });
+  await until(() => global.length > 0);
+  assert.equal(global.map((c) => [c.kind, c.inserted]), [["rows", [2]]]);
+  assert.equal(noteKinds(shared), ["u", "t"]);
+  stopAll();
+  stopGlobal();
+  await until(() => watchFiles(shared).length === 0);
+  assert.equal(watchFiles(shared), []);
 });
 
 test("closing a watching router removes its registration", async () => {

@@ -467,7 +467,8 @@ export class EngineDatabase {
    */
   watch(sink: CommitSink): () => void {
     if (this.#closed) throw this.#closedError();
-    if (this.#watch.add(sink, this.#db) && this.#shared) this.#startWatching();
+    if (this.#watch.add(sink, this.#db) && this.#shared) this.#startWatching(!!sink.scoped);
+    else if (sink.scoped && this.#shared) this.#registerScoped?.();
     return () => {
       if (this.#watch.remove(sink)) {
         // A failed withdrawal leaves a file that goes stale: commits record rows meanwhile.
@@ -477,7 +478,13 @@ export class EngineDatabase {
     };
   }
 
-  #startWatching(): void {
+  /**
+   * While watching with unscoped sinks only: registers this process again as
+   * a scoped watcher (a scoped sink came), kept until watching stops.
+   */
+  #registerScoped: (() => void) | undefined;
+
+  #startWatching(scoped: boolean): void {
     const poll = () => {
       if (this.#closed || this.#db === undefined || this.#mutex.isLocked()) return;
       // A failed catch-up is the next read's or write's to report.
@@ -494,29 +501,40 @@ export class EngineDatabase {
     this.ready().then(() => {
       if (!stopped) stopHint = this.#store?.onForeignCommit?.(poll);
     }, () => {});
-    // Other processes record rows for their commits only while someone is registered.
-    const registered = this.ready()
-      .then(
-        () => (stopped ? undefined : this.#store?.registerWatcher?.()),
-        () => undefined, // a database that cannot open: its reads and writes say why
-      )
-      .catch((error) => {
-        warnOnce(
-          `cannot register as a watcher, other processes' commits may be heard as resyncs: ${
-            error instanceof Error ? error.message : error
-          }`,
-        );
-        return undefined;
+    // Other processes record rows for their commits only while someone is registered, and
+    // look owners up only while a registered watcher may be scoped.
+    const registrations: Array<Promise<(() => Promise<void>) | undefined>> = [];
+    const register = (scoped: boolean) => {
+      const registered = (this.#registering ?? this.ready())
+        .then(
+          () => (stopped ? undefined : this.#store?.registerWatcher?.(scoped)),
+          () => undefined, // a database that cannot open: its reads and writes say why
+        )
+        .catch((error) => {
+          warnOnce(
+            `cannot register as a watcher, other processes' commits may be heard as resyncs: ${
+              error instanceof Error ? error.message : error
+            }`,
+          );
+          return undefined;
+        });
+      registrations.push(registered);
+      const registering: Promise<void> = registered.then(() => {
+        if (this.#registering === registering) this.#registering = undefined;
       });
-    const registering: Promise<void> = registered.then(() => {
-      if (this.#registering === registering) this.#registering = undefined;
-    });
-    this.#registering = registering;
+      this.#registering = registering;
+    };
+    register(scoped);
+    this.#registerScoped = scoped ? undefined : () => {
+      this.#registerScoped = undefined;
+      register(true);
+    };
     this.#stopWatching = async () => {
       stopped = true;
+      this.#registerScoped = undefined;
       clearInterval(timer);
       stopHint?.();
-      await (await registered)?.();
+      for (const registered of registrations) await (await registered)?.();
     };
   }
 
@@ -528,7 +546,7 @@ export class EngineDatabase {
     const db = this.#db;
     // DB_ROUTER_WATCH=off records nothing whoever watches: no registry check either.
     if (!this.#watch.enabled || !this.#store?.anyoneWatches || db === undefined) return;
-    let watching = true;
+    let watching: boolean | "unscoped" = true;
     try {
       watching = await this.#store.anyoneWatches();
     } catch {

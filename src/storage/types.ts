@@ -191,17 +191,22 @@ export interface StoredDatabase {
   /**
    * Optional: registers this handle as watching the database for other
    * processes (or tabs) to see in {@linkcode anyoneWatches}; resolves once
-   * they can, with the function that withdraws it. Adapters without it are
-   * taken as always watched: every commit carries its note.
+   * they can, with the function that withdraws it. `scoped` (the default)
+   * when its listeners may tell rows apart by owner (`source_menace_id`),
+   * false when none does. Adapters without it are taken as always watched:
+   * every commit carries its note.
    */
-  registerWatcher?(): Promise<() => Promise<void>>;
+  registerWatcher?(scoped?: boolean): Promise<() => Promise<void>>;
   /**
    * Optional: whether any process (or tab) watches the database now, asked
-   * under the write lock at the start of each write, so it must be cheap.
-   * When false, the engine records no rows and writes no note; a watcher
-   * that registers meanwhile hears a resync for such commits.
+   * under the write lock at the start of each write, so it must be cheap:
+   * `true` when a watcher may be scoped, `"unscoped"` when every watcher
+   * registered unscoped (the engine then looks no owners up and marks its
+   * note so), false when none does. When false, the engine records no rows
+   * and writes no note; a watcher that registers meanwhile hears a resync
+   * for such commits (a scoped one, too, for commits noted without owners).
    */
-  anyoneWatches?(): Promise<boolean>;
+  anyoneWatches?(): Promise<boolean | "unscoped">;
 }
 
 /** A record log found by {@linkcode RecordLog.list}. */

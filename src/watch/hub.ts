@@ -7,7 +7,7 @@
  */
 import type { SqlJsDatabase, SqlJsStatic } from "../engine/sqljs_types.ts";
 import type { PageChanges } from "../storage/types.ts";
-import { decodeNote, encodeNote } from "./note.ts";
+import { encodeNote, readNote } from "./note.ts";
 import { ChangeRecorder, type RecorderMark } from "./recorder.ts";
 import type { CommitRows } from "./rows.ts";
 import type { CommitSink } from "./subscription.ts";
@@ -45,9 +45,12 @@ export class WatchHub {
   readonly #sinks = new Set<CommitSink>();
   /**
    * Whether commits are recorded with no sink here: other processes may
-   * watch (storage they share), as the adapter last told.
+   * watch (storage they share), as the adapter last told; `"unscoped"` when
+   * none of them tells rows apart by owner (no owner lookup for them).
    */
-  #others: boolean;
+  #others: boolean | "unscoped";
+  /** Whether the rows last taken had their owners looked up (for the note's kind). */
+  #ownersKnown = true;
   /** The database the recorder is attached to, if any. */
   #attached: SqlJsDatabase | undefined;
   /** sql.js's module, as {@linkcode attach} last named it. */
@@ -68,13 +71,14 @@ export class WatchHub {
 
   /**
    * The storage adapter told whether any process watches (`db`: the open
-   * database); recording starts or stops accordingly, unless a sink here
-   * listens.
+   * database; `"unscoped"`: only watchers that need no owners); recording
+   * starts or stops accordingly, unless a sink here listens.
    */
-  othersWatch(db: SqlJsDatabase, watching: boolean): void {
+  othersWatch(db: SqlJsDatabase, watching: boolean | "unscoped"): void {
     if (watching === this.#others) return;
+    const wasRecording = this.#others !== false;
     this.#others = watching;
-    if (this.#sinks.size > 0) return;
+    if (this.#sinks.size > 0 || wasRecording === (watching !== false)) return;
     if (watching) this.attach(db);
     else this.#detach();
   }
@@ -87,6 +91,12 @@ export class WatchHub {
   /** Whether anyone listens. */
   get watched(): boolean {
     return this.#sinks.size > 0;
+  }
+
+  /** Whether a sink here tells rows apart by owner. */
+  get scoped(): boolean {
+    for (const sink of this.#sinks) if (sink.scoped) return true;
+    return false;
   }
 
   /**
@@ -176,13 +186,14 @@ export class WatchHub {
 
   /**
    * The rows recorded since the last commit, taken for the commit about to
-   * be made. Inserted and updated rows' owners are looked up when other
-   * processes may watch (`shared`) or a sink here needs them (a scope).
+   * be made. Inserted and updated rows' owners are looked up when a watcher
+   * of another process may need them (`shared`, and a watcher that is not
+   * known to be unscoped) or a sink here does (a scope).
    */
   take(db: SqlJsDatabase, shared: boolean): CommitRows | undefined {
     if (this.#attached !== db) return undefined;
-    const othersNeed = shared && this.#others;
-    return this.#recorder?.take(db, othersNeed || [...this.#sinks].some((sink) => sink.scoped));
+    this.#ownersKnown = (shared && this.#others === true) || this.scoped;
+    return this.#recorder?.take(db, this.#ownersKnown);
   }
 
   /**
@@ -191,7 +202,7 @@ export class WatchHub {
    * (a schema change), since a commit without a note is heard as a resync.
    */
   note(rows: CommitRows | undefined): Uint8Array | undefined {
-    return this.#attached ? encodeNote(rows ?? new Map()) : undefined;
+    return this.#attached ? encodeNote(rows ?? new Map(), this.#ownersKnown || !rows) : undefined;
   }
 
   /** A commit made here is durable. */
@@ -207,15 +218,19 @@ export class WatchHub {
       if (changes.pages.length > 0) this.resync();
       return;
     }
-    let lastWasResync = false;
+    // Sinks whose last event was a resync: one resync covers a run of unreadable notes.
+    const resynced = new Set<CommitSink>();
     for (const note of changes.notes) {
-      const rows = note ? decodeNote(note) : undefined;
-      if (rows) {
-        lastWasResync = false;
-        for (const sink of this.#sinks) sink.commit(rows, false);
-      } else if (!lastWasResync) {
-        lastWasResync = true;
-        this.resync();
+      const read = note ? readNote(note) : undefined;
+      for (const sink of this.#sinks) {
+        // A scoped sink cannot use rows whose owners were not looked up.
+        if (read && (read.ownersKnown || !sink.scoped)) {
+          resynced.delete(sink);
+          sink.commit(read.rows, false);
+        } else if (!resynced.has(sink)) {
+          resynced.add(sink);
+          sink.resync();
+        }
       }
     }
   }

@@ -9,6 +9,13 @@
  * updated and deleted rowids as runs `[first, count, first, count, ...]`, so
  * that a bulk insert of consecutive rowids costs a few bytes.
  *
+ * A commit whose writer looked no owners up (nobody who tells rows apart by
+ * owner was watching: see `watchers.ts`) says so with the key `"u"`
+ * (unscoped) instead of `"t"`: its inserted and updated rows' owners are
+ * `null`. A reader without the `"u"` kind (an older db-router) takes the
+ * note for one it does not understand and hears a resync, never rows with
+ * the wrong owners; so does a scoped listener of today.
+ *
  * @module
  */
 import type { CommitRows, OwnedRows } from "./rows.ts";
@@ -25,19 +32,21 @@ const NOTE_VERSION = 1;
  * decodeNote(encodeNote(rows))?.get("bots")?.[0].inserted; // [1, 2, 3]
  * ```
  */
-export function encodeNote(rows: CommitRows): Uint8Array {
+export function encodeNote(rows: CommitRows, ownersKnown = true): Uint8Array {
   const tables: Record<string, unknown[]> = {};
   for (const [table, groups] of rows) {
     tables[table] = groups.map((
       g,
     ) => [g.owner, runs(g.inserted), runs(g.updated), runs(g.deleted)]);
   }
-  return new TextEncoder().encode(JSON.stringify({ v: NOTE_VERSION, t: tables }));
+  const note = ownersKnown ? { v: NOTE_VERSION, t: tables } : { v: NOTE_VERSION, u: tables };
+  return new TextEncoder().encode(JSON.stringify(note));
 }
 
 /**
- * Decodes a note; `undefined` when it is not one this version understands
- * (the listener then hears a resync).
+ * Decodes a note whose owners were looked up; `undefined` when it is not one
+ * this version understands, or its owners are unknown (the listener then
+ * hears a resync).
  *
  * @example
  * ```ts
@@ -46,16 +55,43 @@ export function encodeNote(rows: CommitRows): Uint8Array {
  * ```
  */
 export function decodeNote(bytes: Uint8Array): CommitRows | undefined {
+  const note = readNote(bytes);
+  return note?.ownersKnown ? note.rows : undefined;
+}
+
+/** A decoded note: its rows, and whether their owners were looked up. */
+export interface ReadNote {
+  /** The rows, by table; owners `null` when not {@linkcode ownersKnown}. */
+  readonly rows: CommitRows;
+  /** Whether the writer looked owners up (`"t"`), or not (`"u"`). */
+  readonly ownersKnown: boolean;
+}
+
+/**
+ * Decodes a note of either kind; `undefined` when it is not one this version
+ * understands.
+ *
+ * @example
+ * ```ts
+ * import { encodeNote, readNote } from "./note.ts";
+ * const rows = new Map([["bots", [{ owner: null, inserted: [1], updated: [], deleted: [] }]]]);
+ * readNote(encodeNote(rows, false))?.ownersKnown; // false
+ * ```
+ */
+export function readNote(bytes: Uint8Array): ReadNote | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return undefined;
   }
-  const note = parsed as { v?: unknown; t?: unknown };
-  if (note?.v !== NOTE_VERSION || typeof note.t !== "object" || note.t === null) return undefined;
+  const note = parsed as { v?: unknown; t?: unknown; u?: unknown };
+  if (note?.v !== NOTE_VERSION) return undefined;
+  const ownersKnown = note.t !== undefined;
+  const tables = ownersKnown ? note.t : note.u;
+  if (typeof tables !== "object" || tables === null) return undefined;
   const rows = new Map<string, OwnedRows[]>();
-  for (const [table, groups] of Object.entries(note.t as Record<string, unknown>)) {
+  for (const [table, groups] of Object.entries(tables as Record<string, unknown>)) {
     if (!Array.isArray(groups)) return undefined;
     const decoded: OwnedRows[] = [];
     for (const group of groups) {
@@ -68,7 +104,7 @@ export function decodeNote(bytes: Uint8Array): CommitRows | undefined {
     }
     rows.set(table, decoded);
   }
-  return rows;
+  return { rows, ownersKnown };
 }
 
 /** Sorted rowids as runs of consecutive values. */

@@ -13,6 +13,8 @@
  *   as a watcher (its registration made here with the registry itself, so
  *   that its catch-ups take no CPU of this process): rows recorded, owners
  *   looked up and a note written with each commit;
+ * - `on, unscoped elsewhere` (file storage): as above, but registered as
+ *   unscoped (`scope: "all"` only): no owner lookup, a note of kind `u`;
  * - `on, one listener`: one listener on the table in this router.
  *
  * Workloads: one-row commits (`router.insert`) and one-statement updates of
@@ -64,12 +66,14 @@ type Setting =
   | "off, again"
   | "on, no listener"
   | "on, listener elsewhere"
+  | "on, unscoped elsewhere"
   | "on, one listener";
 const ALL_SETTINGS: Setting[] = [
   "off",
   "off, again",
   "on, no listener",
   "on, listener elsewhere",
+  "on, unscoped elsewhere",
   "on, one listener",
 ];
 
@@ -78,9 +82,7 @@ const before = loadavg();
 try {
   for (const storageName of ["file", "memory"] as const) {
     // Memory storage is not shared: nobody elsewhere can listen.
-    const SETTINGS = ALL_SETTINGS.filter((s) =>
-      storageName === "file" || s !== "on, listener elsewhere"
-    );
+    const SETTINGS = ALL_SETTINGS.filter((s) => storageName === "file" || !s.endsWith("elsewhere"));
     const routers = new Map<Setting, DBRouter>();
     const elsewhere: Array<() => Promise<void>> = [];
     let heard = 0;
@@ -107,13 +109,13 @@ try {
           (change) => void (heard += change.inserted.length + change.updated.length),
         );
       }
-      if (setting === "on, listener elsewhere") {
+      if (setting.endsWith("elsewhere")) {
         const registry = new WatcherRegistry(
           fileSystemFor(RUNTIME),
           `${join(dir, "shared.db")}-dbrwatch`,
           5000,
         );
-        elsewhere.push(await registry.register());
+        elsewhere.push(await registry.register(setting === "on, listener elsewhere"));
       }
       routers.set(setting, router);
     }

@@ -117,12 +117,13 @@ export abstract class BrowserDatabase implements StoredDatabase {
   }
 
   /** Registers a watcher in this tab, for other tabs to see (see `tab_watchers.ts`). */
-  registerWatcher(): Promise<() => Promise<void>> {
-    return this.#context.watchers?.register(this.key) ?? Promise.resolve(() => Promise.resolve());
+  registerWatcher(scoped = true): Promise<() => Promise<void>> {
+    return this.#context.watchers?.register(this.key, scoped) ??
+      Promise.resolve(() => Promise.resolve());
   }
 
   /** Whether any tab watches this database: true where Web Locks cannot tell. */
-  anyoneWatches(): Promise<boolean> {
+  anyoneWatches(): Promise<boolean | "unscoped"> {
     return this.#context.watchers?.anyone(this.key) ?? Promise.resolve(true);
   }
 

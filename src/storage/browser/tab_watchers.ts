@@ -12,6 +12,13 @@
  * note, a stale "no" would cost a watcher its rows (a resync), so "no" is
  * never cached.
  *
+ * A tab whose listeners are all unscoped (`scope: "all"`) holds the lock
+ * named after the database followed by `"\0all"` instead: with only such
+ * locks held, the answer is `"unscoped"` and writers look no owners up. The
+ * database's own name (a scoped watcher's, or an older db-router's, which
+ * may be scoped) asks for owners. An `"unscoped"` answer is not cached
+ * either: a scoped watcher that came meanwhile would hear resyncs.
+ *
  * Without Web Locks (pages not served over HTTPS or localhost; Node, Deno and
  * Bun with fake-indexeddb), other tabs cannot be seen: every commit is taken
  * as watched, as before.
@@ -46,7 +53,7 @@ export const WATCHED_CACHE_MS = 1000;
 export class TabWatchers {
   readonly #locks: WatchLockManager | undefined;
   readonly #prefix: string;
-  /** Watchers of this realm, by key. */
+  /** Watchers of this realm, by key and lock name. */
   readonly #here = new Map<string, number>();
   /** When a query last found a watcher, by key. */
   readonly #seenAt = new Map<string, number>();
@@ -60,28 +67,30 @@ export class TabWatchers {
     this.#prefix = prefix;
   }
 
-  #name(key: string): string {
-    return `${this.#prefix}:${key}`;
+  #name(key: string, scoped = true): string {
+    return `${this.#prefix}:${key}${scoped ? "" : UNSCOPED_SUFFIX}`;
   }
 
   /**
-   * Registers a watcher of `key` in this tab; resolves once other tabs see
-   * it (the shared lock is held), with the function that withdraws it.
+   * Registers a watcher of `key` in this tab (`scoped`: one that may tell
+   * rows apart by owner); resolves once other tabs see it (the shared lock
+   * is held), with the function that withdraws it.
    */
-  async register(key: string): Promise<() => Promise<void>> {
-    this.#here.set(key, (this.#here.get(key) ?? 0) + 1);
+  async register(key: string, scoped = true): Promise<() => Promise<void>> {
+    const name = this.#name(key, scoped);
+    this.#here.set(name, (this.#here.get(name) ?? 0) + 1);
     let letGo = () => {};
     let request: Promise<unknown> = Promise.resolve();
     if (this.#locks) {
       const held = new Promise<void>((settle) => (letGo = settle));
       await new Promise<void>((granted, refused) => {
-        request = this.#locks!.request(this.#name(key), { mode: "shared" }, () => {
+        request = this.#locks!.request(name, { mode: "shared" }, () => {
           granted();
           return held;
         });
         request.catch(refused);
       }).catch((error) => {
-        this.#withdraw(key);
+        this.#withdraw(name);
         throw error;
       });
     }
@@ -89,29 +98,42 @@ export class TabWatchers {
     return async () => {
       if (withdrawn) return;
       withdrawn = true;
-      this.#withdraw(key);
+      this.#withdraw(name);
       letGo();
       await request.then(() => undefined, () => undefined);
     };
   }
 
-  #withdraw(key: string): void {
-    const count = (this.#here.get(key) ?? 1) - 1;
-    if (count > 0) this.#here.set(key, count);
-    else this.#here.delete(key);
+  #withdraw(name: string): void {
+    const count = (this.#here.get(name) ?? 1) - 1;
+    if (count > 0) this.#here.set(name, count);
+    else this.#here.delete(name);
   }
 
-  /** Whether any tab (this one included) watches `key` now. */
-  async anyone(key: string): Promise<boolean> {
-    if (!this.#locks || this.#here.has(key)) return true;
+  /**
+   * Whether any tab (this one included) watches `key` now: `"unscoped"` when
+   * every watcher registered unscoped.
+   */
+  async anyone(key: string): Promise<boolean | "unscoped"> {
+    const name = this.#name(key);
+    if (!this.#locks || this.#here.has(name)) return true;
     const seen = this.#seenAt.get(key);
     if (seen !== undefined && performance.now() - seen < WATCHED_CACHE_MS) return true;
-    const name = this.#name(key);
+    const unscoped = this.#name(key, false);
     const { held = [], pending = [] } = await this.#locks.query();
-    const watched = held.some((lock) => lock.name === name) ||
-      pending.some((lock) => lock.name === name);
-    if (watched) this.#seenAt.set(key, performance.now());
+    let watched: boolean | "unscoped" = this.#here.has(unscoped) ? "unscoped" : false;
+    for (const lock of [...held, ...pending]) {
+      if (lock.name === name) {
+        watched = true;
+        break;
+      }
+      if (lock.name === unscoped) watched = "unscoped";
+    }
+    if (watched === true) this.#seenAt.set(key, performance.now());
     else this.#seenAt.delete(key);
     return watched;
   }
 }
+
+/** What the lock name of a tab whose watchers are all unscoped ends with. */
+const UNSCOPED_SUFFIX = "\0all";

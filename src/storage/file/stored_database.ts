@@ -123,12 +123,12 @@ export class FileDatabase implements StoredDatabase {
   }
 
   /** Registers a watcher of this process (see `watchers.ts`). */
-  registerWatcher(): Promise<() => Promise<void>> {
-    return this.#watchers.register();
+  registerWatcher(scoped = true): Promise<() => Promise<void>> {
+    return this.#watchers.register(scoped);
   }
 
   /** Whether any process watches: one `stat` of the registry folder when nothing changed. */
-  anyoneWatches(): Promise<boolean> {
+  anyoneWatches(): Promise<boolean | "unscoped"> {
     return this.#watchers.anyone();
   }
 

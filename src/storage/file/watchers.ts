@@ -10,6 +10,10 @@
  * one removes it (a watcher that was only slow writes its file again at its
  * next heartbeat).
  *
+ * A watcher whose listeners are all unscoped (`scope: "all"`) names its file
+ * `ID.all.watch`; other files (a scoped watcher's `ID.watch`, and an older
+ * db-router's, which may be scoped) ask writers to look owners up.
+ *
  * A writer asks {@linkcode WatcherRegistry.anyone} under the write lock, at
  * the start of each write: one `stat` of the folder (none there: nobody
  * watches). Its listing is read again only when the folder's modification
@@ -23,7 +27,10 @@
  *
  * @module
  */
-import { type FileSystem, isAlreadyExists, isNotFound } from "./file_system.ts";
+import { type FileSystem, isAlreadyExists, isNotFound, statIfPresent } from "./file_system.ts";
+
+/** What an unscoped watcher's file name ends with, before `.watch`. */
+const UNSCOPED_SUFFIX = ".all";
 
 /** A folder modification newer than this (ms) may hide a later one with the same time. */
 const TIMESTAMP_SLACK_MS = 2000;
@@ -45,7 +52,7 @@ export class WatcherRegistry {
   readonly #staleMs: number;
   /** The folder's modification time when its listing gave {@linkcode #someone}. */
   #listedAt: number | undefined;
-  #someone = false;
+  #someone: boolean | "unscoped" = false;
   /** When the heartbeats were last checked (`performance.now()`). */
   #livenessAt = -Infinity;
 
@@ -57,11 +64,12 @@ export class WatcherRegistry {
   }
 
   /**
-   * Registers a watcher of this process; resolves once writers can see it,
-   * with the function that removes it.
+   * Registers a watcher of this process (`scoped`: one that may tell rows
+   * apart by owner); resolves once writers can see it, with the function
+   * that removes it.
    */
-  async register(): Promise<() => Promise<void>> {
-    const path = `${this.#dir}/${randomId()}.watch`;
+  async register(scoped = true): Promise<() => Promise<void>> {
+    const path = `${this.#dir}/${randomId()}${scoped ? "" : UNSCOPED_SUFFIX}.watch`;
     await this.#write(path);
     let stopped = false;
     let beat = Promise.resolve();
@@ -84,28 +92,33 @@ export class WatcherRegistry {
     };
   }
 
-  /** Whether any process watches: at most one `stat` when nothing changed. */
-  async anyone(): Promise<boolean> {
-    let modified: number;
-    try {
-      modified = (await this.#fs.stat(this.#dir)).mtimeMs;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
+  /**
+   * Whether any process watches (`"unscoped"`: only unscoped watchers): at
+   * most one `stat` when nothing changed.
+   */
+  async anyone(): Promise<boolean | "unscoped"> {
+    // Not a rejected `stat`: a folder that was never made (nobody ever watched) is the usual
+    // answer, and building its error cost more than the `stat` itself.
+    const folder = await statIfPresent(this.#fs, this.#dir);
+    if (folder === null) {
       this.#listedAt = undefined;
       return false;
     }
+    const modified = folder.mtimeMs;
     const now = Date.now();
     const listingKnown = this.#listedAt === modified && now - modified > TIMESTAMP_SLACK_MS;
     if (listingKnown && !this.#someone) return false;
-    if (listingKnown && performance.now() - this.#livenessAt < this.#staleMs / 2) return true;
+    if (listingKnown && performance.now() - this.#livenessAt < this.#staleMs / 2) {
+      return this.#someone;
+    }
     this.#someone = await this.#listLiving(now);
     this.#listedAt = modified;
     this.#livenessAt = performance.now();
     return this.#someone;
   }
 
-  /** Whether a living watcher's file is in the folder; removes the dead ones. */
-  async #listLiving(now: number): Promise<boolean> {
+  /** Whether a living watcher's file is in the folder, and of which kind; removes the dead ones. */
+  async #listLiving(now: number): Promise<boolean | "unscoped"> {
     let names: string[];
     try {
       names = await this.#fs.readDir(this.#dir);
@@ -113,14 +126,15 @@ export class WatcherRegistry {
       if (isNotFound(error)) return false;
       throw error;
     }
-    let living = false;
+    let living: boolean | "unscoped" = false;
     for (const name of names) {
       if (!name.endsWith(".watch")) continue;
       const path = `${this.#dir}/${name}`;
       try {
         const { mtimeMs } = await this.#fs.stat(path);
         if (Math.abs(now - mtimeMs) <= this.#staleMs) {
-          living = true;
+          if (!name.endsWith(`${UNSCOPED_SUFFIX}.watch`)) living = true;
+          else if (living === false) living = "unscoped";
           continue;
         }
         await this.#fs.unlink(path);
