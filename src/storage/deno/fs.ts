@@ -6,6 +6,7 @@
  */
 import { fileStorage, type FileStorageOptions } from "../file/adapter.ts";
 import {
+  blockingWhileFast,
   type FileHandle,
   type FileInfo,
   type FileSystem,
@@ -57,7 +58,8 @@ function createDenoFileSystem(): FileSystem {
   return {
     cwd: () => deno.cwd(),
     // As in ../node/fs.ts: the calls a commit makes are local metadata calls of a few µs,
-    // made synchronously; large reads and writes, `fdatasync` and renames stay asynchronous.
+    // made synchronously; large reads and writes and renames stay asynchronous, and `fdatasync`
+    // is made here while it is fast (`blockingWhileFast`).
     open: (path, mode) => attempt(() => wrapFile(deno.openSync(path, OPTIONS[mode]), mode)),
     readFile: (path) => deno.readFile(path),
     readChunks: (path) => readChunks(deno, path),
@@ -106,6 +108,7 @@ function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
     queue = next.catch(() => {});
     return next;
   };
+  const datasync = blockingWhileFast(attempt, () => file.syncDataSync(), () => file.syncData());
   return {
     stat: () => serial(() => attempt(() => info(file.statSync()))),
     read: (buffer, position) =>
@@ -128,7 +131,7 @@ function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
         return await file.write(buffer);
       }),
     truncate: (length) => serial(() => file.truncate(length)),
-    datasync: () => serial(() => file.syncData()),
+    datasync: () => serial(datasync),
     sync: () => serial(() => file.sync()),
     close: () => serial(() => Promise.resolve(file.close())),
   };
@@ -197,6 +200,7 @@ interface DenoFileInfo {
 }
 
 interface DenoFsFile {
+  syncDataSync(): void;
   readonly readable: ReadableStream<Uint8Array>;
   read(buffer: Uint8Array): Promise<number | null>;
   write(buffer: Uint8Array): Promise<number>;

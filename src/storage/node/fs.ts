@@ -8,6 +8,7 @@
  */
 import { fileStorage, type FileStorageOptions } from "../file/adapter.ts";
 import {
+  blockingWhileFast,
   type FileHandle,
   type FileInfo,
   type FileSystem,
@@ -138,7 +139,11 @@ function wrapFd(
       buffer.length <= SYNC_BYTES
         ? attempt(() => fs.writeSync(fd, buffer, 0, buffer.length, at(position)))
         : callback<number>((done) => fs.write(fd, buffer, 0, buffer.length, at(position), done)),
-    datasync: () => callback<void>((done) => fs.fdatasync(fd, done)),
+    datasync: blockingWhileFast(
+      attempt,
+      () => fs.fdatasyncSync(fd),
+      () => callback<void>((done) => fs.fdatasync(fd, done)),
+    ),
     sync: () => callback<void>((done) => fs.fsync(fd, done)),
     truncate: (length) => callback<void>((done) => fs.ftruncate(fd, length, done)),
     close: () => attempt(() => fs.closeSync(fd)),
@@ -245,6 +250,7 @@ interface NodeFs {
   ): void;
   ftruncate(fd: number, length: number, done: (error: unknown) => void): void;
   fdatasync(fd: number, done: (error: unknown) => void): void;
+  fdatasyncSync(fd: number): void;
   fsync(fd: number, done: (error: unknown) => void): void;
 }
 
