@@ -125,8 +125,9 @@ writeFileSync(
 rmSync(SPLIT, { recursive: true, force: true });
 
 // 5. `// @bun` first: Bun runs a file so marked as it is, without its own transpiler. Unmarked, it
-// transpiles each file it loads (the core from a cache once a first start has written it, the
-// lazy chunks at every load); Node, Deno, browsers and bundlers read a comment.
+// transpiles each file it loads and keeps the result in a cache (`~/.bun/install/cache/@t@`) for
+// later starts; a first start (a fresh container, a new version of the package) paid about 14 ms
+// more for the core (BENCHMARKS.md, issue 15). Node, Deno, browsers and bundlers read a comment.
 for (
   const file of [
     join(DIST, "mod.js"),
