@@ -11,7 +11,7 @@ import {
   type FileInfo,
   type FileSystem,
   type OpenMode,
-  settlesNextTurn,
+  settlesWithoutStarving,
 } from "../file/file_system.ts";
 import type { StorageAdapter } from "../types.ts";
 
@@ -173,7 +173,7 @@ const SEEK_START = 0;
  * Deno 2 has Node's `setImmediate` as a global (a turn costs a few µs, where a
  * chain of `setTimeout(0)` is held to 4 ms per call after five).
  */
-const attempt = settlesNextTurn((callback) => {
+const attempt = settlesWithoutStarving((callback) => {
   const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
     .setImmediate;
   if (typeof immediate === "function") immediate(callback);

@@ -13,7 +13,7 @@ import {
   type FileInfo,
   type FileSystem,
   type OpenMode,
-  settlesNextTurn,
+  settlesWithoutStarving,
 } from "../file/file_system.ts";
 import type { StorageAdapter } from "../types.ts";
 
@@ -62,12 +62,12 @@ function createNodeFileSystem(): FileSystem {
   const timers = process.getBuiltinModule("node:timers") as NodeTimers;
   // `fs.promises` is a getter that loads Node's promise API on first access: not at import.
   const files = () => fs.promises;
-  const attempt = settlesNextTurn((callback) => timers.setImmediate(callback));
+  const attempt = settlesWithoutStarving((callback) => timers.setImmediate(callback));
   // The calls a commit makes (open, stat, a small read or write, close, the lock folder's
   // listing, creation and removal) are local metadata calls of a few µs: made synchronously
-  // and settled on the next turn (`settlesNextTurn`), each saves the thread-pool round trip of
-  // an async call, 50 to 200 µs. Large reads and writes, `fdatasync` and renames stay
-  // asynchronous.
+  // (`settlesWithoutStarving`), each saves the thread-pool round trip of an async call, 50 to
+  // 200 µs. Large reads and writes and renames stay asynchronous; `fdatasync` is made here while
+  // it is fast (`blockingWhileFast`).
   return {
     cwd: () => process.cwd(),
     open: (path, mode) => attempt(() => wrapFd(fs, attempt, fs.openSync(path, FLAGS[mode]), mode)),
