@@ -64,27 +64,29 @@ test("fdatasync blocks while fast, and after a slow call goes to the pool for a 
   const attempt = settlesWithoutStarving(immediate);
   let now = 0;
   let later = 0;
-  let slow = false;
+  // A clock that each blocking call advances by `took` ms: the test decides what is slow.
+  let time = 0;
+  let took = 0;
   const sync = blockingWhileFast(attempt, () => {
     now++;
-    if (slow) {
-      const until = performance.now() + SLOW_SYNC_MS + 1;
-      while (performance.now() < until) { /* a slow disk */ }
-    }
+    time += took;
   }, () => {
     later++;
     return Promise.resolve();
-  });
+  }, () => time);
   for (let i = 0; i < 5; i++) await sync();
   assert.equal([now, later], [5, 0], "fast calls block");
-  slow = true;
+  took = SLOW_SYNC_MS + 0.5;
   await sync();
-  slow = false;
+  took = 0;
   assert.equal([now, later], [6, 0]);
   for (let i = 0; i < SLOW_SYNC_SKIPS; i++) await sync();
   assert.equal([now, later], [6, SLOW_SYNC_SKIPS], "the calls after a slow one go to the pool");
   await sync();
   assert.equal([now, later], [7, SLOW_SYNC_SKIPS], "then block again");
+  took = SLOW_SYNC_MS;
+  await sync();
+  assert.equal([now, later], [8, SLOW_SYNC_SKIPS], "a call of exactly the limit is not slow");
 });
 
 test.run();

@@ -294,7 +294,8 @@ export const SLOW_SYNC_SKIPS = 100;
  * `node:sqlite` block for it too. A call that blocks longer than
  * {@linkcode SLOW_SYNC_MS} (a network or spinning disk) sends the next
  * {@linkcode SLOW_SYNC_SKIPS} calls to `later`, so such a disk blocks the
- * event loop once per hundred commits at most. The returned function settles
+ * event loop once per hundred commits at most (per file handle: the log's
+ * handle is kept between commits). `clock` is for tests. The returned function settles
  * like `attempt`'s (see {@linkcode settlesWithoutStarving}).
  *
  * @example
@@ -309,19 +310,19 @@ export function blockingWhileFast(
   attempt: <T>(work: () => T) => Promise<T>,
   now: () => void,
   later: () => Promise<void>,
+  clock: () => number = () => performance.now(),
 ): () => Promise<void> {
+  /** Calls left to send to the thread pool after a slow one. */
+  let slowSyncsLeft = 0;
   return () => {
     if (slowSyncsLeft > 0) {
       slowSyncsLeft--;
       return later();
     }
     return attempt(() => {
-      const started = performance.now();
+      const started = clock();
       now();
-      if (performance.now() - started > SLOW_SYNC_MS) slowSyncsLeft = SLOW_SYNC_SKIPS;
+      if (clock() - started > SLOW_SYNC_MS) slowSyncsLeft = SLOW_SYNC_SKIPS;
     });
   };
 }
-
-/** Shared by every file of the process: one disk's slowness is everyone's (see {@linkcode blockingWhileFast}). */
-let slowSyncsLeft = 0;

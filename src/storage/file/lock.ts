@@ -107,14 +107,22 @@ export async function acquireFileLock(
     try {
       for (;;) {
         const outcome = await tryTake(fs, directory, options.staleMs, marker?.name);
-        if (typeof outcome === "number") {
+        if (typeof outcome === "object") {
           beginOrContinueTurn(directory, marker !== undefined);
-          const folder = await statIfPresent(fs, directory);
-          return new FileLock(fs, directory, outcome, options.staleMs, folder?.mtimeMs, () => {
-            endOfHolding(directory);
-            unlockLocal();
-            if (!mutex.isLocked()) localMutexes.delete(directory);
-          });
+          // Taken while others wait: released at once, so that the turns above decide (not kept).
+          const folder = outcome.othersWait ? undefined : await statIfPresent(fs, directory);
+          return new FileLock(
+            fs,
+            directory,
+            outcome.epoch,
+            options.staleMs,
+            folder?.mtimeMs,
+            () => {
+              endOfHolding(directory);
+              unlockLocal();
+              if (!mutex.isLocked()) localMutexes.delete(directory);
+            },
+          );
         }
         if (performance.now() >= deadline) {
           throw timeoutError(
@@ -299,16 +307,16 @@ export class FileLock {
    * Keeps holding the lock for its next user: {@linkcode FileLock.resume}
    * within {@linkcode KEEP_MS} milliseconds takes it back without a new holding; after
    * that, or when another handle of this process asks, it is released and
-   * `onLetGo` runs (synchronously, before the release's I/O).
+   * `onLetGo` runs (synchronously, before the release's I/O). Returns false,
+   * keeping nothing, for a holding that cannot be kept (released, lost, or
+   * taken while other processes waited): the caller releases it.
    */
-  keep(onLetGo: () => void): void {
-    if (this.#released || this.#lost) {
-      onLetGo();
-      return;
-    }
+  keep(onLetGo: () => void): boolean {
+    if (this.#released || this.#lost || this.#folderModified === undefined) return false;
     this.#onLetGo = onLetGo;
     keptLocks.set(this.#directory, this);
     this.#stopKeeping = this.#fs.repeat(KEEP_MS, () => void this.letGo().catch(() => {}));
+    return true;
   }
 
   /**
@@ -430,8 +438,8 @@ const STEP_ASIDE = Symbol("step aside");
 const WAIT_SUFFIX = ".wait";
 
 /**
- * One attempt: the epoch taken, {@linkcode RETRY}, {@linkcode STEP_ASIDE}, or
- * the path of the live holding. `waiting` is this taker's own marker, if it
+ * One attempt: the epoch taken (and whether other processes were waiting),
+ * {@linkcode RETRY}, {@linkcode STEP_ASIDE}, or the path of the live holding. `waiting` is this taker's own marker, if it
  * left one; a taker without one steps aside for other waiters.
  */
 async function tryTake(
@@ -439,7 +447,7 @@ async function tryTake(
   directory: string,
   staleMs: number,
   waiting: string | undefined,
-): Promise<number | string | typeof RETRY | typeof STEP_ASIDE> {
+): Promise<{ epoch: number; othersWait: boolean } | string | typeof RETRY | typeof STEP_ASIDE> {
   let listed: string[];
   try {
     listed = await fs.readDir(directory);
@@ -461,8 +469,9 @@ async function tryTake(
     if (Math.abs(Date.now() - modified) <= staleMs) return `${directory}/${epochName(top)}`;
   }
   // Only under contention are there markers; stale ones are cleaned up whenever seen.
+  let othersWait = false;
   if (listed.some((name) => name.endsWith(WAIT_SUFFIX) && name !== waiting)) {
-    const othersWait = await othersWaiting(fs, directory, listed, staleMs, waiting);
+    othersWait = await othersWaiting(fs, directory, listed, staleMs, waiting);
     if (othersWait && waiting === undefined && turnIsOver(directory)) return STEP_ASIDE;
   }
   const mine = `${directory}/${epochName(top + 1)}`;
@@ -489,7 +498,7 @@ async function tryTake(
       await fs.unlink(`${directory}/${name}`).catch(() => {});
     }
   }
-  return top + 1;
+  return { epoch: top + 1, othersWait };
 }
 
 /** Whether this process has held the lock, taken again and again, for its whole turn. */

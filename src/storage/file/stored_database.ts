@@ -284,16 +284,18 @@ export class FileDatabase implements StoredDatabase {
         this.#lock = undefined;
         this.#stampUnderLock = undefined;
       }
-      if (this.#closed || lock.lost) {
-        await this.#closeLog();
-        return await lock.release();
-      }
-      const held = this.#kept = { lock, stamp };
-      lock.keep(() => {
+      const held = { lock, stamp };
+      const kept = !this.#closed && lock.keep(() => {
         if (this.#kept !== held) return;
         this.#kept = undefined;
         void this.#closeLog();
       });
+      if (kept) {
+        this.#kept = held;
+        return;
+      }
+      await this.#closeLog();
+      await lock.release();
     };
     try {
       // Another program's journal refuses the write before it runs; a base it
