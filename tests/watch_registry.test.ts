@@ -13,6 +13,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter, type TableChange } from "../mod.ts";
 import { WatcherRegistry } from "../src/storage/file/watchers.ts";
+import { statIfPresent } from "../src/storage/file/file_system.ts";
 import {
   fileStorageFor,
   fileSystemFor,
@@ -72,6 +73,46 @@ test("without a watcher anywhere, a commit writes no note; with one, it does, an
   assert.equal(watchFiles(shared), [], "unsubscribing removes the registration");
   await writer.insert("bots", { name: "c" });
   assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "nobody watches again");
+});
+
+test("a router whose only watcher is its own writes no note; its listener hears its rows, and a watcher elsewhere brings the note back", async () => {
+  const shared = join(folder.dir, "own.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  const mine: TableChange[] = [];
+  writer.watch("bots", (change) => void mine.push(change), { scope: "local" });
+  await writer.getConnection("bots").all("SELECT 1");
+  assert.is(watchFiles(shared).length, 1, "registered, for the others to see");
+  await writer.insert("bots", { name: "a" });
+  assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "nobody else watches: no note");
+  await until(() => mine.length > 0);
+  assert.equal(mine.map((c) => [c.kind, c.inserted, c.fromThisProcess]), [["rows", [1], true]]);
+
+  await using other = router("other", shared);
+  const theirs: TableChange[] = [];
+  other.watch("bots", (change) => void theirs.push(change));
+  await other.getConnection("bots").all("SELECT 1");
+  await writer.insert("bots", { name: "b" });
+  assert.ok(writer.storageStats().shared.lastCommitBytes > FRAME, "another router watches: a note");
+  await until(() => theirs.length > 0 && mine.length > 1);
+  assert.equal(theirs.map((c) => [c.kind, c.inserted]), [["rows", [2]]]);
+  assert.equal(mine.map((c) => c.inserted), [[1], [2]]);
+});
+
+test("statIfPresent: null for a missing path, the folder's or file's information otherwise", async () => {
+  const fs = fileSystemFor(RUNTIME);
+  const dir = join(folder.dir, "stat-if-present");
+  assert.is(await statIfPresent(fs, dir), null);
+  assert.is(await statIfPresent(fs, join(dir, "inner")), null, "under a missing folder");
+  await fs.mkdir(dir);
+  const info = await statIfPresent(fs, dir);
+  assert.is(info?.isDirectory, true);
+  assert.is(info?.mtimeMs, statSync(dir).mtimeMs);
+  const handle = await fs.open(join(dir, "file"), "createNew");
+  await handle.write(new Uint8Array(5), 0);
+  await handle.close();
+  const file = await statIfPresent(fs, join(dir, "file"));
+  assert.equal([file?.isDirectory, file?.size], [false, 5]);
 });
 
 /** The kinds of the notes in the log of `shared`: `t` (owners looked up) or `u` (not). */

@@ -198,11 +198,14 @@ export class WatchHub {
 
   /**
    * The note that carries `rows` to other processes: one for every commit
-   * while recording is on, an empty one for a commit that changed no row
-   * (a schema change), since a commit without a note is heard as a resync.
+   * while recording is on and others may watch, an empty one for a commit
+   * that changed no row (a schema change), since a commit without a note is
+   * heard as a resync. None while the storage says that nobody else watches
+   * (only sinks here, which hear the commit without it).
    */
   note(rows: CommitRows | undefined): Uint8Array | undefined {
-    return this.#attached ? encodeNote(rows ?? new Map(), this.#ownersKnown || !rows) : undefined;
+    if (!this.#attached || this.#others === false) return undefined;
+    return encodeNote(rows ?? new Map(), this.#ownersKnown || !rows);
   }
 
   /** A commit made here is durable. */

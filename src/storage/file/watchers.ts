@@ -55,6 +55,8 @@ export class WatcherRegistry {
   #someone: boolean | "unscoped" = false;
   /** When the heartbeats were last checked (`performance.now()`). */
   #livenessAt = -Infinity;
+  /** The names of this handle's own registrations, which {@linkcode anyone} leaves out. */
+  readonly #own = new Set<string>();
 
   /** The registry in folder `dir`; a heartbeat older than `staleMs` is a dead watcher. */
   constructor(fs: FileSystem, dir: string, staleMs: number) {
@@ -69,8 +71,17 @@ export class WatcherRegistry {
    * that removes it.
    */
   async register(scoped = true): Promise<() => Promise<void>> {
-    const path = `${this.#dir}/${randomId()}${scoped ? "" : UNSCOPED_SUFFIX}.watch`;
-    await this.#write(path);
+    const name = `${randomId()}${scoped ? "" : UNSCOPED_SUFFIX}.watch`;
+    const path = `${this.#dir}/${name}`;
+    this.#own.add(name);
+    // The next check lists the folder again, whatever its time says.
+    this.#listedAt = undefined;
+    try {
+      await this.#write(path);
+    } catch (error) {
+      this.#own.delete(name);
+      throw error;
+    }
     let stopped = false;
     let beat = Promise.resolve();
     const stopBeating = this.#fs.repeat(Math.max(1, Math.floor(this.#staleMs / 5)), () => {
@@ -81,6 +92,8 @@ export class WatcherRegistry {
     return async () => {
       if (stopped) return;
       stopped = true;
+      this.#own.delete(name);
+      this.#listedAt = undefined;
       live.delete(path);
       stopBeating();
       await beat;
@@ -93,8 +106,10 @@ export class WatcherRegistry {
   }
 
   /**
-   * Whether any process watches (`"unscoped"`: only unscoped watchers): at
-   * most one `stat` when nothing changed.
+   * Whether any other handle (another process, or another router of this
+   * one) watches (`"unscoped"`: only unscoped watchers): at most one `stat`
+   * when nothing changed. This handle's own registrations do not count: its
+   * commits reach its own listeners without a note.
    */
   async anyone(): Promise<boolean | "unscoped"> {
     // Not a rejected `stat`: a folder that was never made (nobody ever watched) is the usual
@@ -128,7 +143,8 @@ export class WatcherRegistry {
     }
     let living: boolean | "unscoped" = false;
     for (const name of names) {
-      if (!name.endsWith(".watch")) continue;
+      // This handle's own listeners hear its commits without a note.
+      if (!name.endsWith(".watch") || this.#own.has(name)) continue;
       const path = `${this.#dir}/${name}`;
       try {
         const { mtimeMs } = await this.#fs.stat(path);
