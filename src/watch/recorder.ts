@@ -28,6 +28,10 @@ import { ChangeLog, UpdateHook } from "./update_hook.ts";
 
 /** The SQL function the triggers call; a name users are unlikely to take. */
 const DELETED_FUNCTION = "_dbrouter_watch_deleted";
+/** The SQL function called when an update may have changed a row's owner or rowid. */
+const MOVED_FUNCTION = "_dbrouter_watch_moved";
+/** The names an `UPDATE` may give a rowid by (besides an `INTEGER PRIMARY KEY` column's). */
+const ROWID_NAMES = ["rowid", "_rowid_", "oid"];
 const TRIGGER_PREFIX = "_dbrouter_watch_";
 const OWNER_COLUMN = "source_menace_id";
 
@@ -57,6 +61,16 @@ export class ChangeRecorder {
   #owned = new Set<string>();
   /** The owner lookup of each owned table, prepared once per schema. */
   #lookups = new Map<string, Lookups>();
+  /**
+   * Owned tables where an update since the last {@linkcode take} may have
+   * changed a row's owner or rowid (an `UPDATE` that sets either: a trigger
+   * `AFTER UPDATE OF` them tells), and owned tables where that trigger
+   * could not be made (always counted).
+   */
+  #moved = new Set<string>();
+  #untracked = new Set<string>();
+  /** {@linkcode #moved} as the last {@linkcode take} left it. */
+  #movedTaken: readonly string[] = [];
   #schemaVersion: SqlValue = null;
 
   /** Starts recording `db`'s changes (a new database after a reload: attach it again). */
@@ -64,6 +78,10 @@ export class ChangeRecorder {
     if (!this.#hook.install(db, sql)) return false;
     db.create_function(DELETED_FUNCTION, (table, rowid, owner) => {
       this.#deleted.push([String(table), Number(rowid), typeof owner === "string" ? owner : null]);
+      return null;
+    });
+    db.create_function(MOVED_FUNCTION, (table) => {
+      this.#moved.add(String(table));
       return null;
     });
     this.#schemaVersion = null;
@@ -104,9 +122,13 @@ export class ChangeRecorder {
        WHERE t.schema = 'main' AND t.type = 'table' AND t.wr = 0 AND t.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`,
     )[0]?.values ?? [];
     this.#owned = new Set();
+    this.#untracked = new Set();
     tables.forEach(([name, owned], index) => {
       const table = String(name);
-      if (owned) this.#owned.add(table);
+      if (owned) {
+        this.#owned.add(table);
+        this.#trackMoves(db, table, index);
+      }
       const body = owned
         ? `SELECT ${DELETED_FUNCTION}(${quoteText(table)}, old.rowid, old.${OWNER_COLUMN})`
         : "SELECT 1";
@@ -121,6 +143,38 @@ export class ChangeRecorder {
         // A table SQLite refuses triggers on: see README, "what is not heard".
       }
     });
+  }
+
+  /**
+   * Makes the trigger that tells an update of `table` that may change a
+   * row's owner or rowid: `AFTER UPDATE OF` the owner, the rowid's names and
+   * the primary key's columns, so that it runs (a JavaScript call a row)
+   * only for statements that set one of them.
+   */
+  #trackMoves(db: SqlJsDatabase, table: string, index: number): void {
+    try {
+      const keys = db.exec(
+        `SELECT name FROM pragma_table_info(${quoteText(table)}, 'main') WHERE pk > 0`,
+      )[0]?.values.map(([name]) => String(name)) ?? [];
+      const columns = [...new Set([OWNER_COLUMN, ...ROWID_NAMES, ...keys])].map(quoteName);
+      db.exec(
+        `CREATE TEMP TRIGGER ${quoteName(`${TRIGGER_PREFIX}m${index}`)} AFTER UPDATE OF ${
+          columns.join(", ")
+        } ON main.${quoteName(table)} BEGIN SELECT ${MOVED_FUNCTION}(${quoteText(table)}); END`,
+      );
+    } catch {
+      this.#untracked.add(table);
+    }
+  }
+
+  /**
+   * Owned tables where the rows last taken (see {@linkcode take}) may include
+   * an update that changed a row's owner or rowid: a watcher elsewhere that
+   * looks owners up itself must not take such a row's later owner for the
+   * one it had at this commit.
+   */
+  get movedTables(): readonly string[] {
+    return this.#movedTaken;
   }
 
   /**
@@ -159,6 +213,8 @@ export class ChangeRecorder {
     const changes = this.#changes;
     const deleted = this.#deleted;
     this.#deleted = [];
+    this.#movedTaken = [...new Set([...this.#moved, ...this.#untracked])];
+    this.#moved.clear();
     if (changes.length === 0) return undefined;
     const owners = new Map<string, OwnerOf>();
     const deletedOwners = new Map<string, Map<number, string | null>>();
@@ -189,6 +245,29 @@ export class ChangeRecorder {
     );
     changes.clear();
     return rows;
+  }
+
+  /**
+   * The owners of `rowids` of `table` as `db` holds them now (a watcher's
+   * own lookup for a note written without owners): by rowid, `undefined`
+   * for a row not there; `null` for every row of a table without the owner
+   * column.
+   */
+  ownersOf(db: SqlJsDatabase, table: string, rowids: readonly number[]): OwnerOf {
+    if (rowids.length === 0) return () => undefined;
+    if (!this.#owned.has(table)) {
+      // A table without owners, or one this schema does not have (then the rows are gone).
+      let exists = false;
+      try {
+        exists = db.exec(
+          `SELECT 1 FROM pragma_table_list WHERE schema = 'main' AND name = ${quoteText(table)}`,
+        ).length > 0;
+      } catch {
+        // Cannot tell: unknown.
+      }
+      return exists ? () => null : () => undefined;
+    }
+    return this.#lookUp(db, table, rowids);
   }
 
   /**
@@ -275,6 +354,7 @@ export class ChangeRecorder {
     this.#hook.discard();
     this.#changes.clear();
     this.#deleted = [];
+    this.#moved.clear();
   }
 
   /** Frees what the recorder holds in sql.js's module (after {@linkcode detach}). */

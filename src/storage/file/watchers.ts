@@ -11,8 +11,10 @@
  * next heartbeat).
  *
  * A watcher whose listeners are all unscoped (`scope: "all"`) names its file
- * `ID.all.watch`; other files (a scoped watcher's `ID.watch`, and an older
- * db-router's, which may be scoped) ask writers to look owners up.
+ * `ID.all.watch`; a scoped one `ID.read.watch`: it looks the owners of a
+ * note's rows up itself after its catch-up (see `watch/late_owners.ts`).
+ * Neither asks writers to look owners up; other files (`ID.watch`, an older
+ * db-router's, which may be scoped and needs the owners in the note) do.
  *
  * A writer asks {@linkcode WatcherRegistry.anyone} under the write lock, at
  * the start of each write: one `stat` of the folder (none there: nobody
@@ -31,6 +33,8 @@ import { type FileSystem, isAlreadyExists, isNotFound, statIfPresent } from "./f
 
 /** What an unscoped watcher's file name ends with, before `.watch`. */
 const UNSCOPED_SUFFIX = ".all";
+/** What a scoped watcher's file name ends with, before `.watch`: it reads owners itself. */
+const READER_SUFFIX = ".read";
 
 /** A folder modification newer than this (ms) may hide a later one with the same time. */
 const TIMESTAMP_SLACK_MS = 2000;
@@ -71,7 +75,7 @@ export class WatcherRegistry {
    * that removes it.
    */
   async register(scoped = true): Promise<() => Promise<void>> {
-    const name = `${randomId()}${scoped ? "" : UNSCOPED_SUFFIX}.watch`;
+    const name = `${randomId()}${scoped ? READER_SUFFIX : UNSCOPED_SUFFIX}.watch`;
     const path = `${this.#dir}/${name}`;
     this.#own.add(name);
     // The next check lists the folder again, whatever its time says.
@@ -107,7 +111,8 @@ export class WatcherRegistry {
 
   /**
    * Whether any other handle (another process, or another router of this
-   * one) watches (`"unscoped"`: only unscoped watchers): at most one `stat`
+   * one) watches (`"unscoped"`: only watchers that need no owners in the
+   * notes, unscoped or looking owners up themselves): at most one `stat`
    * when nothing changed. This handle's own registrations do not count: its
    * commits reach its own listeners without a note.
    */
@@ -149,7 +154,9 @@ export class WatcherRegistry {
       try {
         const { mtimeMs } = await this.#fs.stat(path);
         if (Math.abs(now - mtimeMs) <= this.#staleMs) {
-          if (!name.endsWith(`${UNSCOPED_SUFFIX}.watch`)) living = true;
+          const needsOwners = !name.endsWith(`${UNSCOPED_SUFFIX}.watch`) &&
+            !name.endsWith(`${READER_SUFFIX}.watch`);
+          if (needsOwners) living = true;
           else if (living === false) living = "unscoped";
           continue;
         }
