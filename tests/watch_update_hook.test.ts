@@ -203,6 +203,14 @@ test("an update that sets the owner or the rowid (by any of its names) is told a
     ),
     ["keyed"],
   );
+  // A write that changed the schema: its updates cannot be told apart (any table may have moved).
+  recorder.mark(false);
+  db.exec("ALTER TABLE free ADD COLUMN source_menace_id TEXT; UPDATE free SET x = 'c'");
+  recorder.syncSchema(db);
+  recorder.take(db, false);
+  assert.is(recorder.movedTables, undefined);
+  assert.equal(moved("UPDATE free SET x = 'd'"), []);
+  assert.equal(moved("UPDATE free SET source_menace_id = 'q'"), ["free"], "owned now");
   recorder.detach(db);
   recorder.dispose();
   db.close();

@@ -69,8 +69,14 @@ export class ChangeRecorder {
    */
   #moved = new Set<string>();
   #untracked = new Set<string>();
-  /** {@linkcode #moved} as the last {@linkcode take} left it. */
-  #movedTaken: readonly string[] = [];
+  /**
+   * Whether the write under way may have changed owners or rowids unseen:
+   * the schema changed in it, or the recorder was attached inside it (its
+   * triggers wait for the transaction's end).
+   */
+  #untrackedWrite = false;
+  /** {@linkcode #moved} as the last {@linkcode take} left it (`undefined`: anywhere). */
+  #movedTaken: readonly string[] | undefined = [];
   #schemaVersion: SqlValue = null;
 
   /** Starts recording `db`'s changes (a new database after a reload: attach it again). */
@@ -88,6 +94,7 @@ export class ChangeRecorder {
     this.#lookups = new Map(); // the old database's statements went with it
     // Inside a transaction (a watch that starts while one runs), the triggers wait for its end.
     if (!inTransaction(db)) this.syncSchema(db);
+    else this.#untrackedWrite = true;
     return true;
   }
 
@@ -112,6 +119,8 @@ export class ChangeRecorder {
   syncSchema(db: SqlJsDatabase): void {
     const version = db.exec("PRAGMA schema_version")[0]?.values[0]?.[0] ?? null;
     if (version === this.#schemaVersion) return;
+    // A schema change in the write (a column added, a table made again): its updates are untold.
+    if (this.#schemaVersion !== null) this.#untrackedWrite = true;
     this.#schemaVersion = version;
     for (const statements of this.#lookups.values()) statements.forEach((st) => st.free());
     this.#lookups.clear();
@@ -171,9 +180,10 @@ export class ChangeRecorder {
    * Owned tables where the rows last taken (see {@linkcode take}) may include
    * an update that changed a row's owner or rowid: a watcher elsewhere that
    * looks owners up itself must not take such a row's later owner for the
-   * one it had at this commit.
+   * one it had at this commit. `undefined`: any table (the schema changed
+   * in the write, or the triggers were not there for all of it).
    */
-  get movedTables(): readonly string[] {
+  get movedTables(): readonly string[] | undefined {
     return this.#movedTaken;
   }
 
@@ -213,8 +223,11 @@ export class ChangeRecorder {
     const changes = this.#changes;
     const deleted = this.#deleted;
     this.#deleted = [];
-    this.#movedTaken = [...new Set([...this.#moved, ...this.#untracked])];
+    this.#movedTaken = this.#untrackedWrite
+      ? undefined
+      : [...new Set([...this.#moved, ...this.#untracked])];
     this.#moved.clear();
+    this.#untrackedWrite = false;
     if (changes.length === 0) return undefined;
     const owners = new Map<string, OwnerOf>();
     const deletedOwners = new Map<string, Map<number, string | null>>();
