@@ -35,6 +35,9 @@ const ROWID_NAMES = ["rowid", "_rowid_", "oid"];
 const TRIGGER_PREFIX = "_dbrouter_watch_";
 const OWNER_COLUMN = "source_menace_id";
 
+/** No table (a commit whose updates moved no owner or rowid). */
+const NO_TABLES: readonly string[] = Object.freeze([]);
+
 /** A table's owner lookups: a summary over runs, one over a single run, and the grouped list. */
 type Lookups = [SqlJsStatement, SqlJsStatement, SqlJsStatement];
 
@@ -222,13 +225,21 @@ export class ChangeRecorder {
     this.#hook.flush();
     const changes = this.#changes;
     const deleted = this.#deleted;
-    this.#deleted = [];
+    if (deleted.length > 0) this.#deleted = [];
     this.#movedTaken = this.#untrackedWrite
       ? undefined
+      : this.#moved.size + this.#untracked.size === 0
+      ? NO_TABLES
       : [...new Set([...this.#moved, ...this.#untracked])];
     this.#moved.clear();
     this.#untrackedWrite = false;
     if (changes.length === 0) return undefined;
+    if (!withOwners && deleted.length === 0) {
+      // The usual commit with a listener that needs no owners: no lookup, no maps.
+      const rows = groupRows(changes);
+      changes.clear();
+      return rows;
+    }
     const owners = new Map<string, OwnerOf>();
     const deletedOwners = new Map<string, Map<number, string | null>>();
     for (const [table, rowid, owner] of deleted) {
