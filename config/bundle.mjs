@@ -13,6 +13,8 @@
 // again, with the entry, into the one core file, which also re-exports their
 // internals under prefixed names; the lazy chunks import those from the core.
 //
+// Each file starts with `// @bun`, so that Bun runs it without transpiling it (step 5).
+//
 //   node config/bundle.mjs    (after tsc; `npm run build` runs both)
 import { build } from "esbuild";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +26,7 @@ const DIST = join(ROOT, "dist");
 const SPLIT = join(DIST, ".split");
 const CHUNKS = join(DIST, "chunks");
 const CORE = "core.js";
+const BUN_PRAGMA = "// @bun";
 
 const common = {
   bundle: true,
@@ -120,3 +123,16 @@ writeFileSync(
   }\n} from "./chunks/${CORE}";\n`,
 );
 rmSync(SPLIT, { recursive: true, force: true });
+
+// 5. `// @bun` first: Bun runs a file so marked as it is, without its own transpiler. Unmarked, it
+// transpiles each file it loads and keeps the result in a cache (`~/.bun/install/cache/@t@`) for
+// later starts; a first start (a fresh container, a new version of the package) paid about 14 ms
+// more for the core (BENCHMARKS.md, issue 15). Node, Deno, browsers and bundlers read a comment.
+for (
+  const file of [
+    join(DIST, "mod.js"),
+    ...readdirSync(CHUNKS).map((name) => join(CHUNKS, name)),
+  ]
+) {
+  writeFileSync(file, `${BUN_PRAGMA}\n${readFileSync(file, "utf8")}`);
+}

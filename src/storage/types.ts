@@ -172,7 +172,10 @@ export interface StoredDatabase {
   /**
    * Takes the exclusive write lock for this database: across processes (or
    * tabs) when the adapter is shared, within the process otherwise. A holder
-   * that died is recovered from within the adapter's documented bound.
+   * that died is recovered from within the adapter's documented bound. After
+   * the release, an adapter may keep the lock for a few milliseconds for this
+   * handle's next `lock()` (file storage, OPFS) as long as nobody else asks
+   * for it; `close()` ends such a holding.
    */
   lock(): Promise<Release>;
   /** Folds any log into a standard SQLite file; the caller holds the lock. */

@@ -5,6 +5,8 @@
  *   waits to be killed.
  * - `exit-holding ADAPTER DB STALE_MS`: takes the lock, prints `locked`, and
  *   ends normally without releasing it.
+ * - `exit-keeping ADAPTER DB STALE_MS`: takes the lock and lets it go (so the
+ *   handle keeps it for its next commit), prints `kept`, and ends normally.
  * - `lock-loop ADAPTER DB MARKERS ROUNDS ID START_AT [HOLD_MS]`: from time
  *   START_AT, ROUNDS times takes the lock, appends `begin ID` and `end ID`
  *   lines to MARKERS with a pause between them (HOLD_MS, or 0 to 3 ms at
@@ -39,6 +41,11 @@ if (mode === "hold-lock" || mode === "exit-holding") {
   console.log("locked");
   // hold-lock: keep the event loop alive until killed; exit-holding: just end.
   if (mode === "hold-lock") setInterval(() => {}, 1000);
+} else if (mode === "exit-keeping") {
+  const storage = fileStorageFor(adapter, { lockStaleMs: Number(rest[0]) });
+  const db = await storage.open(path);
+  await (await db.lock())();
+  console.log("kept");
 } else if (mode === "lock-loop") {
   const [markers, rounds, id, startAt, hold] = rest;
   const storage = fileStorageFor(adapter, { lockStaleMs: 5000 });

@@ -6,12 +6,13 @@
  */
 import { fileStorage, type FileStorageOptions } from "../file/adapter.ts";
 import {
+  blockingWhileFast,
   type FileHandle,
   type FileInfo,
   type FileSystem,
   isNotFound,
   type OpenMode,
-  settlesNextTurn,
+  settlesWithoutStarving,
 } from "../file/file_system.ts";
 import type { StorageAdapter } from "../types.ts";
 
@@ -59,7 +60,8 @@ function createDenoFileSystem(): FileSystem {
   return {
     cwd: () => deno.cwd(),
     // As in ../node/fs.ts: the calls a commit makes are local metadata calls of a few µs,
-    // made synchronously; large reads and writes, `fdatasync` and renames stay asynchronous.
+    // made synchronously; large reads and writes and renames stay asynchronous, and `fdatasync`
+    // is made here while it is fast (`blockingWhileFast`).
     open: (path, mode) => attempt(() => wrapFile(deno.openSync(path, OPTIONS[mode]), mode)),
     readFile: (path) => deno.readFile(path),
     readChunks: (path) => readChunks(deno, path),
@@ -121,6 +123,7 @@ function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
     queue = next.catch(() => {});
     return next;
   };
+  const datasync = blockingWhileFast(attempt, () => file.syncDataSync(), () => file.syncData());
   return {
     stat: () => serial(() => attempt(() => info(file.statSync()))),
     read: (buffer, position) =>
@@ -143,7 +146,7 @@ function wrapFile(file: DenoFsFile, mode: OpenMode): FileHandle {
         return await file.write(buffer);
       }),
     truncate: (length) => serial(() => file.truncate(length)),
-    datasync: () => serial(() => file.syncData()),
+    datasync: () => serial(datasync),
     sync: () => serial(() => file.sync()),
     close: () => serial(() => Promise.resolve(file.close())),
   };
@@ -200,7 +203,7 @@ const SEEK_START = 0;
  * Deno 2 has Node's `setImmediate` as a global (a turn costs a few µs, where a
  * chain of `setTimeout(0)` is held to 4 ms per call after five).
  */
-const attempt = settlesNextTurn((callback) => {
+const attempt = settlesWithoutStarving((callback) => {
   const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
     .setImmediate;
   if (typeof immediate === "function") immediate(callback);
@@ -227,6 +230,7 @@ interface DenoFileInfo {
 }
 
 interface DenoFsFile {
+  syncDataSync(): void;
   readonly readable: ReadableStream<Uint8Array>;
   read(buffer: Uint8Array): Promise<number | null>;
   write(buffer: Uint8Array): Promise<number>;

@@ -88,6 +88,8 @@ export async function acquireFileLock(
   options: FileLockOptions,
 ): Promise<FileLock> {
   const deadline = performance.now() + options.timeoutMs;
+  // Another handle of this process keeps the lock between its commits: it lets go at once.
+  await keptLocks.get(directory)?.letGo();
   let mutex = localMutexes.get(directory);
   if (!mutex) localMutexes.set(directory, mutex = new Mutex());
   // An error captures a stack trace (tens of µs): built only when the wait can time out.
@@ -107,7 +109,8 @@ export async function acquireFileLock(
         const outcome = await tryTake(fs, directory, options.staleMs, marker?.name);
         if (typeof outcome === "number") {
           beginOrContinueTurn(directory, marker !== undefined);
-          return new FileLock(fs, directory, outcome, options.staleMs, () => {
+          const folder = await statIfPresent(fs, directory);
+          return new FileLock(fs, directory, outcome, options.staleMs, folder?.mtimeMs, () => {
             endOfHolding(directory);
             unlockLocal();
             if (!mutex.isLocked()) localMutexes.delete(directory);
@@ -152,6 +155,12 @@ export const WAITER_POLL_MS = 4;
  * milliseconds) per commit.
  */
 export const TURN_MS = 20;
+
+/**
+ * How long, in milliseconds, a holder keeps the lock after a commit
+ * ({@linkcode FileLock.keep}) for its next one.
+ */
+export const KEEP_MS = 5;
 
 /** Per lock directory: when this process's turn began and when it last released. */
 const turns = new Map<string, { began: number; released: number }>();
@@ -208,12 +217,39 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A held lock. */
+/**
+ * A held lock.
+ *
+ * A holder that is done may {@linkcode FileLock.keep} the lock instead of
+ * releasing it, for a few milliseconds, and {@linkcode FileLock.resume} it for
+ * its next commit: a resume costs one `stat` of the lock folder instead of a
+ * new holding's eight calls (create, write, close, two listings, removal,
+ * release). The folder's modification time changes whenever a taker leaves a
+ * wait marker or a new holding, so a resume that finds it unchanged knows that
+ * nobody asked; since that time may be too coarse to tell two changes in one
+ * clock tick apart, a kept holding also lists the folder once every
+ * {@linkcode TURN_MS}. A resume that finds anything changed, or another
+ * process waiting, releases instead, and the holder takes the lock anew, with
+ * the turns and hand-overs described in the module's comment. Another
+ * process so waits for a kept lock at most {@linkcode KEEP_MS} after the
+ * holder's last commit, or until its next commit, or one turn; a handle of the
+ * same process that asks makes the keeper let go at once. A kept holding keeps
+ * its heartbeat and is released by the exit hook like any other.
+ */
 export class FileLock {
   /** The file that marks this holding. */
   readonly path: string;
   readonly #fs: FileSystem;
+  readonly #directory: string;
+  readonly #epoch: number;
+  readonly #staleMs: number;
   readonly #successor: string;
+  /** The lock folder's modification time when this holding last looked, if known. */
+  #folderModified: number | undefined;
+  /** When this holding last listed the lock folder (`performance.now()`). */
+  #listedAt = performance.now();
+  #stopKeeping: (() => void) | undefined;
+  #onLetGo: (() => void) | undefined;
   readonly #unlockLocal: () => void;
   readonly #stopBeating: () => void;
   #beat: Promise<void> = Promise.resolve();
@@ -226,9 +262,14 @@ export class FileLock {
     directory: string,
     epoch: number,
     staleMs: number,
+    folderModified: number | undefined,
     unlockLocal: () => void,
   ) {
     this.#fs = fs;
+    this.#directory = directory;
+    this.#epoch = epoch;
+    this.#staleMs = staleMs;
+    this.#folderModified = folderModified;
     this.path = `${directory}/${epochName(epoch)}`;
     this.#successor = `${directory}/${epochName(epoch + 1)}`;
     this.#unlockLocal = unlockLocal;
@@ -254,9 +295,71 @@ export class FileLock {
     if (this.#released) throw new Error("the write lock was released");
   }
 
+  /**
+   * Keeps holding the lock for its next user: {@linkcode FileLock.resume}
+   * within {@linkcode KEEP_MS} milliseconds takes it back without a new holding; after
+   * that, or when another handle of this process asks, it is released and
+   * `onLetGo` runs (synchronously, before the release's I/O).
+   */
+  keep(onLetGo: () => void): void {
+    if (this.#released || this.#lost) {
+      onLetGo();
+      return;
+    }
+    this.#onLetGo = onLetGo;
+    keptLocks.set(this.#directory, this);
+    this.#stopKeeping = this.#fs.repeat(KEEP_MS, () => void this.letGo().catch(() => {}));
+  }
+
+  /**
+   * Takes a kept holding back; resolves false, having released it, when it
+   * was let go, lost, or another taker appeared (the caller then takes the
+   * lock anew).
+   */
+  async resume(): Promise<boolean> {
+    this.#unkeep();
+    if (this.#released || this.#lost) return false;
+    try {
+      if (await this.#nobodyAsked()) return true;
+    } catch {
+      // The folder is gone or unreadable: a new holding sorts it out.
+    }
+    await this.release();
+    return false;
+  }
+
+  /** Ends a kept holding: runs its `onLetGo`, then releases. */
+  async letGo(): Promise<void> {
+    const onLetGo = this.#onLetGo;
+    this.#unkeep();
+    onLetGo?.();
+    await this.release();
+  }
+
+  /** Whether no other taker touched the lock folder since this holding last looked. */
+  async #nobodyAsked(): Promise<boolean> {
+    const folder = await statIfPresent(this.#fs, this.#directory);
+    if (folder === null || folder.mtimeMs !== this.#folderModified) return false;
+    if (performance.now() - this.#listedAt < TURN_MS) return true;
+    // Once a turn: a change within the same clock tick as the last look leaves the time as it was.
+    const listed = await this.#fs.readDir(this.#directory);
+    this.#listedAt = performance.now();
+    if (highestEpoch(listed) !== this.#epoch) return false;
+    return !listed.some((name) => name.endsWith(WAIT_SUFFIX)) ||
+      !await othersWaiting(this.#fs, this.#directory, listed, this.#staleMs, undefined);
+  }
+
+  #unkeep(): void {
+    this.#stopKeeping?.();
+    this.#stopKeeping = undefined;
+    this.#onLetGo = undefined;
+    if (keptLocks.get(this.#directory) === this) keptLocks.delete(this.#directory);
+  }
+
   /** Releases the lock; calling it again is harmless. */
   async release(): Promise<void> {
     if (this.#released) return;
+    this.#unkeep();
     this.#released = true;
     this.#stopBeating();
     try {
@@ -273,6 +376,7 @@ export class FileLock {
   /** Marks the holding released without waiting, for exit hooks. */
   releaseSync(): void {
     if (this.#released || this.#lost) return;
+    this.#unkeep();
     this.#released = true;
     this.#stopBeating();
     try {
@@ -301,6 +405,8 @@ export class FileLock {
 
 const RELEASED = new Date(0);
 const localMutexes = new Map<string, Mutex>();
+/** Per lock folder, the holding that this process keeps between commits, if any. */
+const keptLocks = new Map<string, FileLock>();
 const madeDirectories = new Set<string>();
 const registries = new WeakMap<FileSystem, Set<FileLock>>();
 

@@ -20,7 +20,13 @@ import type {
 } from "../types.ts";
 import { patchImage } from "../../persist/patch_image.ts";
 import { readHeader } from "../../persist/header.ts";
-import { type FileSystem, openIfPresent, readFully, statIfPresent } from "./file_system.ts";
+import {
+  type FileHandle,
+  type FileSystem,
+  openIfPresent,
+  readFully,
+  statIfPresent,
+} from "./file_system.ts";
 import type { FoldResult } from "./fold.ts";
 import {
   assertNoForeignJournal,
@@ -94,6 +100,18 @@ export class FileDatabase implements StoredDatabase {
   #current: LogState | undefined;
   #lock: FileLock | undefined;
   /**
+   * The holding kept between commits (see `FileLock.keep`), and the stamp
+   * that was current under it: a resumed holding is the same holding, so no
+   * other process committed meanwhile.
+   */
+  #kept: { lock: FileLock; stamp: string | undefined } | undefined;
+  /**
+   * The log, open for appending, while this handle holds or keeps the lock
+   * without a break: closed when the holding ends and before any fold, which
+   * may replace the file.
+   */
+  #logHandle: FileHandle | undefined;
+  /**
    * The stamp last read from the files (or written) while this handle held
    * `#lock`: a commit at that stamp need not read it again, since no other
    * holder can have committed meanwhile (a lost lock is caught by
@@ -160,6 +178,11 @@ export class FileDatabase implements StoredDatabase {
 
   /** The version stamp: one small read of the log's header and a `stat` of the base. */
   async version(): Promise<string> {
+    // Under the lock, the state this handle last read or wrote is current: only a holder commits.
+    const known = this.#stampUnderLock;
+    if (this.#lock && !this.#drifted && known !== undefined && known === this.#current?.stamp) {
+      return known;
+    }
     const stamp = await readStamp(this.#fs, this.#files);
     const version = this.#drifted ? `${stamp}-drifted` : stamp;
     if (this.#lock) this.#stampUnderLock = version;
@@ -240,7 +263,11 @@ export class FileDatabase implements StoredDatabase {
 
   /** Takes the cross-process write lock (see `lock.ts` for the recovery bound). */
   async lock(): Promise<Release> {
-    const lock = await (await lockCode()).acquireFileLock(
+    const kept = this.#kept;
+    this.#kept = undefined;
+    const resumed = kept !== undefined && await kept.lock.resume();
+    if (!resumed) await this.#closeLog();
+    const lock = resumed ? kept.lock : await (await lockCode()).acquireFileLock(
       this.#fs,
       this.#files.lockDir,
       this.key,
@@ -248,12 +275,25 @@ export class FileDatabase implements StoredDatabase {
     );
     this.#lock = lock;
     this.#stampUnderLock = undefined;
+    let released = false;
     const release = async () => {
+      if (released) return;
+      released = true;
+      const stamp = this.#stampUnderLock;
       if (this.#lock === lock) {
         this.#lock = undefined;
         this.#stampUnderLock = undefined;
       }
-      await lock.release();
+      if (this.#closed || lock.lost) {
+        await this.#closeLog();
+        return await lock.release();
+      }
+      const held = this.#kept = { lock, stamp };
+      lock.keep(() => {
+        if (this.#kept !== held) return;
+        this.#kept = undefined;
+        void this.#closeLog();
+      });
     };
     try {
       // Another program's journal refuses the write before it runs; a base it
@@ -261,15 +301,40 @@ export class FileDatabase implements StoredDatabase {
       // or refuse with FOREIGN_WRITE when the log holds commits).
       await assertNoForeignJournal(this.#fs, this.#files);
       const current = this.#current;
-      const base = current ? await readBaseRecord(this.#fs, this.key) : null;
-      if (current && !sameBase(current.base, base) && !await this.#foldedBy(base)) {
-        this.#drifted = true;
+      if (resumed && current && sameStat(current.base, await statIfPresent(this.#fs, this.key))) {
+        // The same holding as at the last commit and the base as it was: the stamp still holds.
+        if (!this.#drifted) this.#stampUnderLock = kept.stamp;
+      } else {
+        const base = current ? await readBaseRecord(this.#fs, this.key) : null;
+        if (current && !sameBase(current.base, base) && !await this.#foldedBy(base)) {
+          this.#drifted = true;
+        }
       }
     } catch (error) {
-      await release();
+      if (this.#lock === lock) {
+        this.#lock = undefined;
+        this.#stampUnderLock = undefined;
+      }
+      await this.#closeLog();
+      await lock.release();
       throw error;
     }
     return release;
+  }
+
+  /** Closes the log handle kept for appends, if any. */
+  async #closeLog(): Promise<void> {
+    const handle = this.#logHandle;
+    this.#logHandle = undefined;
+    await handle?.close().catch(() => {});
+  }
+
+  /** Ends a holding kept between commits, if any. */
+  async #letGoKept(): Promise<void> {
+    const kept = this.#kept;
+    this.#kept = undefined;
+    await this.#closeLog();
+    await kept?.lock.letGo();
   }
 
   /**
@@ -350,6 +415,7 @@ export class FileDatabase implements StoredDatabase {
     this.#stopIdleFold?.();
     this.#stopIdleFold = undefined;
     try {
+      await this.#letGoKept();
       if (!options?.compact || !await (await foldCode()).needsFold(this.#fs, this.#files)) return;
       if (this.#lock) return await this.compact();
       const release = await this.lock();
@@ -373,7 +439,10 @@ export class FileDatabase implements StoredDatabase {
    * commit failed; it never overwrites another holder's commit.
    */
   async #append(bytes: Uint8Array, expectedSize: number): Promise<void> {
-    const handle = await this.#fs.open(this.#files.log, "append");
+    const handle = this.#logHandle ?? await this.#fs.open(this.#files.log, "append");
+    // Kept open for the next commit while this handle holds the lock (see `#logHandle`).
+    this.#logHandle = undefined;
+    let keep = false;
     try {
       // One `fstat`: a log that another holder extended or replaced is not written to.
       const before = (await handle.stat()).size;
@@ -392,8 +461,10 @@ export class FileDatabase implements StoredDatabase {
           `the log is ${size} bytes after appending ${wrote} of ${bytes.length}, not ${expectedSize}: another process wrote to it`,
         );
       }
+      keep = this.#lock !== undefined && !this.#closed;
     } finally {
-      await handle.close();
+      if (keep) this.#logHandle = handle;
+      else await handle.close();
     }
   }
 
@@ -448,6 +519,7 @@ export class FileDatabase implements StoredDatabase {
   /** Folds `image`, refusing if the base is no longer `base` just before the renames. */
   async #fold(image: Uint8Array, pageSize: number, base?: BaseRecord | null): Promise<number> {
     const started = performance.now();
+    await this.#closeLog();
     const generation = (this.#current?.header?.generation ?? 0) + 1;
     const lock = this.#lock;
     const state = this.#current;
@@ -484,6 +556,7 @@ export class FileDatabase implements StoredDatabase {
    */
   async #foldInPlace(state: LogState): Promise<number> {
     const started = performance.now();
+    await this.#closeLog();
     const header = state.header!;
     const handle = await this.#fs.open(this.#files.log, "read");
     let bytes: Uint8Array;
@@ -522,6 +595,7 @@ export class FileDatabase implements StoredDatabase {
   /** Starts a log naming the base of `state` (modes `"base"`, `"detached"`); resolves the bytes written. */
   async #startLog(state: LogState): Promise<number> {
     const started = performance.now();
+    await this.#closeLog();
     const lock = this.#lock;
     await this.#assertBase(state, true);
     const result = await (await foldCode()).startLog(

@@ -8,11 +8,12 @@
  */
 import { fileStorage, type FileStorageOptions } from "../file/adapter.ts";
 import {
+  blockingWhileFast,
   type FileHandle,
   type FileInfo,
   type FileSystem,
   type OpenMode,
-  settlesNextTurn,
+  settlesWithoutStarving,
 } from "../file/file_system.ts";
 import type { StorageAdapter } from "../types.ts";
 
@@ -61,12 +62,12 @@ function createNodeFileSystem(): FileSystem {
   const timers = process.getBuiltinModule("node:timers") as NodeTimers;
   // `fs.promises` is a getter that loads Node's promise API on first access: not at import.
   const files = () => fs.promises;
-  const attempt = settlesNextTurn((callback) => timers.setImmediate(callback));
+  const attempt = settlesWithoutStarving((callback) => timers.setImmediate(callback));
   // The calls a commit makes (open, stat, a small read or write, close, the lock folder's
   // listing, creation and removal) are local metadata calls of a few µs: made synchronously
-  // and settled on the next turn (`settlesNextTurn`), each saves the thread-pool round trip of
-  // an async call, 50 to 200 µs. Large reads and writes, `fdatasync` and renames stay
-  // asynchronous.
+  // (`settlesWithoutStarving`), each saves the thread-pool round trip of an async call, 50 to
+  // 200 µs. Large reads and writes and renames stay asynchronous; `fdatasync` is made here while
+  // it is fast (`blockingWhileFast`).
   return {
     cwd: () => process.cwd(),
     open: (path, mode) => attempt(() => wrapFd(fs, attempt, fs.openSync(path, FLAGS[mode]), mode)),
@@ -138,7 +139,11 @@ function wrapFd(
       buffer.length <= SYNC_BYTES
         ? attempt(() => fs.writeSync(fd, buffer, 0, buffer.length, at(position)))
         : callback<number>((done) => fs.write(fd, buffer, 0, buffer.length, at(position), done)),
-    datasync: () => callback<void>((done) => fs.fdatasync(fd, done)),
+    datasync: blockingWhileFast(
+      attempt,
+      () => fs.fdatasyncSync(fd),
+      () => callback<void>((done) => fs.fdatasync(fd, done)),
+    ),
     sync: () => callback<void>((done) => fs.fsync(fd, done)),
     truncate: (length) => callback<void>((done) => fs.ftruncate(fd, length, done)),
     close: () => attempt(() => fs.closeSync(fd)),
@@ -245,6 +250,7 @@ interface NodeFs {
   ): void;
   ftruncate(fd: number, length: number, done: (error: unknown) => void): void;
   fdatasync(fd: number, done: (error: unknown) => void): void;
+  fdatasyncSync(fd: number): void;
   fsync(fd: number, done: (error: unknown) => void): void;
 }
 
