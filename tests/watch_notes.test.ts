@@ -19,7 +19,8 @@ import {
 } from "../src/storage/file/log_format.ts";
 import { applyFrames } from "../src/storage/file/replay.ts";
 import { patchImage } from "../src/persist/patch_image.ts";
-import { decodeNote, encodeNote, readNote } from "../src/watch/note.ts";
+import { decodeNote, encodeNote, type ReadNote, readNote } from "../src/watch/note.ts";
+import { ownersLate } from "../src/watch/late_owners.ts";
 import { decodeLogHeader } from "../src/storage/file/log_format.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 import { makeImage } from "./_support/storage_conformance.ts";
@@ -59,6 +60,92 @@ test("a note without owners (u) reads back as such; a reader that needs owners, 
   // What db-router before the "u" kind checked: a "t" object, else a resync.
   const parsed = JSON.parse(new TextDecoder().decode(note));
   assert.is(parsed.t, undefined);
+});
+
+test("a note without owners lists the tables where an update may have moved owners or rowids (k)", () => {
+  const rows = new Map([["bots", [{ owner: null, inserted: [], updated: [4], deleted: [] }]]]);
+  assert.equal(readNote(encodeNote(rows, false, ["bots"])), {
+    rows,
+    ownersKnown: false,
+    moved: new Set(["bots"]),
+  });
+  assert.equal(readNote(encodeNote(rows, false, []))?.moved, new Set());
+  assert.is(readNote(encodeNote(rows, true, ["bots"]))?.moved, undefined, "only for u");
+});
+
+test("owners looked up late: a row's owner now, unless a later commit of the catch-up may have changed it", () => {
+  type Group = { owner: string | null; inserted: number[]; updated: number[]; deleted: number[] };
+  const group = (owner: string | null, i: number[], u: number[], d: number[]): Group => ({
+    owner,
+    inserted: i,
+    updated: u,
+    deleted: d,
+  });
+  const u = (groups: Group[], moved?: string[]): ReadNote => ({
+    rows: new Map([["bots", groups]]),
+    ownersKnown: false,
+    ...(moved ? { moved: new Set(moved) } : {}),
+  });
+  const t = (groups: Group[]): ReadNote => ({
+    rows: new Map([["bots", groups]]),
+    ownersKnown: true,
+  });
+  const owners = new Map<number, string | null>([[1, "a"], [2, "b"], [3, "a"]]);
+  const asked: number[][] = [];
+  const now = (_table: string, rowids: readonly number[]) => {
+    asked.push([...rowids]);
+    return (rowid: number) => owners.get(rowid);
+  };
+  const first = u([group(null, [1, 2], [3], []), group("z", [], [], [9])]);
+  const resolved = ownersLate([first], 0, now);
+  assert.equal(resolved?.get("bots"), [
+    group("a", [1], [3], []),
+    group("b", [2], [], []),
+    group("z", [], [], [9]),
+  ]);
+  assert.equal(asked, [[1, 2, 3]]);
+  // Later updates that kept owners and rowids (k without the table): still told.
+  assert.ok(ownersLate([first, u([group(null, [], [1, 3], [])], [])], 0, now));
+  // A later update that may have moved them, one of an older writer (no k), or with owners (t):
+  // cannot be told.
+  for (const later of [u([group(null, [], [1], [])], ["bots"]), u([group(null, [], [1], [])])]) {
+    assert.is(ownersLate([first, later], 0, now), undefined);
+  }
+  assert.is(ownersLate([first, t([group("a", [], [1], [])])], 0, now), undefined);
+  // A later insert of the rowid (deleted and made again), a commit without a note or with no row.
+  assert.is(ownersLate([first, u([group(null, [2], [], [])], [])], 0, now), undefined);
+  assert.is(ownersLate([first, undefined], 0, now), undefined);
+  assert.is(ownersLate([first, { rows: new Map(), ownersKnown: true }], 0, now), undefined);
+  // Later commits of other rows or tables change nothing.
+  const other: ReadNote = {
+    rows: new Map([["cats", [group(null, [1], [], [])]], ["bots", [group(null, [7], [], [])]]]),
+    ownersKnown: false,
+    moved: new Set(["cats"]),
+  };
+  assert.ok(ownersLate([first, other], 0, now));
+  // A later delete tells the owner the row had (nothing between changed it), without a lookup.
+  asked.length = 0;
+  const deleted = ownersLate([first, u([group("q", [], [], [2])], [])], 0, now);
+  assert.equal(deleted?.get("bots")?.map((g) => [g.owner, g.inserted]), [
+    ["a", [1]],
+    ["q", [2]],
+    ["z", []],
+  ]);
+  assert.equal(asked, [[1, 3]]);
+  // A row gone now but deleted in the same commit: as the writer tells it (null); gone otherwise:
+  // unknown.
+  const gone = u([group(null, [5], [], []), group("a", [], [], [5])], []);
+  assert.equal(
+    ownersLate([gone], 0, now)?.get("bots")?.map((g) => [g.owner, g.inserted, g.deleted]),
+    [
+      [null, [5], []],
+      ["a", [], [5]],
+    ],
+  );
+  assert.is(ownersLate([u([group(null, [6], [], [])], [])], 0, now), undefined);
+  // A note with owners is its own answer.
+  const known = t([group("a", [1], [], [])]);
+  assert.is(ownersLate([known], 0, now), known.rows);
 });
 
 test("a note that is not one (damaged, another version) decodes to undefined", () => {

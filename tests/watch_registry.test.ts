@@ -7,12 +7,21 @@
  *
  * @module
  */
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { DBRouter, type TableChange } from "../mod.ts";
 import { WatcherRegistry } from "../src/storage/file/watchers.ts";
+import { statIfPresent } from "../src/storage/file/file_system.ts";
 import {
   fileStorageFor,
   fileSystemFor,
@@ -74,6 +83,46 @@ test("without a watcher anywhere, a commit writes no note; with one, it does, an
   assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "nobody watches again");
 });
 
+test("a router whose only watcher is its own writes no note; its listener hears its rows, and a watcher elsewhere brings the note back", async () => {
+  const shared = join(folder.dir, "own.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  const mine: TableChange[] = [];
+  writer.watch("bots", (change) => void mine.push(change), { scope: "local" });
+  await writer.getConnection("bots").all("SELECT 1");
+  assert.is(watchFiles(shared).length, 1, "registered, for the others to see");
+  await writer.insert("bots", { name: "a" });
+  assert.is(writer.storageStats().shared.lastCommitBytes, FRAME, "nobody else watches: no note");
+  await until(() => mine.length > 0);
+  assert.equal(mine.map((c) => [c.kind, c.inserted, c.fromThisProcess]), [["rows", [1], true]]);
+
+  await using other = router("other", shared);
+  const theirs: TableChange[] = [];
+  other.watch("bots", (change) => void theirs.push(change));
+  await other.getConnection("bots").all("SELECT 1");
+  await writer.insert("bots", { name: "b" });
+  assert.ok(writer.storageStats().shared.lastCommitBytes > FRAME, "another router watches: a note");
+  await until(() => theirs.length > 0 && mine.length > 1);
+  assert.equal(theirs.map((c) => [c.kind, c.inserted]), [["rows", [2]]]);
+  assert.equal(mine.map((c) => c.inserted), [[1], [2]]);
+});
+
+test("statIfPresent: null for a missing path, the folder's or file's information otherwise", async () => {
+  const fs = fileSystemFor(RUNTIME);
+  const dir = join(folder.dir, "stat-if-present");
+  assert.is(await statIfPresent(fs, dir), null);
+  assert.is(await statIfPresent(fs, join(dir, "inner")), null, "under a missing folder");
+  await fs.mkdir(dir);
+  const info = await statIfPresent(fs, dir);
+  assert.is(info?.isDirectory, true);
+  assert.is(info?.mtimeMs, statSync(dir).mtimeMs);
+  const handle = await fs.open(join(dir, "file"), "createNew");
+  await handle.write(new Uint8Array(5), 0);
+  await handle.close();
+  const file = await statIfPresent(fs, join(dir, "file"));
+  assert.equal([file?.isDirectory, file?.size], [false, 5]);
+});
+
 /** The kinds of the notes in the log of `shared`: `t` (owners looked up) or `u` (not). */
 function noteKinds(shared: string): string[] {
   const log = readFileSync(`${shared}-dbrlog`, "latin1");
@@ -95,7 +144,7 @@ test("with only unscoped watchers elsewhere, a writer looks no owners up and not
   assert.equal(noteKinds(shared), ["u"]);
 });
 
-test("a scoped watcher elsewhere, beside an unscoped one, gets owner-filtered rows (notes with owners, t)", async () => {
+test("a scoped watcher elsewhere, beside an unscoped one, gets owner-filtered rows: the writer looks no owners up (u), the watcher does", async () => {
   const shared = join(folder.dir, "scoped-shared.db");
   await using writer = router("writer", shared);
   await writer.getConnection("bots", "write").exec(SCHEMA);
@@ -108,9 +157,9 @@ test("a scoped watcher elsewhere, beside an unscoped one, gets owner-filtered ro
   scoped.watch("bots", (change) => void local.push(change), { scope: "local" });
   scoped.watch("bots", (change) => void global.push(change), { scope: "global" });
   await scoped.getConnection("bots").all("SELECT 1");
-  assert.equal(watchFiles(shared).map((name) => name.endsWith(".all.watch")).sort(), [
-    false,
-    true,
+  assert.equal(watchFiles(shared).map((name) => name.replace(/^[0-9a-f]+/, "")).sort(), [
+    ".all.watch",
+    ".read.watch",
   ]);
   await writer.insert("bots", { name: "theirs" });
   await scoped.insert("bots", { name: "mine" });
@@ -118,7 +167,74 @@ test("a scoped watcher elsewhere, beside an unscoped one, gets owner-filtered ro
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(global.map((c) => [c.kind, c.inserted]), [["rows", [1]]]);
   assert.equal(local.map((c) => [c.kind, c.inserted]), [["rows", [2]]]);
-  assert.equal(noteKinds(shared), ["t", "t"]);
+  // The writer's note has no owners; the scoped router's own commit looks them up for its listeners.
+  assert.equal(noteKinds(shared), ["u", "t"]);
+});
+
+test("a registration of an older db-router (ID.watch, maybe scoped) still makes writers look owners up (t)", async () => {
+  const shared = join(folder.dir, "older.db");
+  await using writer = router("writer", shared);
+  await writer.getConnection("bots", "write").exec(SCHEMA);
+  mkdirSync(`${shared}-dbrwatch`, { recursive: true });
+  writeFileSync(join(`${shared}-dbrwatch`, "0123456789abcdef.watch"), "");
+  await writer.insert("bots", { name: "a" });
+  assert.equal(noteKinds(shared), ["t"]);
+});
+
+test("a scoped watcher elsewhere tells each commit of a catch-up by the owner the row had then, or hears a resync", async () => {
+  const shared = join(folder.dir, "late-owners.db");
+  await using writer = router("writer", shared);
+  const conn = writer.getConnection("bots", "write");
+  await conn.exec(SCHEMA);
+  // The reader catches up only when it writes (its poll waits a minute).
+  await using reader = new DBRouter("reader", join(folder.dir, "reader.db"), shared, {
+    storage: fileStorageFor(RUNTIME),
+    maxReadLagMs: 60_000,
+  });
+  const local: TableChange[] = [];
+  const global: TableChange[] = [];
+  reader.watch("bots", (change) => void local.push(change), { scope: "local" });
+  reader.watch("bots", (change) => void global.push(change), { scope: "global" });
+  await reader.getConnection("bots").all("SELECT 1");
+  const catchUp = async () => {
+    await reader.getConnection("bots", "write").run("DELETE FROM bots WHERE name = 'none'");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  // 1: inserted, then updated in a later commit that keeps the owner: both told as the writer's.
+  await writer.insert("bots", { name: "a" });
+  await conn.run("UPDATE bots SET name = 'a2' WHERE id = 1");
+  await catchUp();
+  assert.equal(global.map((c) => [c.kind, c.inserted, c.updated]), [
+    ["rows", [1], []],
+    ["rows", [], [1]],
+  ]);
+  assert.equal(local, []);
+
+  // 2: inserted, then handed to the reader by a later commit of the same catch-up: the insert's
+  // owner cannot be told (a resync, not the reader's row), the update's is the reader's.
+  global.length = 0;
+  await writer.insert("bots", { name: "b" });
+  await conn.run("UPDATE bots SET source_menace_id = 'reader' WHERE id = 2");
+  await catchUp();
+  assert.equal(local.map((c) => [c.kind, c.inserted, c.updated]), [
+    ["resync", [], []],
+    ["rows", [], [2]],
+  ]);
+  assert.equal(global.map((c) => [c.kind, c.inserted, c.updated]), [["resync", [], []]]);
+
+  // 3: inserted, then deleted in the same catch-up: the delete tells the owner.
+  local.length = 0;
+  global.length = 0;
+  await writer.insert("bots", { name: "c" });
+  await conn.run("DELETE FROM bots WHERE id = 3");
+  await catchUp();
+  assert.equal(global.map((c) => [c.kind, c.inserted, c.deleted]), [
+    ["rows", [3], []],
+    ["rows", [], [3]],
+  ]);
+  assert.equal(local, []);
+  assert.ok(noteKinds(shared).every((kind) => kind === "u"), "the writer looked no owners up");
 });
 
 test("a process watching unscoped registers again as scoped when a scoped listener comes", async () => {
@@ -141,7 +257,8 @@ test("a process watching unscoped registers again as scoped when a scoped listen
   await writer.insert("bots", { name: "b" });
   await until(() => global.length > 0);
   assert.equal(global.map((c) => [c.kind, c.inserted]), [["rows", [2]]]);
-  assert.equal(noteKinds(shared), ["u", "t"]);
+  assert.ok(watchFiles(shared).some((name) => name.endsWith(".read.watch")), "registered scoped");
+  assert.equal(noteKinds(shared), ["u", "u"]);
   stopAll();
   stopGlobal();
   await until(() => watchFiles(shared).length === 0);

@@ -171,6 +171,51 @@ test("one run of rowids with several owners, or none, is told by owner", async (
   db.close();
 });
 
+test("an update that sets the owner or the rowid (by any of its names) is told as one that may move owners; others are not", async () => {
+  const sql = await loadSqlJs();
+  const db = open(sql);
+  db.exec(`CREATE TABLE plain (x TEXT, source_menace_id TEXT);
+    CREATE TABLE keyed (k TEXT PRIMARY KEY, source_menace_id TEXT);
+    CREATE TABLE free (x TEXT);
+    INSERT INTO bots (name, source_menace_id) VALUES ('a', 'x');
+    INSERT INTO plain VALUES ('a', 'x'); INSERT INTO keyed VALUES ('a', 'x'); INSERT INTO free VALUES ('a')`);
+  const recorder = new ChangeRecorder();
+  assert.ok(recorder.attach(db, sql));
+  const moved = (statement: string) => {
+    recorder.mark(true);
+    db.exec(statement);
+    recorder.take(db, false);
+    return recorder.movedTables;
+  };
+  assert.equal(moved("UPDATE bots SET name = 'b'"), []);
+  assert.equal(moved("UPDATE plain SET x = 'b'"), []);
+  assert.equal(moved("UPDATE free SET x = 'b'"), []);
+  assert.equal(moved("UPDATE bots SET source_menace_id = 'y'"), ["bots"]);
+  assert.equal(moved("UPDATE bots SET id = 7"), ["bots"]);
+  assert.equal(moved("UPDATE bots SET name = 'c'"), [], "told once, for its commit");
+  for (const name of ["rowid", "_rowid_", "oid"]) {
+    assert.equal(moved(`UPDATE plain SET ${name} = ${name} + 1`), ["plain"], name);
+  }
+  assert.equal(moved("UPDATE keyed SET k = 'b'"), ["keyed"]);
+  assert.equal(
+    moved(
+      "INSERT INTO keyed VALUES ('b', 'z') ON CONFLICT (k) DO UPDATE SET source_menace_id = 'z'",
+    ),
+    ["keyed"],
+  );
+  // A write that changed the schema: its updates cannot be told apart (any table may have moved).
+  recorder.mark(false);
+  db.exec("ALTER TABLE free ADD COLUMN source_menace_id TEXT; UPDATE free SET x = 'c'");
+  recorder.syncSchema(db);
+  recorder.take(db, false);
+  assert.is(recorder.movedTables, undefined);
+  assert.equal(moved("UPDATE free SET x = 'd'"), []);
+  assert.equal(moved("UPDATE free SET source_menace_id = 'q'"), ["free"], "owned now");
+  recorder.detach(db);
+  recorder.dispose();
+  db.close();
+});
+
 test("in a transaction, a table dropped and another created between row changes is told by its own name", async () => {
   const folder = temporaryFolder(`watch-hook-${RUNTIME}-`);
   try {

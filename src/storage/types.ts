@@ -203,9 +203,10 @@ export interface StoredDatabase {
   /**
    * Optional: whether any process (or tab) watches the database now, asked
    * under the write lock at the start of each write, so it must be cheap:
-   * `true` when a watcher may be scoped, `"unscoped"` when every watcher
-   * registered unscoped (the engine then looks no owners up and marks its
-   * note so), false when none does. When false, the engine records no rows
+   * `true` when a watcher may need the owners in the notes, `"unscoped"`
+   * when none does (every watcher registered unscoped, or looks owners up
+   * itself after its catch-up: the engine then looks no owners up and marks
+   * its note so), false when none watches. When false, the engine records no rows
    * and writes no note; a watcher that registers meanwhile hears a resync
    * for such commits (a scoped one, too, for commits noted without owners).
    */

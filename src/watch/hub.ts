@@ -7,7 +7,8 @@
  */
 import type { SqlJsDatabase, SqlJsStatic } from "../engine/sqljs_types.ts";
 import type { PageChanges } from "../storage/types.ts";
-import { encodeNote, readNote } from "./note.ts";
+import { ownersLate } from "./late_owners.ts";
+import { encodeNote, type ReadNote, readNote } from "./note.ts";
 import { ChangeRecorder, type RecorderMark } from "./recorder.ts";
 import type { CommitRows } from "./rows.ts";
 import type { CommitSink } from "./subscription.ts";
@@ -198,11 +199,14 @@ export class WatchHub {
 
   /**
    * The note that carries `rows` to other processes: one for every commit
-   * while recording is on, an empty one for a commit that changed no row
-   * (a schema change), since a commit without a note is heard as a resync.
+   * while recording is on and others may watch, an empty one for a commit
+   * that changed no row (a schema change), since a commit without a note is
+   * heard as a resync. None while the storage says that nobody else watches
+   * (only sinks here, which hear the commit without it).
    */
   note(rows: CommitRows | undefined): Uint8Array | undefined {
-    return this.#attached ? encodeNote(rows ?? new Map(), this.#ownersKnown || !rows) : undefined;
+    if (!this.#attached || this.#others === false) return undefined;
+    return encodeNote(rows ?? new Map(), this.#ownersKnown || !rows, this.#recorder?.movedTables);
   }
 
   /** A commit made here is durable. */
@@ -220,18 +224,39 @@ export class WatchHub {
     }
     // Sinks whose last event was a resync: one resync covers a run of unreadable notes.
     const resynced = new Set<CommitSink>();
-    for (const note of changes.notes) {
-      const read = note ? readNote(note) : undefined;
+    const notes = changes.notes.map((note) => note ? readNote(note) : undefined);
+    notes.forEach((read, index) => {
+      // A scoped sink needs owners: the note's, or looked up here now (see `late_owners.ts`).
+      let owned: CommitRows | undefined | null = null;
       for (const sink of this.#sinks) {
-        // A scoped sink cannot use rows whose owners were not looked up.
-        if (read && (read.ownersKnown || !sink.scoped)) {
+        const rows = !read
+          ? undefined
+          : read.ownersKnown || !sink.scoped
+          ? read.rows
+          : owned === null
+          ? owned = this.#ownersLate(notes, index)
+          : owned;
+        if (rows) {
           resynced.delete(sink);
-          sink.commit(read.rows, false);
+          sink.commit(rows, false);
         } else if (!resynced.has(sink)) {
           resynced.add(sink);
           sink.resync();
         }
       }
+    });
+  }
+
+  /** The rows of `notes[index]` with owners looked up in the database now, if they can be told. */
+  #ownersLate(notes: readonly (ReadNote | undefined)[], index: number): CommitRows | undefined {
+    const db = this.#attached;
+    const recorder = this.#recorder;
+    if (!db || !recorder) return undefined;
+    try {
+      return ownersLate(notes, index, (table, rowids) => recorder.ownersOf(db, table, rowids));
+    } catch {
+      // A database that cannot be read now: the sink hears a resync.
+      return undefined;
     }
   }
 

@@ -14,7 +14,12 @@
  * (unscoped) instead of `"t"`: its inserted and updated rows' owners are
  * `null`. A reader without the `"u"` kind (an older db-router) takes the
  * note for one it does not understand and hears a resync, never rows with
- * the wrong owners; so does a scoped listener of today.
+ * the wrong owners. Such a note also lists, under `"k"`, the owned tables
+ * where one of the commit's updates may have changed a row's owner or rowid
+ * (`{"v":1,"u":{...},"k":["bots"]}`; older readers ignore the key): a scoped
+ * listener of today looks the owners of its rows up itself after the
+ * catch-up (see `hub.ts`), and needs to know whether a later commit's update
+ * of the same row kept its owner.
  *
  * @module
  */
@@ -32,14 +37,22 @@ const NOTE_VERSION = 1;
  * decodeNote(encodeNote(rows))?.get("bots")?.[0].inserted; // [1, 2, 3]
  * ```
  */
-export function encodeNote(rows: CommitRows, ownersKnown = true): Uint8Array {
+export function encodeNote(
+  rows: CommitRows,
+  ownersKnown = true,
+  moved?: readonly string[],
+): Uint8Array {
   const tables: Record<string, unknown[]> = {};
   for (const [table, groups] of rows) {
     tables[table] = groups.map((
       g,
     ) => [g.owner, runs(g.inserted), runs(g.updated), runs(g.deleted)]);
   }
-  const note = ownersKnown ? { v: NOTE_VERSION, t: tables } : { v: NOTE_VERSION, u: tables };
+  const note = ownersKnown
+    ? { v: NOTE_VERSION, t: tables }
+    : moved
+    ? { v: NOTE_VERSION, u: tables, k: moved }
+    : { v: NOTE_VERSION, u: tables };
   return new TextEncoder().encode(JSON.stringify(note));
 }
 
@@ -65,6 +78,12 @@ export interface ReadNote {
   readonly rows: CommitRows;
   /** Whether the writer looked owners up (`"t"`), or not (`"u"`). */
   readonly ownersKnown: boolean;
+  /**
+   * For a note without owners that says so (`"k"`): the tables where an
+   * update may have changed a row's owner or rowid (in the others, every
+   * updated row kept both). `undefined`: anywhere.
+   */
+  readonly moved?: ReadonlySet<string>;
 }
 
 /**
@@ -85,7 +104,7 @@ export function readNote(bytes: Uint8Array): ReadNote | undefined {
   } catch {
     return undefined;
   }
-  const note = parsed as { v?: unknown; t?: unknown; u?: unknown };
+  const note = parsed as { v?: unknown; t?: unknown; u?: unknown; k?: unknown };
   if (note?.v !== NOTE_VERSION) return undefined;
   const ownersKnown = note.t !== undefined;
   const tables = ownersKnown ? note.t : note.u;
@@ -104,7 +123,10 @@ export function readNote(bytes: Uint8Array): ReadNote | undefined {
     }
     rows.set(table, decoded);
   }
-  return { rows, ownersKnown };
+  const moved = !ownersKnown && Array.isArray(note.k) && note.k.every((t) => typeof t === "string")
+    ? new Set(note.k as string[])
+    : undefined;
+  return moved ? { rows, ownersKnown, moved } : { rows, ownersKnown };
 }
 
 /** Sorted rowids as runs of consecutive values. */

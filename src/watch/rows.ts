@@ -70,6 +70,7 @@ export function groupRows(
   ownerOf?: (kind: number, table: string, rowid: number) => string | null,
 ): CommitRows {
   const { kinds, tables, rowids, names } = changes;
+  if (!ownerOf) return groupWithoutOwners(changes);
   const byTable = new Map<string, Map<string | null, [number[], number[], number[]]>>();
   let lastTable = -1;
   let lastOwners: Map<string | null, [number[], number[], number[]]> | undefined;
@@ -106,6 +107,28 @@ export function groupRows(
   }
   return rows;
 }
+/** {@linkcode groupRows} with no owners: one group per table, by the names' indexes. */
+function groupWithoutOwners(changes: ChangeColumns): CommitRows {
+  const { kinds, tables, rowids, names } = changes;
+  const byIndex: Array<[number[], number[], number[]] | undefined> = [];
+  for (let i = 0; i < changes.length; i++) {
+    const lists = byIndex[tables[i]] ??= [[], [], []];
+    lists[kinds[i]].push(rowids[i]);
+  }
+  const rows = new Map<string, OwnedRows[]>();
+  byIndex.forEach((lists, index) => {
+    if (!lists) return;
+    const [inserted, updated, deleted] = lists;
+    rows.set(names[index], [{
+      owner: null,
+      inserted: sortedUnique(inserted),
+      updated: sortedUnique(updated),
+      deleted: sortedUnique(deleted),
+    }]);
+  });
+  return rows;
+}
+
 /** `list` sorted, without repeats; rowids arrive mostly ascending, so check first. */
 function sortedUnique(list: number[]): number[] {
   let ordered = true;

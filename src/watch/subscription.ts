@@ -151,7 +151,7 @@ export class Subscription implements CommitSink {
     else this.#queue.push(change);
     if (!this.#draining) {
       this.#draining = true;
-      setTimeout(() => void this.#drain(), 0);
+      nextTask(() => void this.#drain());
     }
   }
 
@@ -173,6 +173,19 @@ export class Subscription implements CommitSink {
     }
   }
 }
+
+/**
+ * Runs `callback` in a later task, never in the commit's own: `setImmediate`
+ * where there is one (Node, Deno 2, Bun; a few µs of CPU less per commit than
+ * a timer, which Node also holds back 1 ms), else `setTimeout`.
+ */
+const nextTask: (callback: () => void) => void = (() => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
+    .setImmediate;
+  return typeof immediate === "function"
+    ? (callback: () => void) => void immediate(callback)
+    : (callback: () => void) => void setTimeout(callback, 0);
+})();
 
 function resyncOf(table: string): TableChange {
   return { table, kind: "resync", inserted: [], updated: [], deleted: [], fromThisProcess: false };

@@ -10,9 +10,13 @@
  *   storage each commit asks the watchers' registry (`PATH-dbrwatch/`) and
  *   records nothing;
  * - `on, listener elsewhere` (file storage): another process is registered
- *   as a watcher (its registration made here with the registry itself, so
- *   that its catch-ups take no CPU of this process): rows recorded, owners
- *   looked up and a note written with each commit;
+ *   as a scoped watcher (its registration made here with the registry
+ *   itself, so that its catch-ups take no CPU of this process): rows
+ *   recorded and a note written with each commit; the watcher looks owners
+ *   up itself after its catch-up (`ID.read.watch`);
+ * - `on, older watcher elsewhere` (file storage): a registration as a
+ *   db-router from before late lookups makes it (`ID.watch`, touched each
+ *   round): the writer also looks owners up, reading its changed rows again;
  * - `on, unscoped elsewhere` (file storage): as above, but registered as
  *   unscoped (`scope: "all"` only): no owner lookup, a note of kind `u`;
  * - `on, one listener`: one listener on the table in this router.
@@ -34,7 +38,8 @@
  * @module
  */
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DBRouter, memoryStorage } from "../../mod.ts";
 import { loadCapturedSqlJs } from "../../wasm/mod.ts";
 import { ChangeRecorder } from "../../src/watch/recorder.ts";
@@ -66,6 +71,7 @@ type Setting =
   | "off, again"
   | "on, no listener"
   | "on, listener elsewhere"
+  | "on, older watcher elsewhere"
   | "on, unscoped elsewhere"
   | "on, one listener";
 const ALL_SETTINGS: Setting[] = [
@@ -73,6 +79,7 @@ const ALL_SETTINGS: Setting[] = [
   "off, again",
   "on, no listener",
   "on, listener elsewhere",
+  "on, older watcher elsewhere",
   "on, unscoped elsewhere",
   "on, one listener",
 ];
@@ -85,6 +92,7 @@ try {
     const SETTINGS = ALL_SETTINGS.filter((s) => storageName === "file" || !s.endsWith("elsewhere"));
     const routers = new Map<Setting, DBRouter>();
     const elsewhere: Array<() => Promise<void>> = [];
+    const olderFiles: string[] = [];
     let heard = 0;
     for (const setting of SETTINGS) {
       if (setting.startsWith("off")) process.env.DB_ROUTER_WATCH = "off";
@@ -109,7 +117,12 @@ try {
           (change) => void (heard += change.inserted.length + change.updated.length),
         );
       }
-      if (setting.endsWith("elsewhere")) {
+      if (setting === "on, older watcher elsewhere") {
+        const older = join(`${join(dir, "shared.db")}-dbrwatch`, "0123456789abcdef.watch");
+        mkdirSync(dirname(older), { recursive: true });
+        writeFileSync(older, "");
+        olderFiles.push(older);
+      } else if (setting.endsWith("elsewhere")) {
         const registry = new WatcherRegistry(
           fileSystemFor(RUNTIME),
           `${join(dir, "shared.db")}-dbrwatch`,
@@ -126,6 +139,8 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       // Rotate the order, so that no setting always runs first or last in a round.
       const order = SETTINGS.map((_, i) => SETTINGS[(i + round) % SETTINGS.length]);
+      // The older watcher's heartbeat, untimed.
+      for (const older of olderFiles) utimesSync(older, new Date(), new Date());
       for (const setting of order) {
         const router = routers.get(setting)!;
         let started = performance.now();

@@ -10,6 +10,7 @@ import {
   type FileHandle,
   type FileInfo,
   type FileSystem,
+  isNotFound,
   type OpenMode,
   settlesWithoutStarving,
 } from "../file/file_system.ts";
@@ -55,6 +56,7 @@ let cachedDenoFileSystem: FileSystem | undefined;
 
 function createDenoFileSystem(): FileSystem {
   const deno = denoApi();
+  const exists = nodeExists();
   return {
     cwd: () => deno.cwd(),
     // As in ../node/fs.ts: the calls a commit makes are local metadata calls of a few µs,
@@ -64,6 +66,19 @@ function createDenoFileSystem(): FileSystem {
     readFile: (path) => deno.readFile(path),
     readChunks: (path) => readChunks(deno, path),
     stat: (path) => attempt(() => info(deno.statSync(path))),
+    // A missing path is the usual answer here (the watchers' folder of a database nobody
+    // watches, asked at each write): Deno's `statSync` throws for it, about 7 µs, where
+    // Node's `existsSync` (Deno's Node layer, if there) answers in under 0.5 µs.
+    statIfPresent: (path) =>
+      attempt(() => {
+        if (exists?.(path) === false) return null;
+        try {
+          return info(deno.statSync(path));
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      }),
     realPath: (path) => deno.realPathSync(path),
     rename: (from, to) => deno.rename(from, to),
     unlink: (path) => attempt(() => deno.removeSync(path)),
@@ -158,6 +173,21 @@ function info(stat: DenoFileInfo): FileInfo {
     mtimeMs: stat.mtime?.getTime() ?? Date.now(),
     isDirectory: stat.isDirectory,
   };
+}
+
+/** Node's `fs.existsSync` through Deno's Node layer, when there (Deno 2). */
+function nodeExists(): ((path: string) => boolean) | undefined {
+  const process = (globalThis as {
+    process?: { getBuiltinModule?: (name: string) => unknown };
+  }).process;
+  try {
+    const fs = process?.getBuiltinModule?.("node:fs") as
+      | { existsSync?: (path: string) => boolean }
+      | undefined;
+    return typeof fs?.existsSync === "function" ? fs.existsSync.bind(fs) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function denoApi(): DenoApi {

@@ -11,8 +11,10 @@
  * next heartbeat).
  *
  * A watcher whose listeners are all unscoped (`scope: "all"`) names its file
- * `ID.all.watch`; other files (a scoped watcher's `ID.watch`, and an older
- * db-router's, which may be scoped) ask writers to look owners up.
+ * `ID.all.watch`; a scoped one `ID.read.watch`: it looks the owners of a
+ * note's rows up itself after its catch-up (see `watch/late_owners.ts`).
+ * Neither asks writers to look owners up; other files (`ID.watch`, an older
+ * db-router's, which may be scoped and needs the owners in the note) do.
  *
  * A writer asks {@linkcode WatcherRegistry.anyone} under the write lock, at
  * the start of each write: one `stat` of the folder (none there: nobody
@@ -31,6 +33,8 @@ import { type FileSystem, isAlreadyExists, isNotFound, statIfPresent } from "./f
 
 /** What an unscoped watcher's file name ends with, before `.watch`. */
 const UNSCOPED_SUFFIX = ".all";
+/** What a scoped watcher's file name ends with, before `.watch`: it reads owners itself. */
+const READER_SUFFIX = ".read";
 
 /** A folder modification newer than this (ms) may hide a later one with the same time. */
 const TIMESTAMP_SLACK_MS = 2000;
@@ -55,6 +59,8 @@ export class WatcherRegistry {
   #someone: boolean | "unscoped" = false;
   /** When the heartbeats were last checked (`performance.now()`). */
   #livenessAt = -Infinity;
+  /** The names of this handle's own registrations, which {@linkcode anyone} leaves out. */
+  readonly #own = new Set<string>();
 
   /** The registry in folder `dir`; a heartbeat older than `staleMs` is a dead watcher. */
   constructor(fs: FileSystem, dir: string, staleMs: number) {
@@ -69,8 +75,17 @@ export class WatcherRegistry {
    * that removes it.
    */
   async register(scoped = true): Promise<() => Promise<void>> {
-    const path = `${this.#dir}/${randomId()}${scoped ? "" : UNSCOPED_SUFFIX}.watch`;
-    await this.#write(path);
+    const name = `${randomId()}${scoped ? READER_SUFFIX : UNSCOPED_SUFFIX}.watch`;
+    const path = `${this.#dir}/${name}`;
+    this.#own.add(name);
+    // The next check lists the folder again, whatever its time says.
+    this.#listedAt = undefined;
+    try {
+      await this.#write(path);
+    } catch (error) {
+      this.#own.delete(name);
+      throw error;
+    }
     let stopped = false;
     let beat = Promise.resolve();
     const stopBeating = this.#fs.repeat(Math.max(1, Math.floor(this.#staleMs / 5)), () => {
@@ -81,6 +96,8 @@ export class WatcherRegistry {
     return async () => {
       if (stopped) return;
       stopped = true;
+      this.#own.delete(name);
+      this.#listedAt = undefined;
       live.delete(path);
       stopBeating();
       await beat;
@@ -93,8 +110,11 @@ export class WatcherRegistry {
   }
 
   /**
-   * Whether any process watches (`"unscoped"`: only unscoped watchers): at
-   * most one `stat` when nothing changed.
+   * Whether any other handle (another process, or another router of this
+   * one) watches (`"unscoped"`: only watchers that need no owners in the
+   * notes, unscoped or looking owners up themselves): at most one `stat`
+   * when nothing changed. This handle's own registrations do not count: its
+   * commits reach its own listeners without a note.
    */
   async anyone(): Promise<boolean | "unscoped"> {
     // Not a rejected `stat`: a folder that was never made (nobody ever watched) is the usual
@@ -128,12 +148,15 @@ export class WatcherRegistry {
     }
     let living: boolean | "unscoped" = false;
     for (const name of names) {
-      if (!name.endsWith(".watch")) continue;
+      // This handle's own listeners hear its commits without a note.
+      if (!name.endsWith(".watch") || this.#own.has(name)) continue;
       const path = `${this.#dir}/${name}`;
       try {
         const { mtimeMs } = await this.#fs.stat(path);
         if (Math.abs(now - mtimeMs) <= this.#staleMs) {
-          if (!name.endsWith(`${UNSCOPED_SUFFIX}.watch`)) living = true;
+          const needsOwners = !name.endsWith(`${UNSCOPED_SUFFIX}.watch`) &&
+            !name.endsWith(`${READER_SUFFIX}.watch`);
+          if (needsOwners) living = true;
           else if (living === false) living = "unscoped";
           continue;
         }
