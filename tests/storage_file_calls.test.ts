@@ -2,7 +2,7 @@
  * How the file systems make their calls (issue 14): synchronous calls settle
  * without a turn of the event loop each, yet a loop of them never starves
  * timers; `fdatasync` runs on the calling thread while it is fast and goes to
- * the thread pool for a while after a slow one.
+ * the thread pool for a while once most of the latest calls were slow.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import {
   settlesWithoutStarving,
   SLOW_SYNC_MS,
   SLOW_SYNC_SKIPS,
+  SYNC_WINDOW,
 } from "../src/storage/file/file_system.ts";
 import { RUNTIME } from "./_support/storage_fixtures.ts";
 
@@ -60,7 +61,7 @@ test("a loop that awaits only such calls still lets a timer run", async () => {
   assert.ok(fired, `the timer never ran in ${calls} calls`);
 });
 
-test("fdatasync blocks while fast, and after a slow call goes to the pool for a while", async () => {
+test("fdatasync blocks while fast, and goes to the pool for a while once most calls are slow", async () => {
   const attempt = settlesWithoutStarving(immediate);
   let now = 0;
   let later = 0;
@@ -74,19 +75,39 @@ test("fdatasync blocks while fast, and after a slow call goes to the pool for a 
     later++;
     return Promise.resolve();
   }, () => time);
-  for (let i = 0; i < 5; i++) await sync();
+  const calls = async (count: number, ms: number) => {
+    took = ms;
+    for (let i = 0; i < count; i++) await sync();
+    took = 0;
+  };
+  await calls(5, 0);
   assert.equal([now, later], [5, 0], "fast calls block");
-  took = SLOW_SYNC_MS + 0.5;
-  await sync();
-  took = 0;
-  assert.equal([now, later], [6, 0]);
-  for (let i = 0; i < SLOW_SYNC_SKIPS; i++) await sync();
-  assert.equal([now, later], [6, SLOW_SYNC_SKIPS], "the calls after a slow one go to the pool");
-  await sync();
-  assert.equal([now, later], [7, SLOW_SYNC_SKIPS], "then block again");
-  took = SLOW_SYNC_MS;
-  await sync();
-  assert.equal([now, later], [8, SLOW_SYNC_SKIPS], "a call of exactly the limit is not slow");
+  await calls(1, 50);
+  await calls(SYNC_WINDOW, SLOW_SYNC_MS);
+  assert.equal(
+    [now, later],
+    [5 + 1 + SYNC_WINDOW, 0],
+    "one slow call, and calls of exactly the limit, block on",
+  );
+  await calls(SYNC_WINDOW / 2, SLOW_SYNC_MS + 0.5);
+  assert.equal(later, 0, "half the window slow: still blocking");
+  const blocked = now;
+  await calls(1, SLOW_SYNC_MS + 0.5);
+  assert.equal(
+    [now, later],
+    [blocked + 1, 0],
+    "the call that makes most of the window slow blocks",
+  );
+  await calls(SLOW_SYNC_SKIPS, 0);
+  assert.equal([now, later], [blocked + 1, SLOW_SYNC_SKIPS], "the calls after it go to the pool");
+  await calls(1, SLOW_SYNC_MS + 0.5);
+  assert.equal(
+    [now, later],
+    [blocked + 2, SLOW_SYNC_SKIPS],
+    "then block again, with a fresh window",
+  );
+  await calls(1, 0);
+  assert.equal([now, later], [blocked + 3, SLOW_SYNC_SKIPS]);
 });
 
 test.run();

@@ -278,25 +278,31 @@ function errorCode(error: unknown): unknown {
 }
 
 /**
- * A blocking call that takes longer than this, in milliseconds, sends the
- * next {@linkcode SLOW_SYNC_SKIPS} calls of {@linkcode blockingWhileFast} to
- * the thread pool.
+ * A blocking call that takes longer than this, in milliseconds, is slow; when
+ * most of the last {@linkcode SYNC_WINDOW} blocking calls of
+ * {@linkcode blockingWhileFast} were slow, the next
+ * {@linkcode SLOW_SYNC_SKIPS} go to the thread pool.
  */
-export const SLOW_SYNC_MS = 1;
-/** How many calls go to the thread pool after a slow blocking one. */
+export const SLOW_SYNC_MS = 2;
+/** How many of the latest blocking calls {@linkcode blockingWhileFast} looks at. */
+export const SYNC_WINDOW = 16;
+/** How many calls go to the thread pool once most blocking ones were slow. */
 export const SLOW_SYNC_SKIPS = 100;
 
 /**
  * Makes a durability call (`fdatasync`) on the calling thread while it is
  * fast, on the thread pool otherwise. On a local disk an `fdatasync` of one
- * commit takes 0.1 to 0.4 ms, and the thread pool's round trip adds 0.05 to
+ * commit takes 0.1 to 0.5 ms, and the thread pool's round trip adds 0.05 to
  * 0.3 ms to each (measured in Node on a 2-core VM): better-sqlite3 and
- * `node:sqlite` block for it too. A call that blocks longer than
- * {@linkcode SLOW_SYNC_MS} (a network or spinning disk) sends the next
- * {@linkcode SLOW_SYNC_SKIPS} calls to `later`, so such a disk blocks the
- * event loop once per hundred commits at most (per file handle: the log's
- * handle is kept between commits). `clock` is for tests. The returned function settles
- * like `attempt`'s (see {@linkcode settlesWithoutStarving}).
+ * `node:sqlite` block for it too. When more than half of the last
+ * {@linkcode SYNC_WINDOW} blocking calls took longer than
+ * {@linkcode SLOW_SYNC_MS} (a network or spinning disk), the next
+ * {@linkcode SLOW_SYNC_SKIPS} calls go to `later`, so such a disk blocks the
+ * event loop for about a sixth of its commits at most; a single slow call (a
+ * journal commit of the file system now and then: this VM's p90 was 1.1 ms)
+ * changes nothing. The window is per file handle (the log's handle is kept
+ * between commits). `clock` is for tests. The returned function settles like
+ * `attempt`'s (see {@linkcode settlesWithoutStarving}).
  *
  * @example
  * ```ts
@@ -312,17 +318,31 @@ export function blockingWhileFast(
   later: () => Promise<void>,
   clock: () => number = () => performance.now(),
 ): () => Promise<void> {
-  /** Calls left to send to the thread pool after a slow one. */
-  let slowSyncsLeft = 0;
+  /** Whether each of the latest blocking calls was slow (a ring), and how many were. */
+  const slow: boolean[] = [];
+  let slowCount = 0;
+  let next = 0;
+  /** Calls left to send to the thread pool. */
+  let skipsLeft = 0;
   return () => {
-    if (slowSyncsLeft > 0) {
-      slowSyncsLeft--;
+    if (skipsLeft > 0) {
+      skipsLeft--;
       return later();
     }
     return attempt(() => {
       const started = clock();
       now();
-      if (clock() - started > SLOW_SYNC_MS) slowSyncsLeft = SLOW_SYNC_SKIPS;
+      const wasSlow = clock() - started > SLOW_SYNC_MS;
+      if (slow[next]) slowCount--;
+      slow[next] = wasSlow;
+      if (wasSlow) slowCount++;
+      next = (next + 1) % SYNC_WINDOW;
+      if (slowCount * 2 > SYNC_WINDOW) {
+        skipsLeft = SLOW_SYNC_SKIPS;
+        slow.length = 0;
+        slowCount = 0;
+        next = 0;
+      }
     });
   };
 }
