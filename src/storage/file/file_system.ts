@@ -298,7 +298,7 @@ export const SLOW_SYNC_SKIPS = 100;
  * {@linkcode SYNC_WINDOW} blocking calls took longer than
  * {@linkcode SLOW_SYNC_MS} (a network or spinning disk), the next
  * {@linkcode SLOW_SYNC_SKIPS} calls go to `later`, so such a disk blocks the
- * event loop for about a sixth of its commits at most; a single slow call (a
+ * event loop for 9 commits in 109 at most; a single slow call (a
  * journal commit of the file system now and then: this VM's p90 was 1.1 ms)
  * changes nothing. The window is per file handle (the log's handle is kept
  * between commits). `clock` is for tests. The returned function settles like
