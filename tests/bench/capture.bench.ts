@@ -30,6 +30,7 @@ import { jsonLineOf, median, printTable, residentBytes } from "../_support/bench
 import { currentRuntime, runtimeCommand } from "../_support/spawn.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 import { buildImage } from "../_support/writers_bench_images.ts";
+import { NATIVE_DRIVERS, openNative } from "../_support/native_sqlite.ts";
 
 const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGER, " +
   "payload BLOB, source_menace_id TEXT)";
@@ -331,7 +332,7 @@ async function parent(sizes: number[]): Promise<void> {
           points.cpuRatio.toFixed(2),
         ]);
       }
-      for (const driver of ["better-sqlite3", "node:sqlite", "bun:sqlite"]) {
+      for (const driver of NATIVE_DRIVERS) {
         const file = join(folder.dir, `${driver.replace(":", "-")}-${mb}.db`);
         copyFileSync(base, file);
         const figures = await native(driver, file).catch(() => undefined);
@@ -363,20 +364,8 @@ async function parent(sizes: number[]): Promise<void> {
 /** The same work through a native driver, where this runtime has it. */
 async function native(driver: string, file: string): Promise<NativeFigures> {
   let started = performance.now();
-  // deno-lint-ignore no-explicit-any
-  let db: any;
+  const db = await openNative(driver, file);
   let name = driver;
-  if (driver === "better-sqlite3") {
-    const { default: Database } = await import(driver);
-    db = new Database(file);
-  } else if (driver === "node:sqlite") {
-    const { DatabaseSync } = await import(driver);
-    db = new DatabaseSync(file);
-  } else {
-    const { Database } = await import(driver);
-    db = new Database(file);
-  }
-  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
   const count = db.prepare("SELECT count(*) AS c FROM bots");
   count.get();
   const openMs = performance.now() - started;

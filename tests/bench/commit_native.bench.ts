@@ -18,6 +18,7 @@ import { DBRouter } from "../../mod.ts";
 import { median, printTable } from "../_support/bench_util.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 import { buildImage } from "../_support/writers_bench_images.ts";
+import { NATIVE_DRIVERS, openNative } from "../_support/native_sqlite.ts";
 
 const SCHEMA = "CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT, seq INTEGER, " +
   "payload BLOB, source_menace_id TEXT)";
@@ -31,24 +32,14 @@ interface Native {
   close(): void;
 }
 
-async function openNative(driver: string, file: string): Promise<Native | undefined> {
+async function nativeFor(driver: string, file: string): Promise<Native | undefined> {
   // deno-lint-ignore no-explicit-any
   let db: any;
   try {
-    if (driver === "better-sqlite3") {
-      const { default: Database } = await import(driver);
-      db = new Database(file);
-    } else if (driver === "node:sqlite") {
-      const { DatabaseSync } = await import(driver);
-      db = new DatabaseSync(file);
-    } else {
-      const { Database } = await import(driver);
-      db = new Database(file);
-    }
+    db = await openNative(driver, file);
   } catch {
     return undefined;
   }
-  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
   const version = db.prepare("SELECT sqlite_version() AS v").get().v;
   const insert = db.prepare("INSERT INTO bots (name, seq) VALUES (?, ?)");
   return {
@@ -63,7 +54,7 @@ async function measure(mb: number, base: string, dir: string, driver: string): P
   const nativeFile = join(dir, `native-${driver.replace(":", "-")}-${mb}.db`);
   copyFileSync(base, routerFile);
   copyFileSync(base, nativeFile);
-  const native = await openNative(driver, nativeFile);
+  const native = await nativeFor(driver, nativeFile);
   if (!native) return [];
   const router = new DBRouter("bench", join(dir, `local-${mb}.db`), routerFile, {
     storage: fileStorageFor(RUNTIME),
@@ -131,7 +122,7 @@ try {
     mkdirSync(dir, { recursive: true });
     const base = join(dir, "base.db");
     if (!existsSync(base)) writeFileSync(base, await buildImage(mb, SCHEMA));
-    for (const driver of ["better-sqlite3", "node:sqlite", "bun:sqlite"]) {
+    for (const driver of NATIVE_DRIVERS) {
       const row = await measure(mb, base, dir, driver);
       if (row.length > 0) rows.push(row);
     }
