@@ -1,6 +1,6 @@
 /**
  * The write lock kept between commits (issue 14): a handle that commits again
- * within `KEEP_MS` resumes its holding instead of taking a new one (no new
+ * within `lockKeepMs` resumes its holding instead of taking a new one (no new
  * holding file, the log handle kept open); the holding is released once
  * idle, when the handle closes, when the process ends, when another handle of
  * this process asks, and when another process leaves a wait marker; commits
@@ -12,7 +12,6 @@ import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { KEEP_MS } from "../src/storage/file/lock.ts";
 import { commitOf } from "./_support/storage_conformance.ts";
 import {
   fileStorageFor,
@@ -85,16 +84,15 @@ test("commits in a row resume one holding, which is released once idle", async (
   await db.close();
 });
 
-test("an idle kept holding is released after KEEP_MS, and the next commit takes a new one", async () => {
+test("an idle kept holding is released after lockKeepMs, and the next commit takes a new one", async () => {
   const path = newPath();
-  const db = await fileStorageFor(RUNTIME).open(path);
+  const db = await fileStorageFor(RUNTIME, { lockKeepMs: 5 }).open(path);
   const image = imageOf(2, 1);
   let release = await db.lock();
   await db.commit(commitOf(null, image, PAGE));
   await release();
   const [first] = holdings(path);
-  await sleep(KEEP_MS * 10);
-  assert.ok(released(path, first));
+  assert.ok(await eventually(() => released(path, first)), "released once idle");
   release = await db.lock();
   const next = imageOf(2, 2);
   await db.commit(commitOf(image, next, PAGE));
@@ -103,6 +101,34 @@ test("an idle kept holding is released after KEEP_MS, and the next commit takes 
   assert.is.not(second, first, "a new holding");
   assert.equal((await (await fileStorageFor(RUNTIME).open(path)).load()).image, next);
   await db.close();
+});
+
+test("lockKeepMs: false releases after every commit; a bad value is refused by name", async () => {
+  const path = newPath();
+  const db = await fileStorageFor(RUNTIME, { lockKeepMs: false }).open(path);
+  let image = imageOf(2, 1);
+  let release = await db.lock();
+  await db.commit(commitOf(null, image, PAGE));
+  await release();
+  const [first] = holdings(path);
+  assert.ok(released(path, first), "released when the release resolved");
+  release = await db.lock();
+  const next = imageOf(2, 2);
+  await db.commit(commitOf(image, next, PAGE));
+  image = next;
+  await release();
+  assert.is.not(holdings(path)[0], first, "a new holding for the next commit");
+  await db.close();
+  for (const bad of [-1, 0, Number.NaN]) {
+    let error: unknown;
+    try {
+      fileStorageFor(RUNTIME, { lockKeepMs: bad });
+    } catch (thrown) {
+      error = thrown;
+    }
+    assert.instance(error, RangeError);
+    assert.match(String(error), `lockKeepMs: ${bad} is not a positive number`);
+  }
 });
 
 test("closing the handle releases its kept holding at once", async () => {
@@ -119,7 +145,8 @@ test("closing the handle releases its kept holding at once", async () => {
 
 test("another handle of this process asking makes the keeper let go at once", async () => {
   const path = newPath();
-  const options = { lockTimeoutMs: 2000 };
+  // Kept for a minute unless let go, and a 5 s timeout: b gets the lock only if a lets go at once.
+  const options = { lockTimeoutMs: 5000, lockKeepMs: 60_000 };
   const a = await fileStorageFor(RUNTIME, options).open(path);
   const b = await fileStorageFor(RUNTIME, options).open(path);
   const image = imageOf(2, 1);

@@ -36,8 +36,8 @@
  * can both take it; with 3 or 4 processes racing for one stale lock it admitted
  * two holders in 5 to 8 of 30 trials in each runtime.
  *
- * Between commits a holder keeps its holding for {@linkcode KEEP_MS} while
- * nobody asks (see {@linkcode FileLock}): a commit in a loop so costs one
+ * Between commits a holder keeps its holding for `keepMs` (the file storage's
+ * `lockKeepMs`, 5 ms by default) while nobody asks (see {@linkcode FileLock}): a commit in a loop so costs one
  * `stat` of the folder instead of a new holding.
  *
  * Recovery bound: a holder killed with SIGKILL leaves its file, which goes
@@ -168,12 +168,6 @@ export const WAITER_POLL_MS = 4;
  */
 export const TURN_MS = 20;
 
-/**
- * How long, in milliseconds, a holder keeps the lock after a commit
- * ({@linkcode FileLock.keep}) for its next one.
- */
-export const KEEP_MS = 5;
-
 /** Per lock directory: when this process's turn began and when it last released. */
 const turns = new Map<string, { began: number; released: number }>();
 
@@ -243,7 +237,7 @@ function sleep(ms: number): Promise<void> {
  * {@linkcode TURN_MS}. A resume that finds anything changed, or another
  * process waiting, releases instead, and the holder takes the lock anew, with
  * the turns and hand-overs described in the module's comment. Another
- * process so waits for a kept lock at most {@linkcode KEEP_MS} after the
+ * process so waits for a kept lock at most `keepMs` after the
  * holder's last commit, or until its next commit, or one turn; a handle of the
  * same process that asks makes the keeper let go at once. A kept holding keeps
  * its heartbeat and is released by the exit hook like any other.
@@ -309,17 +303,20 @@ export class FileLock {
 
   /**
    * Keeps holding the lock for its next user: {@linkcode FileLock.resume}
-   * within {@linkcode KEEP_MS} milliseconds takes it back without a new holding; after
+   * within `keepMs` milliseconds takes it back without a new holding; after
    * that, or when another handle of this process asks, it is released and
    * `onLetGo` runs (synchronously, before the release's I/O). Returns false,
    * keeping nothing, for a holding that cannot be kept (released, lost, or
-   * taken while other processes waited): the caller releases it.
+   * taken while other processes waited) or when `keepMs` is 0: the caller
+   * releases it.
    */
-  keep(onLetGo: () => void): boolean {
-    if (this.#released || this.#lost || this.#folderModified === undefined) return false;
+  keep(keepMs: number, onLetGo: () => void): boolean {
+    if (keepMs <= 0 || this.#released || this.#lost || this.#folderModified === undefined) {
+      return false;
+    }
     this.#onLetGo = onLetGo;
     keptLocks.set(this.#directory, this);
-    this.#stopKeeping = this.#fs.repeat(KEEP_MS, () => void this.letGo().catch(() => {}));
+    this.#stopKeeping = this.#fs.repeat(keepMs, () => void this.letGo().catch(() => {}));
     return true;
   }
 

@@ -73,6 +73,11 @@ export interface FileDatabaseOptions extends FileLockOptions {
    * file; `undefined` never folds for idleness.
    */
   readonly foldIdleMs: number | undefined;
+  /**
+   * Milliseconds this handle keeps the lock after a commit for its next one
+   * (`FileLock.keep`); 0 releases it at once.
+   */
+  readonly keepMs: number;
 }
 
 const DEFAULT_FOLD_THRESHOLD = 4 * 1024 * 1024;
@@ -285,7 +290,7 @@ export class FileDatabase implements StoredDatabase {
         this.#stampUnderLock = undefined;
       }
       const held = { lock, stamp };
-      const kept = !this.#closed && lock.keep(() => {
+      const kept = !this.#closed && lock.keep(this.#options.keepMs, () => {
         if (this.#kept !== held) return;
         this.#kept = undefined;
         void this.#closeLog();
