@@ -37,8 +37,9 @@
  * two holders in 5 to 8 of 30 trials in each runtime.
  *
  * Between commits a holder keeps its holding for `keepMs` (the file storage's
- * `lockKeepMs`, 5 ms by default) while nobody asks (see {@linkcode FileLock}): a commit in a loop so costs one
- * `stat` of the folder instead of a new holding.
+ * `lockKeepMs`, 5 ms by default) while nobody asks (see {@linkcode FileLock}):
+ * a commit in a loop so costs one `stat` of the folder instead of a new
+ * holding.
  *
  * Recovery bound: a holder killed with SIGKILL leaves its file, which goes
  * stale `staleMs` after its last heartbeat; a waiting taker polls at most every
@@ -440,8 +441,9 @@ const WAIT_SUFFIX = ".wait";
 
 /**
  * One attempt: the epoch taken (and whether other processes were waiting),
- * {@linkcode RETRY}, {@linkcode STEP_ASIDE}, or the path of the live holding. `waiting` is this taker's own marker, if it
- * left one; a taker without one steps aside for other waiters.
+ * {@linkcode RETRY}, {@linkcode STEP_ASIDE}, or the path of the live holding.
+ * `waiting` is this taker's own marker, if it left one; a taker without one
+ * steps aside for other waiters.
  */
 async function tryTake(
   fs: FileSystem,
