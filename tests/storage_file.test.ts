@@ -6,7 +6,7 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { suite } from "uvu";
@@ -29,9 +29,15 @@ import {
   temporaryFolder,
 } from "./_support/storage_fixtures.ts";
 import { rejection } from "./_support/errors.ts";
+import {
+  LOG_ALLOCATION,
+  LOG_FIRST_FRAME,
+  logEnd,
+  moveLogEnd,
+  tearLogTail,
+} from "./_support/log_files.ts";
 
 const FRAME = 24;
-const HEADER = 64;
 const adapters: Runtime[] = RUNTIME === "node" ? ["node"] : [RUNTIME, "node"];
 
 for (const runtime of adapters) {
@@ -65,25 +71,27 @@ function fileCases(runtime: Runtime): void {
     assert.not.ok(existsSync(path), "the database itself appears only at the first commit");
   });
 
-  test("a one-page commit appends one frame and leaves the base untouched", async () => {
+  test("a one-page commit writes one frame and leaves the base untouched", async () => {
     const path = newPath();
     const db = await storage().open(path);
     const image = makeImage(4096, 64, 1);
     await db.commit(commitOf(null, image, 4096));
     const base = statSync(path);
     const baseBytes = readFileSync(path);
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER);
+    assert.is(logEnd(path), LOG_FIRST_FRAME);
+    const logSize = statSync(`${path}-dbrlog`).size;
     const next = image.slice();
     next[5 * 4096 + 17] ^= 0xff;
     await db.commit(commitOf(image, next, 4096));
     assert.is(db.stats().lastCommitBytes, FRAME + 4096);
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER + FRAME + 4096);
+    assert.is(logEnd(path), LOG_FIRST_FRAME + FRAME + 4096);
+    assert.is(statSync(`${path}-dbrlog`).size, logSize, "written into the log's allocation");
     assert.is(statSync(path).ino, base.ino, "the base is the same file");
     assert.ok(readFileSync(path).equals(baseBytes), "with the same bytes");
     assert.ok(same((await (await storage().open(path)).load()).image, next));
   });
 
-  test("changesSince() reads only the new frames and version() only the log header", async () => {
+  test("changesSince() reads only the new frames and version() only the log's header and end", async () => {
     const path = newPath();
     const image = makeImage(4096, 100, 2);
     const writer = await storage().open(path);
@@ -96,16 +104,18 @@ function fileCases(runtime: Runtime): void {
     await writer.commit(commitOf(image, next, 4096));
     spy.bytesRead = 0;
     await reader.version();
-    assert.ok(spy.bytesRead <= HEADER, `version() read ${spy.bytesRead} bytes`);
+    assert.ok(spy.bytesRead <= LOG_FIRST_FRAME, `version() read ${spy.bytesRead} bytes`);
     spy.bytesRead = 0;
     const caughtUp = await catchUp(reader, since);
-    assert.ok(spy.bytesRead <= HEADER + FRAME + 4096, `changesSince() read ${spy.bytesRead} bytes`);
+    // The header and end record, the new frame, and room for a fold marker after it.
+    const most = LOG_FIRST_FRAME + FRAME + 4096 + 64;
+    assert.ok(spy.bytesRead <= most, `changesSince() read ${spy.bytesRead} bytes`);
     assert.ok(same(caughtUp.image, next));
   });
 
   test("frames torn off at the log's tail are discarded, and the next commit folds past them", async () => {
     const { path, images } = await threeCommits(storage());
-    truncateSync(`${path}-dbrlog`, statSync(`${path}-dbrlog`).size - 100);
+    tearLogTail(path, 100);
     const db = await storage().open(path);
     const loaded = await db.load();
     assert.ok(same(loaded.image, images[1]), "the torn third commit is not applied");
@@ -113,7 +123,7 @@ function fileCases(runtime: Runtime): void {
     fourth.fill(4, 0, 1000);
     await db.commit(commitOf(images[1], fourth, 1024));
     assert.is(db.stats().compactions, 1, "a commit after a torn tail folds first");
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER + FRAME + 1024, "then goes to the new log");
+    assert.is(logEnd(path), LOG_FIRST_FRAME + FRAME + 1024, "then goes to the new log");
     assert.ok(same((await (await storage().open(path)).load()).image, fourth));
   });
 
@@ -121,10 +131,10 @@ function fileCases(runtime: Runtime): void {
     const { path, images } = await threeCommits(storage());
     const log = readFileSync(`${path}-dbrlog`);
     const flipped = Uint8Array.from(log);
-    flipped[log.length - 10] ^= 1; // in the third commit's page
+    flipped[logEnd(path) - 10] ^= 1; // in the third commit's page
     writeFileSync(`${path}-dbrlog`, flipped);
     assert.ok(same((await (await storage().open(path)).load()).image, images[1]));
-    flipped[HEADER + FRAME + 3] ^= 1; // in the second commit's first page
+    flipped[LOG_FIRST_FRAME + FRAME + 3] ^= 1; // in the second commit's first page
     writeFileSync(`${path}-dbrlog`, flipped);
     assert.ok(same((await (await storage().open(path)).load()).image, images[0]));
   });
@@ -164,14 +174,17 @@ function fileCases(runtime: Runtime): void {
     const fifth = fourth.slice();
     fifth.fill(55, 0, 10);
     await db.commit(commitOf(fourth, fifth, 1024));
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER, "the next commit replaced the old log");
+    assert.is(logEnd(path), LOG_FIRST_FRAME, "the next commit replaced the old log");
     assert.ok(same((await (await storage().open(path)).load()).image, fifth));
   });
 
   test("a fold stopped before its renames leaves the previous state", async () => {
     const { path, images } = await threeCommits(storage());
     writeFileSync(`${path}-dbrtmp`, makeImage(1024, 3, 99));
-    writeFileSync(`${path}-dbrlog-next`, readFileSync(`${path}-dbrlog`).subarray(0, HEADER));
+    writeFileSync(
+      `${path}-dbrlog-next`,
+      readFileSync(`${path}-dbrlog`).subarray(0, LOG_FIRST_FRAME),
+    );
     const db = await storage().open(path);
     assert.ok(same((await db.load()).image, images[2]));
     const release = await db.lock();
@@ -193,9 +206,11 @@ function fileCases(runtime: Runtime): void {
     const fold = db.stats().lastFold!;
     assert.ok(fold.inPlace);
     assert.ok(fold.pagesWritten <= 3, `${fold.pagesWritten} pages written`);
-    assert.ok(fold.bytesWritten <= 3 * 1024 + 2 * HEADER, `${fold.bytesWritten} bytes written`);
+    // The pages, a fold marker and the next log's first allocation.
+    const most = 3 * 1024 + 64 + LOG_ALLOCATION;
+    assert.ok(fold.bytesWritten <= most, `${fold.bytesWritten} bytes written`);
     assert.ok(same(new Uint8Array(readFileSync(path)), images[2]));
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER);
+    assert.is(logEnd(path), LOG_FIRST_FRAME);
   });
 
   test("close({ compact: true }) leaves a standard SQLite file that sql.js and sqlite3 open", async () => {
@@ -214,9 +229,9 @@ function fileCases(runtime: Runtime): void {
       image = next;
     }
     memory.close();
-    assert.ok(statSync(`${path}-dbrlog`).size > HEADER, "commits went to the log");
+    assert.ok(logEnd(path) > LOG_FIRST_FRAME, "commits went to the log");
     await db.close({ compact: true });
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER);
+    assert.is(logEnd(path), LOG_FIRST_FRAME);
     const bytes = new Uint8Array(readFileSync(path));
     assert.is(new TextDecoder().decode(bytes.subarray(0, 16)), "SQLite format 3\0");
     const reopened = new SQL.Database(bytes);
@@ -262,12 +277,12 @@ function fileCases(runtime: Runtime): void {
   test("an append that another writer got ahead of fails and is never read", async () => {
     const { path, images } = await threeCommits(storage());
     const fs = fileSystemFor(runtime);
-    // Another writer appends between this commit's checks and its own write.
+    // Another writer commits between this commit's checks and its own write.
     const racing = {
       ...fs,
       async open(file: string, mode: Parameters<typeof fs.open>[1]) {
-        if (mode === "append" && file.endsWith("-dbrlog")) {
-          writeFileSync(file, new Uint8Array(FRAME + 1024).fill(7), { flag: "a" });
+        if (mode === "readWrite" && file.endsWith("-dbrlog")) {
+          moveLogEnd(path, new Uint8Array(FRAME + 1024).fill(7));
         }
         return await fs.open(file, mode);
       },
@@ -314,12 +329,12 @@ function fileCases(runtime: Runtime): void {
     const image = makeImage(1024, 4, 1);
     await writer.commit(commitOf(null, image, 1024));
     const since = await reader.load();
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER);
+    assert.is(logEnd(path), LOG_FIRST_FRAME);
     const next = image.slice();
     next.fill(2, 0, 100);
     await writer.commit(commitOf(image, next, 1024));
     await writer.compact();
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER);
+    assert.is(logEnd(path), LOG_FIRST_FRAME);
     assert.is.not(await reader.version(), since.version);
     assert.is(await reader.changesSince(since.version), undefined, "a fold: no changes to read");
     const caughtUp = await reader.load();
@@ -337,20 +352,21 @@ function fileCases(runtime: Runtime): void {
       next.fill(round, round * 1024, round * 1024 + 10);
       await db.commit(commitOf(image, next, 1024));
       image = next;
-      const logSize = statSync(`${path}-dbrlog`).size;
-      if (round <= 3) assert.is(logSize, HEADER + round * (FRAME + 1024), `round ${round}`);
+      const end = logEnd(path);
+      if (round <= 3) assert.is(end, LOG_FIRST_FRAME + round * (FRAME + 1024), `round ${round}`);
       else {assert.is(
-          logSize,
-          HEADER + FRAME + 1024,
+          end,
+          LOG_FIRST_FRAME + FRAME + 1024,
           "the fourth commit folded, then began the log",
         );}
     }
     const stats = db.stats();
     assert.is(stats.commits, 5);
     assert.is(stats.compactions, 2);
-    // The fourth commit folds the log in place first (its three pages, a marker, a header).
-    const fold = 3 * 1024 + 2 * HEADER;
-    assert.is(stats.bytesWritten, 8 * 1024 + HEADER + 4 * (FRAME + 1024) + fold);
+    // The fourth commit folds the log in place first (its three pages, a
+    // marker, the next log's first allocation).
+    const fold = 3 * 1024 + 64 + LOG_ALLOCATION;
+    assert.is(stats.bytesWritten, 8 * 1024 + LOG_ALLOCATION + 4 * (FRAME + 1024) + fold);
     assert.is(stats.lastCommitBytes, FRAME + 1024 + fold);
     assert.ok(stats.lastCommitMs > 0);
     assert.ok(same((await (await storage().open(path)).load()).image, image));
@@ -402,7 +418,7 @@ function fileCases(runtime: Runtime): void {
     await db.commit(commitOf(null, first, 1024));
     await db.commit(commitOf(first, second, 1024));
     await db.commit(commitOf(second, third, 1024));
-    assert.is(statSync(`${path}-dbrlog`).size, HEADER + 2 * (FRAME + 1024));
+    assert.is(logEnd(path), LOG_FIRST_FRAME + 2 * (FRAME + 1024));
     return { path, images: [first, second, third] };
   }
 }

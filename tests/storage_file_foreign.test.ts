@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { LOG_FIRST_FRAME, logEnd } from "./_support/log_files.ts";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +24,6 @@ import { BOTS_SCHEMA } from "./_support/writers_spawn.ts";
 
 const test = suite(`file storage (${RUNTIME}): other SQLite programs`);
 const folder = temporaryFolder(`foreign-${RUNTIME}-`);
-const HEADER = 64;
 let counter = 0;
 const newDir = () => {
   const dir = join(folder.dir, `case-${++counter}`);
@@ -65,8 +65,10 @@ async function withUnfoldedCommit(dir: string): Promise<DBRouter> {
   const r = router(dir, { foldIdleMs: false });
   await r.getConnection("bots", "write").exec(BOTS_SCHEMA);
   await r.insert("bots", { name: "router-1", seq: 1 });
-  const log = statSync(join(dir, "global.db-dbrlog")).size;
-  assert.ok(log > HEADER, "the insert is in the page log, not yet in the file");
+  assert.ok(
+    logEnd(join(dir, "global.db")) > LOG_FIRST_FRAME,
+    "the insert is in the page log, not yet in the file",
+  );
   return r;
 }
 
@@ -126,7 +128,7 @@ test("db-router fold makes the file current for sqlite3 while the router stays o
   const folded = await runCli(["fold", shared]);
   assert.is(folded.code, 0, folded.err);
   assert.match(folded.out, "folded");
-  assert.is(statSync(`${shared}-dbrlog`).size, HEADER);
+  assert.is(logEnd(shared), LOG_FIRST_FRAME);
   assert.is(sqlite3(shared, "SELECT group_concat(name) FROM bots"), "router-1");
   await r.insert("bots", { name: "router-2", seq: 2 });
   assert.equal(await names(r), ["router-1", "router-2"]);
@@ -142,7 +144,7 @@ test("a router folds its log after foldIdleMs without commits, so sqlite3 reads 
   await using r = router(dir, { foldIdleMs: 200 });
   await r.getConnection("bots", "write").exec(BOTS_SCHEMA);
   for (let i = 1; i <= 3; i++) await r.insert("bots", { name: `router-${i}`, seq: i });
-  await until(() => statSync(`${shared}-dbrlog`).size === HEADER, "the idle fold");
+  await until(() => logEnd(shared) === LOG_FIRST_FRAME, "the idle fold");
   assert.is(sqlite3(shared, "SELECT count(*) FROM bots"), "3");
   // The router goes on as before after its own fold.
   await r.insert("bots", { name: "router-4", seq: 4 });

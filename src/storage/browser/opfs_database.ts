@@ -31,7 +31,7 @@
 import { mergeCommits } from "../common.ts";
 import { type Checksum, sameChecksum } from "../file/checksum.ts";
 import {
-  decodeLogHeader,
+  decodeLogHeader as decodeAnyLogHeader,
   encodeCommit,
   encodeLogHeader,
   type Frame,
@@ -520,4 +520,13 @@ function parseStamp(stamp: string): { salts: string; end: number } | undefined {
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return a === b;
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/**
+ * A format-1 log header (the only format this storage writes); `undefined`
+ * for any other, such as a format-2 log that the file storage wrote.
+ */
+function decodeLogHeader(bytes: Uint8Array): LogHeader | undefined {
+  const header = decodeAnyLogHeader(bytes);
+  return header?.version === 1 ? header : undefined;
 }

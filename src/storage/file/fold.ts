@@ -15,7 +15,8 @@
  *    records the sizes before and after and the new page sum.
  * 3. Write the planned pages into the base at their offsets, set its size,
  *    `fsync` it.
- * 4. Write the next log's header to `PATH-dbrlog-next` (the base by inode,
+ * 4. Write the next log (its header, end record and first allocation: see
+ *    `log_format.ts`) to `PATH-dbrlog-next` (the header names the base by inode,
  *    size, time, change counter and page sum; a first salt derived from the
  *    old log and its end, so readers that had read it all keep their image; a
  *    random second salt), `fsync` it, rename it over `PATH-dbrlog`, `fsync`
@@ -54,9 +55,13 @@ import {
 import { type BaseRecord, changeCounter, mtimeKey, recordOf } from "./foreign.ts";
 import {
   type DatabaseFiles,
+  decodeLogEnd,
   decodeLogHeader,
+  encodeEmptyLog,
   encodeFoldMarker,
-  encodeLogHeader,
+  END_RECORD_BYTES,
+  FIRST_ALLOCATION,
+  firstFrame,
   FOLD_MARKER_BYTES,
   type FoldMarker,
   type Frame,
@@ -223,7 +228,7 @@ export async function foldInPlace(
       baseMtime: mtimeKey(info.mtimeMs),
     };
     const next = await installLog(fs, files, fields, beforeWrite);
-    bytesWritten += LOG_HEADER_BYTES;
+    bytesWritten += FIRST_ALLOCATION;
     return {
       header: next,
       sums: next.checksum,
@@ -324,15 +329,15 @@ async function writePages(
 async function installLog(
   fs: FileSystem,
   files: DatabaseFiles,
-  fields: Omit<LogHeader, "checksum">,
+  fields: Omit<LogHeader, "checksum" | "version">,
   beforeRename: () => Promise<void>,
 ): Promise<LogHeader> {
-  const headerBytes = encodeLogHeader(fields);
-  await writeDurably(fs, files.nextLog, headerBytes);
+  const { bytes, header } = encodeEmptyLog(fields);
+  await writeDurably(fs, files.nextLog, bytes);
   await beforeRename();
   await fs.rename(files.nextLog, files.log);
   await fs.syncDirectory(dirname(files.base));
-  return { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
+  return header;
 }
 
 /**
@@ -370,7 +375,7 @@ export async function startLog(
   return {
     header,
     sums: header.checksum,
-    bytesWritten: LOG_HEADER_BYTES,
+    bytesWritten: FIRST_ALLOCATION,
     bytesRead: 0,
     pagesWritten: 0,
     inPlace: true,
@@ -413,19 +418,18 @@ export async function fold(
     baseCounter: changeCounter(image),
     baseMtime: mtimeKey(base.mtimeMs),
   };
-  const headerBytes = encodeLogHeader(fields);
-  await writeDurably(fs, files.nextLog, headerBytes);
+  const { bytes: logBytes, header } = encodeEmptyLog(fields);
+  await writeDurably(fs, files.nextLog, logBytes);
   // Writing the image takes a while: check once more that the lock is still ours.
   await beforeRename();
   await fs.rename(files.nextBase, files.base);
   await fs.syncDirectory(directory);
   await fs.rename(files.nextLog, files.log);
   await fs.syncDirectory(directory);
-  const header: LogHeader = { ...fields, checksum: checksum(headerBytes.subarray(0, 56)) };
   return {
     header,
     sums: header.checksum,
-    bytesWritten: image.length + LOG_HEADER_BYTES,
+    bytesWritten: image.length + logBytes.length,
     bytesRead: 0,
     pagesWritten: image.length / pageSize,
     inPlace: false,
@@ -435,8 +439,8 @@ export async function fold(
 
 /**
  * Whether folding would change anything: false when the base stands alone, or
- * its log is empty and belongs to it. Costs an open, a 64-byte read and two
- * `stat`s, so closing a clean database reads nothing else.
+ * its log is empty and belongs to it. Costs an open, a 128-byte read and one
+ * or two `stat`s, so closing a clean database reads nothing else.
  *
  * @example
  * ```ts ignore
@@ -452,11 +456,18 @@ export async function needsFold(fs: FileSystem, files: DatabaseFiles): Promise<b
     throw error;
   }
   let header: LogHeader | undefined;
-  let size: number;
+  let empty: boolean;
   try {
-    size = (await handle.stat()).size;
-    const bytes = new Uint8Array(LOG_HEADER_BYTES);
-    header = decodeLogHeader(bytes.subarray(0, await readFully(handle, bytes, 0)));
+    const bytes = new Uint8Array(LOG_HEADER_BYTES + END_RECORD_BYTES);
+    const got = await readFully(handle, bytes, 0);
+    header = decodeLogHeader(bytes.subarray(0, got));
+    if (header && header.version >= 2) {
+      // A format-2 log is allocated ahead: its end record says whether it holds commits.
+      empty = decodeLogEnd(bytes.subarray(LOG_HEADER_BYTES, got), header)?.validEnd ===
+        firstFrame(header);
+    } else {
+      empty = (await handle.stat()).size === LOG_HEADER_BYTES;
+    }
   } finally {
     await handle.close();
   }
@@ -467,8 +478,7 @@ export async function needsFold(fs: FileSystem, files: DatabaseFiles): Promise<b
     if (isNotFound(error)) return false;
     throw error;
   }
-  return !header || size !== LOG_HEADER_BYTES || base.ino !== header.baseIno ||
-    base.size !== header.baseSize;
+  return !header || !empty || base.ino !== header.baseIno || base.size !== header.baseSize;
 }
 
 /** Writes `bytes` to a new file at `path`, `fsync`s it and returns its `fstat`. */

@@ -127,6 +127,7 @@ export async function acquireFileLock(
               unlockLocal();
               if (!mutex.isLocked()) localMutexes.delete(directory);
             },
+            outcome.brokeStale,
           );
         }
         if (performance.now() >= deadline) {
@@ -246,6 +247,11 @@ function sleep(ms: number): Promise<void> {
 export class FileLock {
   /** The file that marks this holding. */
   readonly path: string;
+  /**
+   * Whether this holding began by breaking a stale one, whose holder never
+   * released it: that holder may be stalled, not dead, and write once more.
+   */
+  readonly brokeStale: boolean;
   readonly #fs: FileSystem;
   readonly #directory: string;
   readonly #epoch: number;
@@ -271,7 +277,9 @@ export class FileLock {
     staleMs: number,
     folderModified: number | undefined,
     unlockLocal: () => void,
+    brokeStale = false,
   ) {
+    this.brokeStale = brokeStale;
     this.#fs = fs;
     this.#directory = directory;
     this.#epoch = epoch;
@@ -450,7 +458,12 @@ async function tryTake(
   directory: string,
   staleMs: number,
   waiting: string | undefined,
-): Promise<{ epoch: number; othersWait: boolean } | string | typeof RETRY | typeof STEP_ASIDE> {
+): Promise<
+  | { epoch: number; othersWait: boolean; brokeStale: boolean }
+  | string
+  | typeof RETRY
+  | typeof STEP_ASIDE
+> {
   let listed: string[];
   try {
     listed = await fs.readDir(directory);
@@ -461,6 +474,8 @@ async function tryTake(
     listed = await fs.readDir(directory);
   }
   const top = highestEpoch(listed);
+  // A holding whose time is not 0 was never released: its holder died or stalled.
+  let brokeStale = false;
   if (top > 0) {
     let modified: number;
     try {
@@ -470,6 +485,7 @@ async function tryTake(
       throw error;
     }
     if (Math.abs(Date.now() - modified) <= staleMs) return `${directory}/${epochName(top)}`;
+    brokeStale = modified !== 0;
   }
   // Only under contention are there markers; stale ones are cleaned up whenever seen.
   let othersWait = false;
@@ -501,7 +517,7 @@ async function tryTake(
       await fs.unlink(`${directory}/${name}`).catch(() => {});
     }
   }
-  return { epoch: top + 1, othersWait };
+  return { epoch: top + 1, othersWait, brokeStale };
 }
 
 /** Whether this process has held the lock, taken again and again, for its whole turn. */

@@ -5,12 +5,13 @@
  *   it in place (see `fold.ts`); only a fold that changes the page size, or
  *   writes a database's first image, replaces it whole by an atomic rename.
  * - `PATH-dbrlog`: the page log, commits since the base was written. A 64-byte
- *   header, then frames: a 24-byte frame header and one page each.
+ *   header, in format 2 a 64-byte end record, then frames: a 24-byte frame
+ *   header and one page each.
  * - `PATH-dbrlog-next`, `PATH-dbrtmp`: the next log and next base while a fold
  *   runs (see `fold.ts`); `PATH-dbrlock/`: the write lock (see `lock.ts`);
  *   `PATH-dbrwatch/`: the processes that watch it (see `watchers.ts`).
  *
- * Log header, little-endian: magic `"DBRL"`, format version (1), page size,
+ * Log header, little-endian: magic `"DBRL"`, format version (1 or 2), page size,
  * generation (folds so far), salt 1, salt 2 (random per generation), the base
  * this log belongs to (size and inode as float64, checksum of its bytes as two
  * uint32, then its SQLite file change counter and the low 32 bits of its
@@ -19,6 +20,24 @@
  * before it. When the generation's top bit is set, the base's "checksum" is
  * its page sum (`pageSum` in `fold.ts`), which a fold updates from the pages
  * it writes; older logs hold a checksum of the whole base there.
+ *
+ * Format 2 (what this version writes; it reads both, and folds a format-1 log
+ * before its first commit to it) differs in where a log's commits end. In
+ * format 1 they end where the file does, so every commit changes the file's
+ * size, and an `fdatasync` that must make a new size durable costs a journal
+ * commit: about twice an overwrite's on ext4 (0.46 against 0.24 ms a commit
+ * here). A format-2 log is allocated ahead, with zeros, and a commit writes
+ * its frames over them and then the end record (bytes 64-127): magic
+ * `"DBRE"`, salt 1, salt 2, 0, where the last commit ends (float64), the
+ * checksum chain there (two uint32), zeros, and a checksum of the 56 bytes
+ * before it continuing from the header's. Frames start at byte 128. Readers
+ * take the commits up to the end record's offset (a damaged end record: up to
+ * the last valid commit frame, and the next commit folds); the stamp uses that
+ * offset where format 1 uses the size. The frames and the end record go to
+ * disk in one `fdatasync`, so an acknowledged commit is both; a crash before
+ * it returns may leave either, and neither is then read as a commit that the
+ * other half contradicts. Format-1 readers (version 0.1.0) do not read format
+ * 2: they take such a log for one that is not theirs.
  *
  * A fold in place first writes a fold marker at the end of the log's last
  * valid commit (see `fold.ts`): 64 bytes, shorter than a frame, so readers
@@ -45,14 +64,18 @@
  */
 import { type Checksum, checksum, sameChecksum } from "./checksum.ts";
 
-/** Bytes of the log header; the first frame starts here. */
+/** Bytes of the log header; the first frame of a format-1 log starts here. */
 export const LOG_HEADER_BYTES = 64;
+/** Bytes of a format-2 log's end record, which follows the header. */
+export const END_RECORD_BYTES = 64;
+/** The log format this version writes. */
+export const LOG_FORMAT = 2;
 /** Bytes of a frame header, before its page. */
 export const FRAME_HEADER_BYTES = 24;
 const MAGIC = 0x4c524244; // "DBRL" read as a little-endian uint32
 const NOTE_MAGIC = 0x4e524244; // "DBRN" read as a little-endian uint32
 const NOTE_HEADER_BYTES = 8;
-const FORMAT_VERSION = 1;
+const END_MAGIC = 0x45524244; // "DBRE" read as a little-endian uint32
 const FOLD_MAGIC = 0x46524244; // "DBRF" read as a little-endian uint32
 
 /** The generation's top bit: the header's base checksum is a page sum. */
@@ -98,6 +121,8 @@ export function databaseFiles(path: string): DatabaseFiles {
 
 /** A decoded log header. */
 export interface LogHeader {
+  /** The log's format: 1 (commits end where the file does) or 2 (an end record says where). */
+  readonly version: number;
   readonly pageSize: number;
   readonly generation: number;
   readonly salt1: number;
@@ -129,11 +154,13 @@ export interface LogHeader {
  * decodeLogHeader(bytes)?.pageSize; // 4096
  * ```
  */
-export function encodeLogHeader(header: Omit<LogHeader, "checksum">): Uint8Array {
+export function encodeLogHeader(
+  header: Omit<LogHeader, "checksum" | "version"> & { readonly version?: number },
+): Uint8Array {
   const bytes = new Uint8Array(LOG_HEADER_BYTES);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
-  view.setUint32(4, FORMAT_VERSION, true);
+  view.setUint32(4, header.version ?? 1, true);
   view.setUint32(8, header.pageSize, true);
   view.setUint32(12, header.generation >>> 0, true);
   view.setUint32(16, header.salt1, true);
@@ -162,14 +189,14 @@ export function encodeLogHeader(header: Omit<LogHeader, "checksum">): Uint8Array
 export function decodeLogHeader(bytes: Uint8Array): LogHeader | undefined {
   if (bytes.length < LOG_HEADER_BYTES) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, LOG_HEADER_BYTES);
-  if (view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== FORMAT_VERSION) {
-    return undefined;
-  }
+  const version = view.getUint32(4, true);
+  if (view.getUint32(0, true) !== MAGIC || (version !== 1 && version !== 2)) return undefined;
   const sums = checksum(bytes.subarray(0, 56));
   if (!sameChecksum(sums, [view.getUint32(56, true), view.getUint32(60, true)])) return undefined;
   const pageSize = view.getUint32(8, true);
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
   return {
+    version,
     pageSize,
     generation: view.getUint32(12, true),
     salt1: view.getUint32(16, true),
@@ -181,6 +208,100 @@ export function decodeLogHeader(bytes: Uint8Array): LogHeader | undefined {
     baseMtime: view.getUint32(52, true),
     checksum: sums,
   };
+}
+
+/**
+ * Where the first frame of a log with `header` starts: after the header, and
+ * in format 2 after the end record.
+ *
+ * @example
+ * ```ts ignore
+ * const frames = bytes.subarray(firstFrame(header));
+ * ```
+ */
+export function firstFrame(header: LogHeader): number {
+  return header.version >= 2 ? LOG_HEADER_BYTES + END_RECORD_BYTES : LOG_HEADER_BYTES;
+}
+
+/** A format-2 log's end record: where its last commit ends, and the checksum chain there. */
+export interface LogEnd {
+  /** The offset just after the last commit's last frame. */
+  readonly validEnd: number;
+  /** The checksum chain value at `validEnd`. */
+  readonly sums: Checksum;
+}
+
+/**
+ * Encodes the end record of a format-2 log with `header`.
+ *
+ * @example
+ * ```ts ignore
+ * await handle.write(encodeLogEnd(header, { validEnd, sums }), LOG_HEADER_BYTES);
+ * ```
+ */
+export function encodeLogEnd(header: LogHeader, end: LogEnd): Uint8Array {
+  const bytes = new Uint8Array(END_RECORD_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, END_MAGIC, true);
+  view.setUint32(4, header.salt1, true);
+  view.setUint32(8, header.salt2, true);
+  view.setFloat64(16, end.validEnd, true);
+  view.setUint32(24, end.sums[0], true);
+  view.setUint32(28, end.sums[1], true);
+  const own = checksum(bytes.subarray(0, 56), header.checksum);
+  view.setUint32(56, own[0], true);
+  view.setUint32(60, own[1], true);
+  return bytes;
+}
+
+/**
+ * Decodes the end record of a format-2 log with `header` from `bytes` (the 64
+ * bytes after the header); `undefined` when it is short, another log's, or
+ * damaged.
+ *
+ * @example
+ * ```ts ignore
+ * const end = decodeLogEnd(head.subarray(LOG_HEADER_BYTES), header);
+ * ```
+ */
+export function decodeLogEnd(bytes: Uint8Array, header: LogHeader): LogEnd | undefined {
+  if (bytes.length < END_RECORD_BYTES || header.version < 2) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, END_RECORD_BYTES);
+  if (view.getUint32(0, true) !== END_MAGIC) return undefined;
+  if (view.getUint32(4, true) !== header.salt1 || view.getUint32(8, true) !== header.salt2) {
+    return undefined;
+  }
+  const own = checksum(bytes.subarray(0, 56), header.checksum);
+  if (!sameChecksum(own, [view.getUint32(56, true), view.getUint32(60, true)])) return undefined;
+  const validEnd = view.getFloat64(16, true);
+  if (!Number.isSafeInteger(validEnd) || validEnd < firstFrame(header)) return undefined;
+  return { validEnd, sums: [view.getUint32(24, true), view.getUint32(28, true)] };
+}
+
+/** Bytes a new format-2 log is allocated with (header and end record included). */
+export const FIRST_ALLOCATION = 65536;
+
+/**
+ * The bytes of a new, empty format-2 log with `fields`: header, end record
+ * (no commits), and zeros up to {@linkcode FIRST_ALLOCATION}; with the header
+ * as decoded.
+ *
+ * @example
+ * ```ts ignore
+ * const { bytes, header } = encodeEmptyLog(fields);
+ * ```
+ */
+export function encodeEmptyLog(
+  fields: Omit<LogHeader, "checksum" | "version">,
+): { bytes: Uint8Array; header: LogHeader } {
+  const bytes = new Uint8Array(FIRST_ALLOCATION);
+  bytes.set(encodeLogHeader({ ...fields, version: LOG_FORMAT }), 0);
+  const header = decodeLogHeader(bytes)!;
+  bytes.set(
+    encodeLogEnd(header, { validEnd: firstFrame(header), sums: header.checksum }),
+    LOG_HEADER_BYTES,
+  );
+  return { bytes, header };
 }
 
 /** One frame read back from a log. */

@@ -2,9 +2,11 @@
  * Reading a file-stored database: its version stamp, its whole image (base
  * plus log), or only the pages committed after a version this process saw.
  *
- * The version stamp comes from the log alone, one open, `fstat` and 64-byte
- * read: `g<generation>-<salts>-<log size>`. Within one generation the log only
- * grows, and every fold draws new random salts, so a stamp never comes back
+ * The version stamp comes from the log alone, one open and a 128-byte read:
+ * `g<generation>-<salts>-<end>`, where `<end>` is where the log's commits end
+ * (its end record's offset; in a format-1 log its size, one `fstat` more; a
+ * damaged end record gives `t<size>`, until the next commit folds). Within one
+ * generation the end only grows, and every fold draws new random salts, so a stamp never comes back
  * for another state, even across folds by other processes. Without a log, the
  * stamp is the base's inode, size and time (`b...`); with neither, `"none"`.
  *
@@ -35,10 +37,15 @@ import {
 import {
   type DatabaseFiles,
   decodeFoldMarker,
+  decodeLogEnd,
   decodeLogHeader,
+  END_RECORD_BYTES,
+  firstFrame,
+  FOLD_MARKER_BYTES,
   type FoldMarker,
   type Frame,
   LOG_HEADER_BYTES,
+  type LogEnd,
   type LogHeader,
   PAGE_SUM_FLAG,
   scanCommits,
@@ -72,7 +79,11 @@ export interface LogState {
   readonly mode: "empty" | "base" | "log" | "detached";
   /** The log's header, in mode `"log"`. */
   readonly header?: LogHeader;
-  /** The log's size in bytes when it was read. */
+  /**
+   * Where the log ended when it was read: its size in format 1, its end
+   * record's offset in format 2 (its size when that record is damaged). A
+   * commit folds first when this is not `validEnd` (a torn commit).
+   */
   readonly size: number;
   /** Where the last valid commit of the log ends. */
   readonly validEnd: number;
@@ -114,11 +125,14 @@ export async function readStamp(fs: FileSystem, files: DatabaseFiles): Promise<s
     return stampOf(undefined, null, await statIfPresent(fs, files.base));
   }
   try {
-    const info = await handle.stat();
-    const bytes = new Uint8Array(LOG_HEADER_BYTES);
+    const bytes = new Uint8Array(LOG_HEADER_BYTES + END_RECORD_BYTES);
     const got = await readFully(handle, bytes, 0);
     const header = decodeLogHeader(bytes.subarray(0, got));
-    return stampOf(header, info, header ? await statIfPresent(fs, files.base) : null);
+    const end = header && decodeLogEnd(bytes.subarray(LOG_HEADER_BYTES, got), header);
+    // A format-2 log's end record says where it ends: no `fstat` needed.
+    const info = end ? null : await handle.stat();
+    const base = header ? await statIfPresent(fs, files.base) : null;
+    return stampOf(header, info, base, end ? end.validEnd : undefined);
   } finally {
     await handle.close();
   }
@@ -193,7 +207,8 @@ async function settle(
   log: OpenedFile | null,
 ): Promise<Snapshot | "foreign"> {
   const header = log ? decodeLogHeader(log.bytes) : undefined;
-  const stamp = stampOf(header, log?.info ?? null, base?.info ?? null);
+  const end = header && decodeLogEnd(log!.bytes.subarray(LOG_HEADER_BYTES), header);
+  const stamp = stampOf(header, log?.info ?? null, base?.info ?? null, end?.validEnd);
   const size = log?.info.size ?? 0;
   if (!base) return { image: null, state: detachedState(stamp, "empty", size, 0, null) };
   const record = recordOf(base.info, base.bytes);
@@ -211,9 +226,14 @@ async function settle(
   // A damaged log, or no log of ours: the base alone is the image; the stamp
   // stays the log's, so that it changes when the next commit or fold replaces the log.
   if (!header) return alone("detached");
-  const scan = scanCommits(log.bytes.subarray(LOG_HEADER_BYTES), header, header.checksum);
+  const first = firstFrame(header);
+  const scan = scanCommits(
+    log.bytes.subarray(first, end ? end.validEnd : undefined),
+    header,
+    header.checksum,
+  );
   const marker = decodeFoldMarker(
-    log.bytes.subarray(LOG_HEADER_BYTES + scan.length),
+    log.bytes.subarray(first + scan.length),
     header,
     scan.sums,
   );
@@ -221,10 +241,10 @@ async function settle(
     // A fold in place began: the base may hold any of the log's pages, and
     // replaying them all gives the image. It kept the base's inode.
     if (record.ino !== header.baseIno) return "foreign";
-    return applyLog(base.bytes, log.bytes, header, scan, stamp, record, marker);
+    return applyLog(base.bytes, log.bytes, header, end, scan, stamp, record, marker);
   }
   if (matchesHeader(header, record)) {
-    return applyLog(base.bytes, log.bytes, header, scan, stamp, record, undefined);
+    return applyLog(base.bytes, log.bytes, header, end, scan, stamp, record, undefined);
   }
   // Its inode, time or counter differ (a copied or touched pair of files):
   // the content decides, by page sum (or, in older logs, a whole checksum).
@@ -233,7 +253,7 @@ async function settle(
     (sameChecksum(header.baseChecksum, pageSum(base.bytes, header.pageSize)) ||
       sameChecksum(header.baseChecksum, checksum(base.bytes)))
   ) {
-    return applyLog(base.bytes, log.bytes, header, scan, stamp, record, undefined);
+    return applyLog(base.bytes, log.bytes, header, end, scan, stamp, record, undefined);
   }
   // Not this base's log. Without commits it holds nothing, and a fold stopped
   // between its renames left a base that holds every commit of the old log:
@@ -285,10 +305,21 @@ export async function readChangesSince(
     throw error;
   }
   try {
-    const info = await handle.stat();
-    const head = new Uint8Array(LOG_HEADER_BYTES);
-    const header = decodeLogHeader(head.subarray(0, await readFully(handle, head, 0)));
+    const head = new Uint8Array(LOG_HEADER_BYTES + END_RECORD_BYTES);
+    const got = await readFully(handle, head, 0);
+    const header = decodeLogHeader(head.subarray(0, got));
     if (!header) return undefined;
+    // Where the log ends: its end record in format 2 (a damaged one: read it whole), else its size.
+    let end: number;
+    let info: FileInfo | null = null;
+    if (header.version >= 2) {
+      const record = decodeLogEnd(head.subarray(LOG_HEADER_BYTES, got), header);
+      if (!record) return undefined;
+      end = record.validEnd;
+    } else {
+      info = await handle.stat();
+      end = info.size;
+    }
     const base = await statIfPresent(fs, files.base);
     if (!base) return undefined;
     let from = state;
@@ -305,8 +336,8 @@ export async function readChangesSince(
       from = {
         ...state,
         header,
-        size: LOG_HEADER_BYTES,
-        validEnd: LOG_HEADER_BYTES,
+        size: firstFrame(header),
+        validEnd: firstFrame(header),
         sums: header.checksum,
         base: record,
         marker: undefined,
@@ -314,7 +345,7 @@ export async function readChangesSince(
     } else if (header.generation !== known.generation) {
       return undefined;
     }
-    if (info.size < from.validEnd) return undefined;
+    if (end < from.validEnd) return undefined;
     // A base that another program changed: a whole read decides what it means.
     const seen = from.base;
     const same = seen !== null && base.ino === seen.ino &&
@@ -323,15 +354,21 @@ export async function readChangesSince(
     // log's last commit, says so (and a catch-up reads only the log).
     const folded = same || matchesHeader(header, base);
     if (!folded && base.ino !== header.baseIno) return undefined;
-    if (info.size === from.size) {
+    if (end === from.size && (header.version < 2 || folded || from.marker)) {
       if (!folded && !from.marker) return undefined;
-      const stamp = stampOf(header, info, null);
+      const stamp = stampOf(header, info, null, header.version >= 2 ? end : undefined);
       return { pages: [], notes: [], state: from === state ? state : { ...from, stamp } };
     }
-    const tail = new Uint8Array(info.size - from.validEnd);
-    const got = await readFully(handle, tail, from.validEnd);
-    const scan = scanCommits(tail.subarray(0, got), header, from.sums);
-    const marker = decodeFoldMarker(tail.subarray(scan.length, got), header, scan.sums);
+    // Format 2 writes a fold's marker after the end record's offset: read it with the frames.
+    const markerRoom = header.version >= 2 ? FOLD_MARKER_BYTES : 0;
+    const tail = new Uint8Array(end - from.validEnd + markerRoom);
+    const read = await readFully(handle, tail, from.validEnd);
+    const scan = scanCommits(
+      tail.subarray(0, Math.min(read, end - from.validEnd)),
+      header,
+      from.sums,
+    );
+    const marker = decodeFoldMarker(tail.subarray(scan.length, read), header, scan.sums);
     if (!folded && !marker) return undefined;
     const pageCount = from.imageLength / header.pageSize;
     const commits = commitsOf(scan.frames);
@@ -342,8 +379,8 @@ export async function readChangesSince(
       notes: commits.map((commit) => commit.note),
       state: {
         ...from,
-        stamp: stampOf(header, info, null),
-        size: info.size,
+        stamp: stampOf(header, info, null, header.version >= 2 ? end : undefined),
+        size: end,
         validEnd: from.validEnd + scan.length,
         sums: scan.sums,
         imageLength: last * header.pageSize,
@@ -406,9 +443,11 @@ export function stampOf(
   header: LogHeader | undefined,
   log: FileInfo | null,
   base: FileInfo | null,
+  end?: number,
 ): string {
-  if (log && header) {
-    const stamp = logStamp(header, log.size);
+  if (header && (log || end !== undefined)) {
+    const at = end ?? (header.version >= 2 ? `t${log!.size}` : log!.size);
+    const stamp = logStamp(header, at);
     return !base || matchesHeader(header, base)
       ? stamp
       : `${stamp}-f${base.ino}-${base.size}-${base.mtimeMs}`;
@@ -419,21 +458,23 @@ export function stampOf(
 }
 
 /**
- * The stamp of a log with `header` that is `size` bytes long.
+ * The stamp of a log with `header` whose commits end at `end` (in format 1,
+ * its size).
  *
  * @example
  * ```ts ignore
- * logStamp(header, 64); // "g1-0000000700000009-64"
+ * logStamp(header, 128); // "g1-0000000700000009-128"
  * ```
  */
-export function logStamp(header: LogHeader, size: number): string {
-  return `g${header.generation}-${hex(header.salt1)}${hex(header.salt2)}-${size}`;
+export function logStamp(header: LogHeader, end: number | string): string {
+  return `g${header.generation}-${hex(header.salt1)}${hex(header.salt2)}-${end}`;
 }
 
 function applyLog(
   base: Uint8Array,
   log: Uint8Array,
   header: LogHeader,
+  end: LogEnd | undefined,
   scan: ScanResult,
   stamp: string,
   record: BaseRecord,
@@ -444,8 +485,8 @@ function applyLog(
     stamp,
     mode: "log",
     header,
-    size: log.length,
-    validEnd: LOG_HEADER_BYTES + scan.length,
+    size: end ? end.validEnd : log.length,
+    validEnd: firstFrame(header) + scan.length,
     sums: scan.sums,
     imageLength: image.length,
     base: record,

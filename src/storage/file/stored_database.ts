@@ -1,7 +1,8 @@
 /**
  * One database kept in files: a base SQLite file plus a page log (the format
- * is in `log_format.ts`). A commit appends the changed pages as checksummed
- * frames and `fdatasync`s them; once the log grows past the threshold the
+ * is in `log_format.ts`). A commit writes the changed pages as checksummed
+ * frames into the log's allocated space, then its end record, and
+ * `fdatasync`s them; once the log grows past the threshold the
  * commit folds it into the base in place (`fold.ts`), writing only the pages
  * the log changed. A base without a log gets a new log naming it, unwritten;
  * only a database's first image or a new page size is written whole.
@@ -26,6 +27,7 @@ import {
   openIfPresent,
   readFully,
   statIfPresent,
+  writeFully,
 } from "./file_system.ts";
 import type { FoldResult } from "./fold.ts";
 import {
@@ -40,10 +42,16 @@ import {
 import type { FileLock, FileLockOptions } from "./lock.ts";
 import {
   databaseFiles,
+  decodeLogEnd,
   decodeLogHeader,
   encodeCommit,
+  encodeLogEnd,
+  END_RECORD_BYTES,
+  firstFrame,
   FRAME_HEADER_BYTES,
+  LOG_FORMAT,
   LOG_HEADER_BYTES,
+  type LogHeader,
   scanCommits,
 } from "./log_format.ts";
 import { logStamp, type LogState, readChangesSince, readSnapshot, readStamp } from "./snapshot.ts";
@@ -81,6 +89,8 @@ export interface FileDatabaseOptions extends FileLockOptions {
 }
 
 const DEFAULT_FOLD_THRESHOLD = 4 * 1024 * 1024;
+/** The most a log grows by at once: it doubles from its first allocation up to this step. */
+const MAX_GROWTH = 1024 * 1024;
 const REMEMBERED_STATES = 8;
 const MIN_WATCHER_STALE_MS = 30_000;
 
@@ -111,11 +121,17 @@ export class FileDatabase implements StoredDatabase {
    */
   #kept: { lock: FileLock; stamp: string | undefined } | undefined;
   /**
-   * The log, open for appending, while this handle holds or keeps the lock
-   * without a break: closed when the holding ends and before any fold, which
-   * may replace the file.
+   * The log, open for writing, while this handle holds or keeps the lock
+   * without a break, with its size (allocated bytes): closed when the holding
+   * ends and before any fold, which replaces the file.
    */
-  #logHandle: FileHandle | undefined;
+  #logHandle: { handle: FileHandle; allocated: number } | undefined;
+  /**
+   * Set when this handle's holding began by breaking a stale one: the next
+   * commit folds first, so that it writes to a new log file, never one that
+   * the stalled holder may still write to (see {@linkcode FileDatabase.commit}).
+   */
+  #rotate = false;
   /**
    * The stamp last read from the files (or written) while this handle held
    * `#lock`: a commit at that stamp need not read it again, since no other
@@ -225,11 +241,13 @@ export class FileDatabase implements StoredDatabase {
         // A base alone (or with a log that is not its own): a log names it, unwritten.
         written += await this.#startLog(current);
       } else if (
-        current.marker || current.size !== current.validEnd ||
-        current.size - LOG_HEADER_BYTES + appended > threshold
+        current.marker || current.size !== current.validEnd || this.#rotate ||
+        current.header!.version !== LOG_FORMAT ||
+        current.validEnd - firstFrame(current.header!) + appended > threshold
       ) {
-        // A fold that did not finish, a torn commit after the last whole one, or
-        // a full log: folded before this commit, whose frames start the next log,
+        // A fold that did not finish, a torn commit after the last whole one, a
+        // holding taken from a stalled holder, a log of the older format, or a
+        // full log: folded before this commit, whose frames start the next log,
         // so that readers that had read the log follow the fold without a reload.
         written += await this.#foldInPlace(current);
       }
@@ -242,9 +260,9 @@ export class FileDatabase implements StoredDatabase {
         commit.pageCount,
         commit.note,
       );
-      const size = state.size + bytes.length;
+      const size = state.validEnd + bytes.length;
       this.#stampUnderLock = undefined;
-      await this.#append(bytes, size);
+      await this.#writeCommit(state.validEnd, header, bytes, sums);
       this.#remember({
         ...state,
         stamp: logStamp(header, size),
@@ -280,6 +298,7 @@ export class FileDatabase implements StoredDatabase {
     );
     this.#lock = lock;
     this.#stampUnderLock = undefined;
+    if (!resumed && lock.brokeStale) this.#rotate = true;
     let released = false;
     const release = async () => {
       if (released) return;
@@ -331,9 +350,9 @@ export class FileDatabase implements StoredDatabase {
 
   /** Closes the log handle kept for appends, if any. */
   async #closeLog(): Promise<void> {
-    const handle = this.#logHandle;
+    const log = this.#logHandle;
     this.#logHandle = undefined;
-    await handle?.close().catch(() => {});
+    await log?.handle.close().catch(() => {});
   }
 
   /** Ends a holding kept between commits, if any. */
@@ -372,7 +391,8 @@ export class FileDatabase implements StoredDatabase {
     const state = await this.#latest();
     if (state.mode === "empty") return;
     if (state.mode === "log") {
-      if (state.size === LOG_HEADER_BYTES) return;
+      const first = firstFrame(state.header!);
+      if (state.size === first && state.validEnd === first && !state.marker) return;
       this.#stats.bytesWritten += await this.#foldInPlace(state);
       return;
     }
@@ -439,39 +459,64 @@ export class FileDatabase implements StoredDatabase {
   }
 
   /**
-   * Appends one commit's frames with one `O_APPEND` write, then checks that the
-   * log ends where this commit should. A holder that lost the lock while it was
-   * paused can then only add frames after the new holder's, where their
-   * checksum chain is broken and readers ignore them, and it learns that its
-   * commit failed; it never overwrites another holder's commit.
+   * Writes one commit's frames at `at` (where the log's last commit ends),
+   * then the end record, and `fdatasync`s both: overwrites of allocated space,
+   * so the file's size rarely changes. When the frames pass the allocation,
+   * the same write carries zeros up to the next one (double the log so far, at
+   * most {@linkcode MAX_GROWTH} more).
+   *
+   * Before it writes, the end record must still say `at`: a commit by another
+   * holder (this one lost the lock while paused) or its fold changes it, and
+   * this commit fails instead of writing over it. A holder that stalls between
+   * that check and the write writes to the log it checked; a holding that
+   * broke a stale one folds before its first commit (`#rotate`), so such a
+   * write lands in a log file that is no longer read.
    */
-  async #append(bytes: Uint8Array, expectedSize: number): Promise<void> {
-    const handle = this.#logHandle ?? await this.#fs.open(this.#files.log, "append");
-    // Kept open for the next commit while this handle holds the lock (see `#logHandle`).
+  async #writeCommit(
+    at: number,
+    header: LogHeader,
+    bytes: Uint8Array,
+    sums: readonly [number, number],
+  ): Promise<void> {
+    let log = this.#logHandle;
     this.#logHandle = undefined;
+    if (!log) {
+      const handle = await this.#fs.open(this.#files.log, "readWrite");
+      try {
+        log = { handle, allocated: (await handle.stat()).size };
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    }
     let keep = false;
     try {
-      // One `fstat`: a log that another holder extended or replaced is not written to.
-      const before = (await handle.stat()).size;
-      if (before !== expectedSize - bytes.length) {
+      const record = new Uint8Array(END_RECORD_BYTES);
+      const got = await readFully(log.handle, record, LOG_HEADER_BYTES);
+      const end = decodeLogEnd(record.subarray(0, got), header);
+      if (end?.validEnd !== at) {
         throw new Error(
-          `the log is ${before} bytes, not ${
-            expectedSize - bytes.length
-          }: another process wrote to it`,
+          `the log's commits end at ${
+            end?.validEnd ?? "an unreadable offset"
+          }, not ${at}: another process wrote to it`,
         );
       }
-      const wrote = await handle.write(bytes, 0);
-      await handle.datasync();
-      const size = (await handle.stat()).size;
-      if (wrote !== bytes.length || size !== expectedSize) {
-        throw new Error(
-          `the log is ${size} bytes after appending ${wrote} of ${bytes.length}, not ${expectedSize}: another process wrote to it`,
-        );
+      const validEnd = at + bytes.length;
+      let data = bytes;
+      if (validEnd > log.allocated) {
+        const grown = validEnd +
+          Math.min(MAX_GROWTH, Math.max(validEnd - firstFrame(header), END_RECORD_BYTES));
+        data = new Uint8Array(grown - at);
+        data.set(bytes);
       }
+      await writeFully(log.handle, data, at);
+      log.allocated = Math.max(log.allocated, at + data.length);
+      await writeFully(log.handle, encodeLogEnd(header, { validEnd, sums }), LOG_HEADER_BYTES);
+      await log.handle.datasync();
       keep = this.#lock !== undefined && !this.#closed;
     } finally {
-      if (keep) this.#logHandle = handle;
-      else await handle.close();
+      if (keep) this.#logHandle = log;
+      else await log.handle.close();
     }
   }
 
@@ -492,7 +537,7 @@ export class FileDatabase implements StoredDatabase {
     }
     if (same) return;
     this.#drifted = true;
-    if (state.mode === "log" && state.validEnd > LOG_HEADER_BYTES) {
+    if (state.mode === "log" && state.validEnd > firstFrame(state.header!)) {
       throw foreignWriteError(this.key, "it changed since db-router last read or folded it");
     }
     throw new RouterError(
@@ -542,12 +587,13 @@ export class FileDatabase implements StoredDatabase {
       },
     );
     const { header } = result;
+    this.#rotate = false;
     this.#remember({
-      stamp: logStamp(header, LOG_HEADER_BYTES),
+      stamp: logStamp(header, firstFrame(header)),
       mode: "log",
       header,
-      size: LOG_HEADER_BYTES,
-      validEnd: LOG_HEADER_BYTES,
+      size: firstFrame(header),
+      validEnd: firstFrame(header),
       sums: result.sums,
       imageLength: image.length,
       base: result.base,
@@ -574,10 +620,11 @@ export class FileDatabase implements StoredDatabase {
       await handle.close();
     }
     const found = decodeLogHeader(bytes);
+    const first = firstFrame(header);
     const scan = found && found.salt1 === header.salt1 && found.salt2 === header.salt2
-      ? scanCommits(bytes.subarray(LOG_HEADER_BYTES), header, header.checksum)
+      ? scanCommits(bytes.subarray(first), header, header.checksum)
       : undefined;
-    if (!scan || LOG_HEADER_BYTES + scan.length !== state.validEnd) {
+    if (!scan || first + scan.length !== state.validEnd) {
       throw new Error("another process changed the log since this one read it");
     }
     const lock = this.#lock;
@@ -622,12 +669,14 @@ export class FileDatabase implements StoredDatabase {
 
   /** Remembers the empty log that `result` (a fold, begun at `started`) left; resolves its bytes written. */
   #startedLog(result: FoldResult, imageLength: number, started: number): number {
+    this.#rotate = false;
+    const first = firstFrame(result.header);
     this.#remember({
-      stamp: logStamp(result.header, LOG_HEADER_BYTES),
+      stamp: logStamp(result.header, first),
       mode: "log",
       header: result.header,
-      size: LOG_HEADER_BYTES,
-      validEnd: LOG_HEADER_BYTES,
+      size: first,
+      validEnd: first,
       sums: result.sums,
       imageLength,
       base: result.base,
