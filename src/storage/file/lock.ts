@@ -47,11 +47,15 @@
  * gets the lock at most `staleMs + 20` ms after the kill. A holder
  * whose process exits normally without releasing releases in an exit hook.
  * A holder whose event loop stalls (or whose process is stopped) for longer
- * than `staleMs` loses the lock: its commits check for a successor before they
- * write, and appends verify where they landed, so it fails instead of writing
- * over the new holder's commits. Like every lease, this cannot close the last
- * gap, a stall between that check and the write itself; keep `staleMs` well
- * above the longest synchronous pause (a `quick_check` of a large database).
+ * than `staleMs` loses the lock: its commits check for a successor, and that
+ * the log's end record still ends where they read it, before they write, so it
+ * fails instead of writing over the new holder's commits. Like every lease,
+ * this cannot close the last gap, a stall between that check and the write
+ * itself; so a holding that broke a stale one ({@linkcode FileLock.brokeStale})
+ * makes the file storage fold before its first commit, which puts a new log
+ * file in place: a write that such a stalled holder makes after its check lands
+ * in the old file, which nobody reads. Keep `staleMs` well above the longest
+ * synchronous pause (a `quick_check` of a large database) all the same.
  * Times are compared with this host's clock, so all takers must share a host
  * (a local file system, not NFS).
  *
