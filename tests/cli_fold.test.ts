@@ -6,7 +6,6 @@
  */
 import { LOG_FIRST_FRAME, logEnd } from "./_support/log_files.ts";
 import { execFileSync } from "node:child_process";
-import { statSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

@@ -42,7 +42,7 @@
  *
  * @module
  */
-import { type Checksum, checksum } from "./checksum.ts";
+import type { Checksum } from "./checksum.ts";
 import { addPage, pageSum } from "./page_sum.ts";
 import {
   type FileHandle,
