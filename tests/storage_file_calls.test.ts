@@ -6,6 +6,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -15,7 +16,9 @@ import {
   SLOW_SYNC_SKIPS,
   SYNC_WINDOW,
 } from "../src/storage/file/file_system.ts";
+import { nodeFileSystem } from "../src/storage/node/fs.ts";
 import { RUNTIME } from "./_support/storage_fixtures.ts";
+import { ROOT, runScript } from "./_support/spawn.ts";
 
 const test = suite(`file system calls (${RUNTIME})`);
 
@@ -108,6 +111,16 @@ test("fdatasync blocks while fast, and goes to the pool for a while once most ca
   );
   await calls(1, 0);
   assert.equal([now, later], [blocked + 3, SLOW_SYNC_SKIPS]);
+});
+
+test("Node's file system runs every exit hook from one exit listener, a failing hook included", async () => {
+  const fs = nodeFileSystem();
+  const before = process.listenerCount("exit");
+  for (let i = 0; i < 20; i++) fs.onExit(() => {});
+  assert.ok(process.listenerCount("exit") - before <= 1, "one listener at most, not one a hook");
+  const child = await runScript(`${ROOT}/tests/_support/exit_hooks_child.ts`);
+  assert.is(child.stdout, "first\nthird\n", "the hook after the failing one still ran");
+  assert.match(child.stderr, "a hook that fails", "the failure is still reported");
 });
 
 test.run();

@@ -56,6 +56,34 @@ export function nodeFileSystem(): FileSystem {
 
 let cachedNodeFileSystem: FileSystem | undefined;
 
+/** The exit hooks of every file system of this process, run by one `exit` listener. */
+let exitHooks: Array<() => void> | undefined;
+
+/**
+ * Runs `callback` when the process exits. One `exit` listener runs them all,
+ * in order, however many file systems (and wrappers of them, as tests make)
+ * register hooks: a listener each made Node warn of a leak past ten. A hook
+ * that throws does not keep the later ones from running; the first error is
+ * thrown after them, as a listener's would have been.
+ */
+function onProcessExit(process: NodeProcess, callback: () => void): void {
+  if (!exitHooks) {
+    const hooks: Array<() => void> = exitHooks = [];
+    process.on("exit", () => {
+      let failure: { error: unknown } | undefined;
+      for (const hook of hooks) {
+        try {
+          hook();
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+      if (failure) throw failure.error;
+    });
+  }
+  exitHooks.push(callback);
+}
+
 function createNodeFileSystem(): FileSystem {
   const process = nodeProcess();
   const fs = process.getBuiltinModule("node:fs") as NodeFs;
@@ -100,7 +128,7 @@ function createNodeFileSystem(): FileSystem {
         await handle?.close();
       }
     },
-    onExit: (callback) => process.on("exit", callback),
+    onExit: (callback) => onProcessExit(process, callback),
     repeat: (intervalMs, callback) => {
       const timer = timers.setInterval(callback, intervalMs);
       timer.unref();
