@@ -16,7 +16,7 @@
  * @module
  */
 import type { ReadNote } from "./note.ts";
-import type { CommitRows, OwnedRows } from "./rows.ts";
+import { type CommitRows, type OwnedRows, ownedRows } from "./rows.ts";
 
 /** The owner of a row of `table` in the watcher's database now, by rowid; `undefined`: none. */
 export type OwnersNow = (
@@ -83,12 +83,7 @@ export function ownersLate(
     }
     result.set(
       table,
-      [...byOwner].map(([owner, [inserted, updated, deleted]]) => ({
-        owner,
-        inserted: ascending(inserted),
-        updated: ascending(updated),
-        deleted: ascending(deleted),
-      })),
+      [...byOwner].map(([owner, lists]) => ownedRows(owner, lists)),
     );
   }
   return result;
@@ -123,10 +118,4 @@ function settledLater(
     }
   }
   return settled;
-}
-
-/** `list` ascending, without repeats (rowids of a note's lists are, within one group). */
-function ascending(list: number[]): number[] {
-  list.sort((a, b) => a - b);
-  return list.filter((rowid, i) => i === 0 || list[i - 1] !== rowid);
 }

@@ -97,12 +97,7 @@ export function groupRows(
   for (const [table, byOwner] of byTable) {
     rows.set(
       table,
-      [...byOwner].map(([owner, [inserted, updated, deleted]]) => ({
-        owner,
-        inserted: sortedUnique(inserted),
-        updated: sortedUnique(updated),
-        deleted: sortedUnique(deleted),
-      })),
+      [...byOwner].map(([owner, lists]) => ownedRows(owner, lists)),
     );
   }
   return rows;
@@ -118,15 +113,31 @@ function groupWithoutOwners(changes: ChangeColumns): CommitRows {
   const rows = new Map<string, OwnedRows[]>();
   byIndex.forEach((lists, index) => {
     if (!lists) return;
-    const [inserted, updated, deleted] = lists;
-    rows.set(names[index], [{
-      owner: null,
-      inserted: sortedUnique(inserted),
-      updated: sortedUnique(updated),
-      deleted: sortedUnique(deleted),
-    }]);
+    rows.set(names[index], [ownedRows(null, lists)]);
   });
   return rows;
+}
+
+/**
+ * The rows of one owner from its lists of rowids inserted, updated and
+ * deleted (in any order, repeats allowed), each made ascending without repeats.
+ *
+ * @example
+ * ```ts
+ * import { ownedRows } from "./rows.ts";
+ * ownedRows("a", [[3, 1, 3], [], [2]]).inserted; // [1, 3]
+ * ```
+ */
+export function ownedRows(
+  owner: string | null,
+  [inserted, updated, deleted]: [number[], number[], number[]],
+): OwnedRows {
+  return {
+    owner,
+    inserted: sortedUnique(inserted),
+    updated: sortedUnique(updated),
+    deleted: sortedUnique(deleted),
+  };
 }
 
 /** `list` sorted, without repeats; rowids arrive mostly ascending, so check first. */
