@@ -14,9 +14,11 @@ import {
   encodeCommit,
   encodeLogHeader,
   type LogHeader,
+  NOTE_PAGE,
   scanCommits,
   splitNote,
 } from "../src/storage/file/log_format.ts";
+import { planFold } from "../src/storage/file/fold.ts";
 import { applyFrames } from "../src/storage/file/replay.ts";
 import { patchImage } from "../src/persist/patch_image.ts";
 import { decodeNote, encodeNote, type ReadNote, readNote } from "../src/watch/note.ts";
@@ -160,8 +162,9 @@ test("a note that is not one (damaged, another version) decodes to undefined", (
   for (const text of bad) assert.is(decodeNote(new TextEncoder().encode(text)), undefined, text);
 });
 
-function header(pageSize: number): LogHeader {
+function header(pageSize: number, version = 1): LogHeader {
   return decodeLogHeader(encodeLogHeader({
+    version,
     pageSize,
     generation: 1,
     salt1: 7,
@@ -205,6 +208,48 @@ test("log frames: a note goes before the commit's pages; a reader that predates 
   // A commit without a note has no repeated page: no note.
   const plain = encodeCommit(logHeader, logHeader.checksum, pages, 5).bytes;
   assert.is(splitNote(scanCommits(plain, logHeader, logHeader.checksum).frames).note, null);
+});
+
+test("log format 2: a note is one frame as long as the note, which no page replay or fold writes", () => {
+  const pageSize = 512;
+  const logHeader = header(pageSize, 2);
+  const base = makeImage(pageSize, 4, 1);
+  const next = makeImage(pageSize, 5, 2);
+  const pages: Array<[number, Uint8Array]> = [
+    [2, next.subarray(512, 1024)],
+    [5, next.subarray(2048, 2560)],
+  ];
+  const expected = patchImage(base.slice(), pageSize, pages, 5);
+  for (const length of [1, 13, 1300]) {
+    const note = makeImage(1, length, 3);
+    const { bytes, sums } = encodeCommit(logHeader, logHeader.checksum, pages, 5, note);
+    const noteBytes = 24 + Math.ceil(length / 8) * 8;
+    assert.is(bytes.length, noteBytes + 2 * (24 + pageSize), `a ${length}-byte note`);
+    const scan = scanCommits(bytes, logHeader, logHeader.checksum);
+    assert.is(scan.length, bytes.length, "one whole, valid commit");
+    assert.equal(scan.sums, sums);
+    assert.equal(scan.frames.map((f) => f.page), [NOTE_PAGE, 2, 5]);
+    const split = splitNote(scan.frames);
+    assert.equal([...split.note!], [...note]);
+    assert.equal(split.frames.map((f) => f.page), [2, 5]);
+    assert.equal([...applyFrames(base.slice(), pageSize, scan.frames)], [...expected]);
+    const plan = planFold(4, pageSize, scan.frames);
+    assert.equal(plan.writes.map(([page]) => page), [2, 5], "the note frame is not a page");
+    // A flipped byte of the note (or its padding) fails the chain: the commit is not read.
+    for (const at of [24, noteBytes - 1]) {
+      const damaged = bytes.slice();
+      damaged[at] ^= 1;
+      assert.is(scanCommits(damaged, logHeader, logHeader.checksum).length, 0, `byte ${at}`);
+    }
+  }
+  // A second note frame, or one after a page, is no frame of this format: the commit ends there.
+  const note = makeImage(1, 10, 3);
+  const one = encodeCommit(logHeader, logHeader.checksum, pages, 5, note).bytes;
+  const noteFrame = one.subarray(0, 24 + 16);
+  const twice = new Uint8Array(noteFrame.length + one.length);
+  twice.set(noteFrame);
+  twice.set(one, noteFrame.length);
+  assert.is(scanCommits(twice, logHeader, logHeader.checksum).length, 0);
 });
 
 test("a commit without a note (an older db-router, or DB_ROUTER_WATCH=off) is heard as a resync", async () => {

@@ -67,6 +67,7 @@ import {
   type Frame,
   LOG_HEADER_BYTES,
   type LogHeader,
+  NOTE_PAGE,
   PAGE_SUM_FLAG,
   successorSalt,
 } from "./log_format.ts";
@@ -116,6 +117,7 @@ export function planFold(oldCount: number, pageSize: number, frames: readonly Fr
   let count = oldCount;
   let lowest = oldCount;
   for (const frame of frames) {
+    if (frame.page === NOTE_PAGE) continue;
     latest.set(frame.page, frame.data);
     if (frame.commitPageCount !== 0) {
       if (frame.commitPageCount < count) {

@@ -43,6 +43,13 @@
  * valid commit (see `fold.ts`): 64 bytes, shorter than a frame, so readers
  * that predate it take it for a torn tail and stop there.
  *
+ * In format 2 a note is one frame of its own, as long as the note: its page
+ * number is {@linkcode NOTE_PAGE} (no page has it), its second word the
+ * note's length in bytes, and its data the note, padded with zeros to a
+ * multiple of 8 bytes; it comes first in its commit. (Format 1 spends at least
+ * a page on a note, in frames described below: a one-row commit with a note
+ * wrote 8 240 bytes, now 4 120 and the note.)
+ *
  * Frame header, little-endian uint32: page number; the page count of the
  * database after the commit on a commit's last frame, else 0; salt 1; salt 2;
  * and the two checksum sums over the frame header's first 8 bytes and the page,
@@ -77,6 +84,9 @@ const NOTE_MAGIC = 0x4e524244; // "DBRN" read as a little-endian uint32
 const NOTE_HEADER_BYTES = 8;
 const END_MAGIC = 0x45524244; // "DBRE" read as a little-endian uint32
 const FOLD_MAGIC = 0x46524244; // "DBRF" read as a little-endian uint32
+
+/** The page number of a format-2 log's note frame, which no page has. */
+export const NOTE_PAGE = 0xffffffff;
 
 /** The generation's top bit: the header's base checksum is a page sum. */
 export const PAGE_SUM_FLAG = 0x80000000;
@@ -331,14 +341,27 @@ export function encodeCommit(
   note?: Uint8Array,
 ): { bytes: Uint8Array; sums: Checksum } {
   const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
-  const pages = note
+  const compact = note !== undefined && header.version >= 2;
+  const pages = note && !compact
     ? [...noteFrames(note, commitPages[0][0], header.pageSize), ...commitPages]
     : commitPages;
-  const bytes = new Uint8Array(frameBytes * pages.length);
+  const noteBytes = compact ? FRAME_HEADER_BYTES + padded(note.length) : 0;
+  const bytes = new Uint8Array(noteBytes + frameBytes * pages.length);
   const view = new DataView(bytes.buffer);
   let sums = seed;
+  if (compact) {
+    view.setUint32(0, NOTE_PAGE, true);
+    view.setUint32(4, note.length, true);
+    view.setUint32(8, header.salt1, true);
+    view.setUint32(12, header.salt2, true);
+    bytes.set(note, FRAME_HEADER_BYTES);
+    sums = checksum(bytes.subarray(0, 8), sums);
+    sums = checksum(bytes.subarray(FRAME_HEADER_BYTES, noteBytes), sums);
+    view.setUint32(16, sums[0], true);
+    view.setUint32(20, sums[1], true);
+  }
   pages.forEach(([page, data], index) => {
-    const at = index * frameBytes;
+    const at = noteBytes + index * frameBytes;
     view.setUint32(at, page, true);
     view.setUint32(at + 4, index === pages.length - 1 ? pageCount : 0, true);
     view.setUint32(at + 8, header.salt1, true);
@@ -350,6 +373,11 @@ export function encodeCommit(
     view.setUint32(at + 20, sums[1], true);
   });
   return { bytes, sums };
+}
+
+/** `length` rounded up to a multiple of 8: a format-2 note frame's data. */
+function padded(length: number): number {
+  return Math.ceil(length / 8) * 8;
 }
 
 /** What a scan of log bytes found: the frames of every complete, valid commit. */
@@ -374,24 +402,32 @@ export interface ScanResult {
  */
 export function scanCommits(bytes: Uint8Array, header: LogHeader, seed: Checksum): ScanResult {
   const frameBytes = FRAME_HEADER_BYTES + header.pageSize;
+  const notes = header.version >= 2;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const frames: Frame[] = [];
   let pending: Frame[] = [];
   let sums = seed;
   let result: ScanResult = { frames, length: 0, sums, pageCount: undefined };
-  for (let at = 0; at + frameBytes <= bytes.length; at += frameBytes) {
+  for (let at = 0; at + FRAME_HEADER_BYTES <= bytes.length;) {
     const page = view.getUint32(at, true);
-    const commitPageCount = view.getUint32(at + 4, true);
+    const word = view.getUint32(at + 4, true);
+    // A format-2 note frame (first in its commit) holds the note's length where others hold a page count.
+    const note = notes && page === NOTE_PAGE && pending.length === 0;
+    const stride = note ? FRAME_HEADER_BYTES + padded(word) : frameBytes;
+    if (at + stride > bytes.length) break;
     if (page === 0 || view.getUint32(at + 8, true) !== header.salt1) break;
     if (view.getUint32(at + 12, true) !== header.salt2) break;
-    const data = bytes.subarray(at + FRAME_HEADER_BYTES, at + frameBytes);
-    sums = checksum(data, checksum(bytes.subarray(at, at + 8), sums));
+    if (!note && page === NOTE_PAGE && notes) break;
+    const body = bytes.subarray(at + FRAME_HEADER_BYTES, at + stride);
+    sums = checksum(body, checksum(bytes.subarray(at, at + 8), sums));
     if (!sameChecksum(sums, [view.getUint32(at + 16, true), view.getUint32(at + 20, true)])) break;
-    pending.push({ page, commitPageCount, data });
+    const commitPageCount = note ? 0 : word;
+    pending.push({ page, commitPageCount, data: note ? body.subarray(0, word) : body });
+    at += stride;
     if (commitPageCount !== 0) {
       for (const frame of pending) frames.push(frame);
       pending = [];
-      result = { frames, length: at + frameBytes, sums, pageCount: commitPageCount };
+      result = { frames, length: at, sums, pageCount: commitPageCount };
     }
   }
   return result;
@@ -422,8 +458,9 @@ export interface CommitFrames {
 }
 
 /**
- * Sets a commit's note frames apart from its page frames: the frames before
- * the last of a run of frames for the commit's first page.
+ * Sets a commit's note frames apart from its page frames: a first frame for
+ * {@linkcode NOTE_PAGE} (format 2), or the frames before the last of a run of
+ * frames for the commit's first page (format 1).
  *
  * @example
  * ```ts ignore
@@ -431,6 +468,9 @@ export interface CommitFrames {
  * ```
  */
 export function splitNote(frames: readonly Frame[]): CommitFrames {
+  if (frames.length > 0 && frames[0].page === NOTE_PAGE) {
+    return { frames: frames.slice(1), note: frames[0].data.slice() };
+  }
   let run = 0;
   while (run + 1 < frames.length && frames[run + 1].page === frames[0].page) run++;
   if (run === 0) return { frames, note: null };

@@ -3,10 +3,11 @@
  *
  * @module
  */
-import type { Frame } from "./log_format.ts";
+import { type Frame, NOTE_PAGE } from "./log_format.ts";
 
 /**
- * Returns `image` with `frames` applied in order: each frame writes its page,
+ * Returns `image` with `frames` applied in order: each frame writes its page
+ * (a note frame, for {@linkcode NOTE_PAGE}, writes none),
  * and each commit's last frame sets the database's length to its page count
  * (a shrink drops the pages past it; a later growth starts them from zeros).
  * `image` is modified in place when it is large enough, else copied.
@@ -28,6 +29,7 @@ export function applyFrames(
   if (frames.length === 0) return image ?? new Uint8Array(0);
   let capacity = length;
   for (const frame of frames) {
+    if (frame.page === NOTE_PAGE) continue;
     capacity = Math.max(capacity, frame.page * pageSize, frame.commitPageCount * pageSize);
   }
   let target = image ?? new Uint8Array(capacity);
@@ -37,6 +39,7 @@ export function applyFrames(
     target = grown;
   }
   for (const frame of frames) {
+    if (frame.page === NOTE_PAGE) continue;
     target.set(frame.data, (frame.page - 1) * pageSize);
     if (frame.commitPageCount !== 0) {
       const next = frame.commitPageCount * pageSize;
