@@ -149,6 +149,11 @@ test("a holding that broke a stale one folds first: a stalled holder's late writ
     await taker.load();
     const third = changed(second, 8, 88);
     const release = await taker.lock();
+    assert.is(
+      statSync(`${path}-dbrlog`).ino !== oldLog,
+      stale,
+      `stale ${stale}: a new log file as soon as the lock is taken, before any commit`,
+    );
     try {
       await taker.commit(commitOf(second, third, 1024));
     } finally {

@@ -52,7 +52,7 @@
  * fails instead of writing over the new holder's commits. Like every lease,
  * this cannot close the last gap, a stall between that check and the write
  * itself; so a holding that broke a stale one ({@linkcode FileLock.brokeStale})
- * makes the file storage fold before its first commit, which puts a new log
+ * makes the file storage fold as soon as it holds the lock, which puts a new log
  * file in place: a write that such a stalled holder makes after its check lands
  * in the old file, which nobody reads. Keep `staleMs` well above the longest
  * synchronous pause (a `quick_check` of a large database) all the same.

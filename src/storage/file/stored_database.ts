@@ -127,9 +127,9 @@ export class FileDatabase implements StoredDatabase {
    */
   #logHandle: { handle: FileHandle; allocated: number } | undefined;
   /**
-   * Set when this handle's holding began by breaking a stale one: the next
-   * commit folds first, so that it writes to a new log file, never one that
-   * the stalled holder may still write to (see {@linkcode FileDatabase.commit}).
+   * Set when this handle's holding began by breaking a stale one: `lock()`
+   * folds at once, so that the log is a new file, never one that the stalled
+   * holder may still write to (and, should that fail, the next commit does).
    */
   #rotate = false;
   /**
@@ -336,6 +336,12 @@ export class FileDatabase implements StoredDatabase {
           this.#drifted = true;
         }
       }
+      if (this.#rotate) {
+        // A holder that stalled past `staleMs` may still write to the log it checked: a new log
+        // file now, before this or any later holding writes in place (see `#writeCommit`).
+        const state = await this.#latest();
+        if (state.mode === "log") this.#stats.bytesWritten += await this.#foldInPlace(state);
+      }
     } catch (error) {
       if (this.#lock === lock) {
         this.#lock = undefined;
@@ -469,7 +475,7 @@ export class FileDatabase implements StoredDatabase {
    * holder (this one lost the lock while paused) or its fold changes it, and
    * this commit fails instead of writing over it. A holder that stalls between
    * that check and the write writes to the log it checked; a holding that
-   * broke a stale one folds before its first commit (`#rotate`), so such a
+   * broke a stale one folds as soon as it is taken (`#rotate`), so such a
    * write lands in a log file that is no longer read.
    */
   async #writeCommit(
