@@ -19,7 +19,7 @@ import {
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { DBRouter, type TableChange } from "../mod.ts";
+import { DBRouter, SHARED_TABLES, type TableChange } from "../mod.ts";
 import { WatcherRegistry } from "../src/storage/file/watchers.ts";
 import { statIfPresent } from "../src/storage/file/file_system.ts";
 import {
@@ -144,6 +144,37 @@ test("with only unscoped watchers elsewhere, a writer looks no owners up and not
   await until(() => heard.length > 0);
   assert.equal(heard.map((c) => [c.kind, c.inserted]), [["rows", [1]]]);
   assert.equal(noteKinds(shared), ["u"]);
+});
+
+test("a table named like an object's own properties (__proto__, constructor) is heard elsewhere", async () => {
+  // The note was once built as a plain object keyed by table: `"__proto__"` set its prototype
+  // instead, the note named no table, and watchers elsewhere heard nothing at all.
+  const names = ["__proto__", "constructor"];
+  for (const name of names) SHARED_TABLES.add(name);
+  try {
+    const shared = join(folder.dir, "proto.db");
+    await using writer = router("writer", shared);
+    await using watcher = router("watcher", shared);
+    for (const name of names) {
+      await writer.getConnection(name, "write").exec(
+        `CREATE TABLE IF NOT EXISTS "${name}" (id INTEGER PRIMARY KEY, name TEXT, source_menace_id TEXT)`,
+      );
+    }
+    const heard: TableChange[] = [];
+    for (const name of names) watcher.watch(name, (change) => void heard.push(change));
+    await watcher.getConnection("__proto__").all("SELECT 1");
+    await writer.insert("__proto__", { name: "a" });
+    await writer.insert("constructor", { name: "b" });
+    await writer.insert("constructor", { name: "c" });
+    await until(() => heard.length >= 3);
+    assert.equal(heard.map((c) => [c.table, c.kind, c.inserted]), [
+      ["__proto__", "rows", [1]],
+      ["constructor", "rows", [1]],
+      ["constructor", "rows", [2]],
+    ]);
+  } finally {
+    for (const name of names) SHARED_TABLES.delete(name);
+  }
 });
 
 test("a scoped watcher elsewhere, beside an unscoped one, gets owner-filtered rows: the writer looks no owners up (u), the watcher does", async () => {

@@ -26,6 +26,8 @@
 import type { CommitRows, OwnedRows } from "./rows.ts";
 
 const NOTE_VERSION = 1;
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
 
 /**
  * Encodes `rows` as a note.
@@ -42,18 +44,26 @@ export function encodeNote(
   ownersKnown = true,
   moved?: readonly string[],
 ): Uint8Array {
-  const tables: Record<string, unknown[]> = {};
+  // Written out by hand rather than through JSON.stringify of nested objects and arrays: it is
+  // on every commit while someone elsewhere watches, where building those objects and an
+  // encoder per note cost several times the text itself. Names and owners go through
+  // JSON.stringify, so that they are escaped as JSON escapes them.
+  let text = `{"v":${NOTE_VERSION},"${ownersKnown ? "t" : "u"}":{`;
+  let firstTable = true;
   for (const [table, groups] of rows) {
-    tables[table] = groups.map((
-      g,
-    ) => [g.owner, runs(g.inserted), runs(g.updated), runs(g.deleted)]);
+    text += `${firstTable ? "" : ","}${JSON.stringify(table)}:[`;
+    firstTable = false;
+    for (let i = 0; i < groups.length; i++) {
+      const { owner, inserted, updated, deleted } = groups[i];
+      text += `${i === 0 ? "" : ","}[${owner === null ? "null" : JSON.stringify(owner)},[${
+        runs(inserted)
+      }],[${runs(updated)}],[${runs(deleted)}]]`;
+    }
+    text += "]";
   }
-  const note = ownersKnown
-    ? { v: NOTE_VERSION, t: tables }
-    : moved
-    ? { v: NOTE_VERSION, u: tables, k: moved }
-    : { v: NOTE_VERSION, u: tables };
-  return new TextEncoder().encode(JSON.stringify(note));
+  text += "}";
+  if (!ownersKnown && moved) text += `,"k":${JSON.stringify(moved)}`;
+  return ENCODER.encode(`${text}}`);
 }
 
 /**
@@ -100,7 +110,7 @@ export interface ReadNote {
 export function readNote(bytes: Uint8Array): ReadNote | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
+    parsed = JSON.parse(DECODER.decode(bytes));
   } catch {
     return undefined;
   }
@@ -129,15 +139,15 @@ export function readNote(bytes: Uint8Array): ReadNote | undefined {
   return moved ? { rows, ownersKnown, moved } : { rows, ownersKnown };
 }
 
-/** Sorted rowids as runs of consecutive values. */
-function runs(rowids: readonly number[]): number[] {
+/** Sorted rowids as runs of consecutive values, `first,count,first,count...`. */
+function runs(rowids: readonly number[]): string {
   const out: number[] = [];
   for (const rowid of rowids) {
     const last = out.length - 2;
     if (last >= 0 && out[last] + out[last + 1] === rowid) out[last + 1]++;
     else out.push(rowid, 1);
   }
-  return out;
+  return out.join(",");
 }
 
 function expand(value: unknown): number[] | undefined {
