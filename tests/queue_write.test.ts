@@ -67,6 +67,16 @@ test("one call appends one line with table, data, source_menace_id, queued_at, i
   assert.is(record.hash, createHash("sha256").update(content).digest("hex"));
 });
 
+test("a column named __proto__ is queued as a column, not taken for the record's prototype", async () => {
+  await using router = open();
+  // What JSON.parse makes of such a key: an own property (an object literal would set the prototype).
+  await router.queueWrite("bots", JSON.parse('{"name": "odd", "__proto__": "kept"}'));
+  const record = JSON.parse(queueLines()[0]);
+  assert.ok(Object.hasOwn(record.data, "__proto__"));
+  assert.is(record.data["__proto__"], "kept");
+  assert.equal(Object.keys(record.data), ["name", "__proto__"]);
+});
+
 test("the same data queued twice is two records with their own ids and hashes", async () => {
   await using router = open();
   await Promise.all([

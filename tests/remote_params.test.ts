@@ -92,6 +92,12 @@ test("rows: BLOBs as byte arrays or ArrayBuffers become Uint8Array; bigints beco
   assert.is(toSqlValue(undefined), null);
   assert.equal(fixRow({ a: 1, b: [9], c: null }), { a: 1, b: new Uint8Array([9]), c: null });
   assert.equal(rowFromColumns(["a", "a", "b"], [1, 2, "x"]), { a: 2, b: "x" });
+  // A column named __proto__ is a field of the row, not its prototype (as in the engine's rows).
+  const odd = rowFromColumns<Record<string, unknown>>(["__proto__", "b"], [[7], 1]);
+  assert.ok(Object.hasOwn(odd, "__proto__"), "own field");
+  assert.equal(odd["__proto__"], new Uint8Array([7]));
+  assert.is(Object.getPrototypeOf(odd), Object.prototype);
+  assert.equal(Object.keys(odd), ["__proto__", "b"]);
 });
 
 test("libSQL URLs are told from paths and shown without secrets", () => {

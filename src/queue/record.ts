@@ -91,7 +91,13 @@ export function checkQueuedData(data: unknown, menaceId: string): Record<string,
         } is not the writing instance's id "${menaceId}"`,
       );
     }
-    copy[column] = value as QueuedValue;
+    // Defined, not assigned: a column named `__proto__` would set the copy's prototype.
+    Object.defineProperty(copy, column, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return copy;
 }

@@ -69,6 +69,11 @@ export function rowFromColumns<T = Row>(
   columns: readonly string[],
   values: ArrayLike<unknown>,
 ): T {
+  // A column named `__proto__` would set the object's prototype instead of a field (as the
+  // engine's rows do, see `engine/statements.ts`): `fromEntries` defines it as its own.
+  if (columns.includes("__proto__")) {
+    return Object.fromEntries(columns.map((name, i) => [name, toSqlValue(values[i])])) as T;
+  }
   const row: Record<string, SqlValue> = {};
   for (let i = 0; i < columns.length; i++) row[columns[i]] = toSqlValue(values[i]);
   return row as T;
