@@ -23,6 +23,8 @@ import { applyFrames } from "../src/storage/file/replay.ts";
 import { patchImage } from "../src/persist/patch_image.ts";
 import { decodeNote, encodeNote, type ReadNote, readNote } from "../src/watch/note.ts";
 import { ownersLate } from "../src/watch/late_owners.ts";
+import { groupRows } from "../src/watch/rows.ts";
+import { ChangeLog } from "../src/watch/update_hook.ts";
 import { decodeLogHeader } from "../src/storage/file/log_format.ts";
 import { fileStorageFor, RUNTIME, temporaryFolder } from "./_support/storage_fixtures.ts";
 import { makeImage } from "./_support/storage_conformance.ts";
@@ -51,6 +53,43 @@ test("a note keeps tables, owners and rowids; consecutive rowids are stored as r
     }]]]),
   );
   assert.ok(bulk.length < 64, `10 000 consecutive rowids in ${bulk.length} bytes`);
+});
+
+test("rows are grouped by table and kind, ascending, without repeats, whatever order the hook heard them in", () => {
+  const log = (entries: Array<[number, string, number]>) => {
+    const changes = new ChangeLog();
+    for (const [kind, table, rowid] of entries) {
+      changes.push(kind, changes.tableIndex(table), rowid);
+    }
+    return changes;
+  };
+  const rows = (entries: Array<[number, string, number]>) =>
+    [...groupRows(log(entries))].map((
+      [table, groups],
+    ) => [table, groups.map((g) => [g.owner, g.inserted, g.updated, g.deleted])]);
+  // One kind in one table, ascending: a bulk statement's record.
+  assert.equal(rows([[1, "t", 4], [1, "t", 5], [1, "t", 9]]), [["t", [[null, [], [4, 5, 9], []]]]]);
+  // The same, but descending, repeated, or of two kinds or tables.
+  assert.equal(rows([[2, "t", 9], [2, "t", 4]]), [["t", [[null, [], [], [4, 9]]]]]);
+  assert.equal(rows([[1, "t", 4], [1, "t", 4], [1, "t", 2]]), [["t", [[null, [], [2, 4], []]]]]);
+  assert.equal(rows([[0, "t", 1], [1, "t", 2], [0, "t", 3]]), [["t", [[null, [1, 3], [2], []]]]]);
+  assert.equal(rows([[0, "a", 1], [0, "b", 2], [0, "a", 3]]), [
+    ["a", [[null, [1, 3], [], []]]],
+    ["b", [[null, [2], [], []]]],
+  ]);
+  assert.equal(rows([]), []);
+});
+
+test("a note encodes non-ASCII names and owners, long notes and a table named __proto__ alike", () => {
+  const rows = new Map([
+    ["bötchen", [{ owner: 'ålpha\n"', inserted: [1, 2, 7], updated: [], deleted: [3] }]],
+    ["__proto__", [{ owner: null, inserted: [], updated: [5], deleted: [] }]],
+  ]);
+  assert.equal(decodeNote(encodeNote(rows)), rows);
+  const scattered = [...Array(500)].map((_, i) => i * 2 + 1);
+  const long = new Map([["t", [{ owner: "ö", inserted: scattered, updated: [], deleted: [] }]]]);
+  assert.equal(decodeNote(encodeNote(long)), long);
+  assert.equal(readNote(encodeNote(long, false, ["t"]))?.rows.get("t")?.[0].inserted, scattered);
 });
 
 test("a note without owners (u) reads back as such; a reader that needs owners, or an older one, refuses it", () => {

@@ -657,7 +657,16 @@ export class EngineDatabase {
     if (!commit) return;
     // Only other processes read notes: storage that no other process shares gets none.
     const note = this.#shared ? this.#watch.note(rows) : undefined;
-    if (note) commit = { ...commit, note };
+    if (note) {
+      // Built field by field: a spread (`{ ...commit, note }`) cost a one-row commit about 8 µs
+      // in Node (BENCHMARKS.md, issue 18, sixth pass).
+      commit = {
+        pageSize: commit.pageSize,
+        pageCount: commit.pageCount,
+        pages: commit.pages,
+        note,
+      };
+    }
     try {
       this.#version = await this.#store!.commit(commit);
       if (this.#pendingShadow) this.#shadow = this.#pendingShadow;

@@ -27,6 +27,8 @@ import type { CommitRows, OwnedRows } from "./rows.ts";
 
 const NOTE_VERSION = 1;
 const ENCODER = new TextEncoder();
+/** Notes up to this many characters are encoded by {@linkcode utf8}'s own loop when ASCII. */
+const SHORT_NOTE = 256;
 const DECODER = new TextDecoder();
 
 /**
@@ -63,7 +65,7 @@ export function encodeNote(
   }
   text += "}";
   if (!ownersKnown && moved) text += `,"k":${JSON.stringify(moved)}`;
-  return ENCODER.encode(`${text}}`);
+  return utf8(`${text}}`);
 }
 
 /**
@@ -139,15 +141,45 @@ export function readNote(bytes: Uint8Array): ReadNote | undefined {
   return moved ? { rows, ownersKnown, moved } : { rows, ownersKnown };
 }
 
-/** Sorted rowids as runs of consecutive values, `first,count,first,count...`. */
-function runs(rowids: readonly number[]): string {
-  const out: number[] = [];
-  for (const rowid of rowids) {
-    const last = out.length - 2;
-    if (last >= 0 && out[last] + out[last + 1] === rowid) out[last + 1]++;
-    else out.push(rowid, 1);
+/**
+ * `text` as UTF-8. A short ASCII note (the usual one: a few tables and runs)
+ * is copied byte by byte into a small array that the engine allocates on its
+ * heap; `TextEncoder.encode` makes a new external buffer each time, which
+ * cost more than the note's text in a commit (Node: BENCHMARKS.md, issue 18).
+ */
+function utf8(text: string): Uint8Array {
+  const length = text.length;
+  if (length > SHORT_NOTE) return ENCODER.encode(text);
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return ENCODER.encode(text);
+    bytes[i] = code;
   }
-  return out.join(",");
+  return bytes;
+}
+
+/**
+ * Sorted rowids as runs of consecutive values, `first,count,first,count...`
+ * (a bulk change of consecutive rows is one run). One pass, no array: on
+ * every commit while someone elsewhere watches.
+ */
+function runs(rowids: readonly number[]): string {
+  const n = rowids.length;
+  if (n === 0) return "";
+  let text = "";
+  let first = rowids[0];
+  let last = first;
+  for (let i = 1; i < n; i++) {
+    const rowid = rowids[i];
+    if (rowid === last + 1) {
+      last = rowid;
+      continue;
+    }
+    text += `${first},${last - first + 1},`;
+    first = last = rowid;
+  }
+  return `${text}${first},${last - first + 1}`;
 }
 
 function expand(value: unknown): number[] | undefined {

@@ -105,6 +105,17 @@ export function groupRows(
 /** {@linkcode groupRows} with no owners: one group per table, by the names' indexes. */
 function groupWithoutOwners(changes: ChangeColumns): CommitRows {
   const { kinds, tables, rowids, names } = changes;
+  const uniform = uniformAscending(changes);
+  if (uniform) {
+    const lists: [number[], number[], number[]] = [[], [], []];
+    lists[kinds[0]] = uniform;
+    return new Map([[names[tables[0]], [{
+      owner: null,
+      inserted: lists[0],
+      updated: lists[1],
+      deleted: lists[2],
+    }]]]);
+  }
   const byIndex: Array<[number[], number[], number[]] | undefined> = [];
   for (let i = 0; i < changes.length; i++) {
     const lists = byIndex[tables[i]] ??= [[], [], []];
@@ -116,6 +127,24 @@ function groupWithoutOwners(changes: ChangeColumns): CommitRows {
     rows.set(names[index], [ownedRows(null, lists)]);
   });
   return rows;
+}
+
+/**
+ * The rowids of `changes` when all are of one kind in one table and
+ * ascending (a bulk statement's usual record): one pass, no grouping, no
+ * sort; `undefined` otherwise.
+ */
+function uniformAscending(changes: ChangeColumns): number[] | undefined {
+  const { kinds, tables, rowids, length } = changes;
+  if (length === 0) return undefined;
+  const kind = kinds[0];
+  const table = tables[0];
+  const list = [rowids[0]];
+  for (let i = 1; i < length; i++) {
+    if (kinds[i] !== kind || tables[i] !== table || rowids[i] <= rowids[i - 1]) return undefined;
+    list.push(rowids[i]);
+  }
+  return list;
 }
 
 /**
