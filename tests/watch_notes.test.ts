@@ -21,7 +21,13 @@ import {
 import { planFold } from "../src/storage/file/fold.ts";
 import { applyFrames } from "../src/storage/file/replay.ts";
 import { patchImage } from "../src/persist/patch_image.ts";
-import { decodeNote, encodeNote, type ReadNote, readNote } from "../src/watch/note.ts";
+import {
+  decodeNote,
+  encodeNote,
+  encodeUniformNote,
+  type ReadNote,
+  readNote,
+} from "../src/watch/note.ts";
 import { ownersLate } from "../src/watch/late_owners.ts";
 import { groupRows } from "../src/watch/rows.ts";
 import { ChangeLog } from "../src/watch/update_hook.ts";
@@ -90,6 +96,24 @@ test("a note encodes non-ASCII names and owners, long notes and a table named __
   const long = new Map([["t", [{ owner: "ö", inserted: scattered, updated: [], deleted: [] }]]]);
   assert.equal(decodeNote(encodeNote(long)), long);
   assert.equal(readNote(encodeNote(long, false, ["t"]))?.rows.get("t")?.[0].inserted, scattered);
+});
+
+test("a bulk statement's note, written straight from its rowids, is the note of the same rows grouped", () => {
+  const rowids = [3, 4, 5, 9, 2 ** 40];
+  for (const kind of [0, 1, 2]) {
+    for (const moved of [undefined, [], ["bots"]]) {
+      const lists: number[][] = [[], [], []];
+      lists[kind] = rowids;
+      const grouped = new Map([["b\u00f6ts", [{
+        owner: null,
+        inserted: lists[0],
+        updated: lists[1],
+        deleted: lists[2],
+      }]]]);
+      const uniform = { table: "b\u00f6ts", kind, rowids: new Float64Array(rowids) };
+      assert.equal(encodeUniformNote(uniform, moved), encodeNote(grouped, false, moved));
+    }
+  }
 });
 
 test("a note without owners (u) reads back as such; a reader that needs owners, or an older one, refuses it", () => {

@@ -8,7 +8,7 @@
 import type { SqlJsDatabase, SqlJsStatic } from "../engine/sqljs_types.ts";
 import type { PageChanges } from "../storage/types.ts";
 import { ownersLate } from "./late_owners.ts";
-import { encodeNote, type ReadNote, readNote } from "./note.ts";
+import { encodeNote, encodeUniformNote, type ReadNote, readNote } from "./note.ts";
 import { ChangeRecorder, type RecorderMark } from "./recorder.ts";
 import type { CommitRows } from "./rows.ts";
 import type { CommitSink } from "./subscription.ts";
@@ -52,6 +52,8 @@ export class WatchHub {
   #others: boolean | "unscoped";
   /** Whether the rows last taken had their owners looked up (for the note's kind). */
   #ownersKnown = true;
+  /** The note of the rows last taken, when {@linkcode take} encoded it itself. */
+  #uniformNote: Uint8Array | undefined;
   /** The database the recorder is attached to, if any. */
   #attached: SqlJsDatabase | undefined;
   /** sql.js's module, as {@linkcode attach} last named it. */
@@ -192,8 +194,18 @@ export class WatchHub {
    * known to be unscoped) or a sink here does (a scope).
    */
   take(db: SqlJsDatabase, shared: boolean): CommitRows | undefined {
+    this.#uniformNote = undefined;
     if (this.#attached !== db) return undefined;
     this.#ownersKnown = (shared && this.#others === true) || this.scoped;
+    if (shared && this.#sinks.size === 0 && !this.#ownersKnown && this.#others !== false) {
+      // Only other processes hear this commit, through its note: a bulk statement's rows go
+      // into it straight from the record (see `encodeUniformNote`).
+      const uniform = this.#recorder?.takeUniform();
+      if (uniform) {
+        this.#uniformNote = encodeUniformNote(uniform, this.#recorder?.movedTables);
+        return undefined;
+      }
+    }
     return this.#recorder?.take(db, this.#ownersKnown);
   }
 
@@ -205,7 +217,10 @@ export class WatchHub {
    * (only sinks here, which hear the commit without it).
    */
   note(rows: CommitRows | undefined): Uint8Array | undefined {
+    const uniform = this.#uniformNote;
+    this.#uniformNote = undefined;
     if (!this.#attached || this.#others === false) return undefined;
+    if (uniform) return uniform;
     return encodeNote(rows ?? new Map(), this.#ownersKnown || !rows, this.#recorder?.movedTables);
   }
 

@@ -18,7 +18,7 @@
  */
 import type { SqlJsDatabase, SqlJsStatic, SqlValue } from "../engine/sqljs_types.ts";
 import { inTransaction } from "../engine/sqljs_image.ts";
-import { type CommitRows, groupRows, KIND_CODES } from "./rows.ts";
+import { type CommitRows, groupRows, isUniform, KIND_CODES, type UniformRows } from "./rows.ts";
 import { OWNER_COLUMN, OwnerLookups, type OwnerOf } from "./owner_lookup.ts";
 import { ChangeLog, UpdateHook } from "./update_hook.ts";
 
@@ -217,13 +217,7 @@ export class ChangeRecorder {
     const changes = this.#changes;
     const deleted = this.#deleted;
     if (deleted.length > 0) this.#deleted = [];
-    this.#movedTaken = this.#untrackedWrite
-      ? undefined
-      : this.#moved.size + this.#untracked.size === 0
-      ? NO_TABLES
-      : [...new Set([...this.#moved, ...this.#untracked])];
-    this.#moved.clear();
-    this.#untrackedWrite = false;
+    this.#takeMoved();
     if (changes.length === 0) return undefined;
     if (!withOwners && deleted.length === 0) {
       // The usual commit with a listener that needs no owners: no lookup, no maps.
@@ -260,6 +254,39 @@ export class ChangeRecorder {
     );
     changes.clear();
     return rows;
+  }
+
+  /**
+   * For a commit that no listener of this process hears and whose note
+   * needs no owners: when every row change since the last take is of one
+   * kind in one table, in ascending rowid order (a bulk statement's usual
+   * record), takes them as that table, kind and a copy of the rowids, with
+   * no arrays of numbers built; otherwise takes nothing and returns
+   * `undefined` (then {@linkcode take} as usual).
+   */
+  takeUniform(): UniformRows | undefined {
+    this.#hook.flush();
+    const changes = this.#changes;
+    if (this.#deleted.length > 0 || !isUniform(changes)) return undefined;
+    this.#takeMoved();
+    const rows = {
+      table: changes.names[changes.tables[0]],
+      kind: changes.kinds[0],
+      rowids: changes.rowids.slice(0, changes.length),
+    };
+    changes.clear();
+    return rows;
+  }
+
+  /** Sets {@linkcode movedTables} for the rows being taken, and starts afresh. */
+  #takeMoved(): void {
+    this.#movedTaken = this.#untrackedWrite
+      ? undefined
+      : this.#moved.size + this.#untracked.size === 0
+      ? NO_TABLES
+      : [...new Set([...this.#moved, ...this.#untracked])];
+    this.#moved.clear();
+    this.#untrackedWrite = false;
   }
 
   /**

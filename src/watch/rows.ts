@@ -148,6 +148,39 @@ function uniformAscending(changes: ChangeColumns): number[] | undefined {
 }
 
 /**
+ * Whether `changes` (at least one) are all of one kind in one table, in
+ * ascending rowid order: {@linkcode UniformRows} can then stand for them.
+ *
+ * @example
+ * ```ts
+ * import { isUniform } from "./rows.ts";
+ * import { ChangeLog } from "./update_hook.ts";
+ * const log = new ChangeLog();
+ * log.push(1, log.tableIndex("bots"), 4);
+ * log.push(1, log.tableIndex("bots"), 9);
+ * isUniform(log); // true
+ * ```
+ */
+export function isUniform(changes: ChangeColumns): boolean {
+  const { kinds, tables, rowids, length } = changes;
+  if (length === 0) return false;
+  const kind = kinds[0];
+  const table = tables[0];
+  for (let i = 1; i < length; i++) {
+    if (kinds[i] !== kind || tables[i] !== table || rowids[i] <= rowids[i - 1]) return false;
+  }
+  return true;
+}
+
+/** One commit's row changes, all of one kind in one table, ascending (see {@linkcode isUniform}). */
+export interface UniformRows {
+  readonly table: string;
+  /** A {@linkcode KIND_CODES} value. */
+  readonly kind: number;
+  readonly rowids: Float64Array;
+}
+
+/**
  * The rows of one owner from its lists of rowids inserted, updated and
  * deleted (in any order, repeats allowed), each made ascending without repeats.
  *
