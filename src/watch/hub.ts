@@ -199,7 +199,8 @@ export class WatchHub {
     this.#ownersKnown = (shared && this.#others === true) || this.scoped;
     if (shared && this.#sinks.size === 0 && !this.#ownersKnown && this.#others !== false) {
       // Only other processes hear this commit, through its note: a bulk statement's rows go
-      // into it straight from the record (see `encodeUniformNote`).
+      // into it straight from the record (see `encodeUniformNote`), now, while its view of the
+      // record's rowids holds.
       const uniform = this.#recorder?.takeUniform();
       if (uniform) {
         this.#uniformNote = encodeUniformNote(uniform, this.#recorder?.movedTables);

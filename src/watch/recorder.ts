@@ -260,8 +260,9 @@ export class ChangeRecorder {
    * For a commit that no listener of this process hears and whose note
    * needs no owners: when every row change since the last take is of one
    * kind in one table, in ascending rowid order (a bulk statement's usual
-   * record), takes them as that table, kind and a copy of the rowids, with
-   * no arrays of numbers built; otherwise takes nothing and returns
+   * record), takes them as that table, kind and rowids, with no arrays of
+   * numbers built or copied: the rowids are a view of the record's own,
+   * valid until the next write. Otherwise takes nothing and returns
    * `undefined` (then {@linkcode take} as usual).
    */
   takeUniform(): UniformRows | undefined {
@@ -272,7 +273,7 @@ export class ChangeRecorder {
     const rows = {
       table: changes.names[changes.tables[0]],
       kind: changes.kinds[0],
-      rowids: changes.rowids.slice(0, changes.length),
+      rowids: changes.rowids.subarray(0, changes.length),
     };
     changes.clear();
     return rows;

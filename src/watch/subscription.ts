@@ -78,7 +78,7 @@ export class Subscription implements CommitSink {
   readonly #scope: WatchScope;
   readonly #menaceId: string;
   readonly #listener: ChangeListener;
-  #queue: TableChange[] = [];
+  #queue: Array<TableChange | HeardRows> = [];
   /** Whether it tells rows apart by owner. */
   readonly scoped: boolean;
   #draining = false;
@@ -94,31 +94,36 @@ export class Subscription implements CommitSink {
     this.#listener = listener;
   }
 
-  /** Queues the part of `rows` this subscription hears, if any. */
+  /**
+   * Queues the part of `rows` this subscription hears, if any. Only which
+   * groups it hears is settled here, in the commit; their rowids are copied
+   * into the listener's event in the listener's task ({@linkcode #drain}).
+   */
   commit(rows: CommitRows, fromThisProcess: boolean): void {
     if (this.#closed) return;
     const groups = rows.get(this.#table) ?? this.#find(rows);
     if (!groups) return;
-    let inserted: number[] = [];
-    let updated: number[] = [];
-    let deleted: number[] = [];
-    let merged = 0;
-    for (const group of groups) {
-      if (!this.#allows(group)) continue;
-      if (merged++ === 0) {
-        // The usual case, one group: copies (each listener gets lists of its own).
-        inserted = group.inserted.slice();
-        updated = group.updated.slice();
-        deleted = group.deleted.slice();
-        continue;
-      }
-      for (const rowid of group.inserted) inserted.push(rowid);
-      for (const rowid of group.updated) updated.push(rowid);
-      for (const rowid of group.deleted) deleted.push(rowid);
+    const heard = groups.filter((group) =>
+      this.#allows(group) &&
+      group.inserted.length + group.updated.length + group.deleted.length > 0
+    );
+    if (heard.length > 0) this.#push({ groups: heard, fromThisProcess });
+  }
+
+  /** The event of `groups` (a commit's rows this subscription hears): each list copied, ascending. */
+  #change({ groups, fromThisProcess }: HeardRows): TableChange {
+    const inserted = groups[0].inserted.slice();
+    const updated = groups[0].updated.slice();
+    const deleted = groups[0].deleted.slice();
+    for (let i = 1; i < groups.length; i++) {
+      for (const rowid of groups[i].inserted) inserted.push(rowid);
+      for (const rowid of groups[i].updated) updated.push(rowid);
+      for (const rowid of groups[i].deleted) deleted.push(rowid);
     }
-    if (inserted.length + updated.length + deleted.length === 0) return;
-    if (merged > 1) [inserted, updated, deleted].forEach((list) => list.sort((a, b) => a - b));
-    this.#push({ table: this.#table, kind: "rows", inserted, updated, deleted, fromThisProcess });
+    if (groups.length > 1) {
+      [inserted, updated, deleted].forEach((list) => list.sort((a, b) => a - b));
+    }
+    return { table: this.#table, kind: "rows", inserted, updated, deleted, fromThisProcess };
   }
 
   /** Queues a resync. */
@@ -146,7 +151,7 @@ export class Subscription implements CommitSink {
     return (group.owner === this.#menaceId) === (this.#scope === "local");
   }
 
-  #push(change: TableChange): void {
+  #push(change: TableChange | HeardRows): void {
     if (this.#queue.length >= MAX_QUEUED_CHANGES) this.#queue = [resyncOf(this.#table)];
     else this.#queue.push(change);
     if (!this.#draining) {
@@ -158,9 +163,9 @@ export class Subscription implements CommitSink {
   async #drain(): Promise<void> {
     try {
       while (!this.#closed && this.#queue.length > 0) {
-        const change = this.#queue.shift()!;
+        const next = this.#queue.shift()!;
         try {
-          await this.#listener(change);
+          await this.#listener("groups" in next ? this.#change(next) : next);
         } catch (error) {
           console.error(
             `db-router: a watch listener of table "${this.#table}" threw; it stays subscribed:`,
@@ -186,6 +191,12 @@ const nextTask: (callback: () => void) => void = (() => {
     ? (callback: () => void) => void immediate(callback)
     : (callback: () => void) => void setTimeout(callback, 0);
 })();
+
+/** The groups of one commit's rows that a subscription hears, waiting for its listener's task. */
+interface HeardRows {
+  readonly groups: readonly OwnedRows[];
+  readonly fromThisProcess: boolean;
+}
 
 function resyncOf(table: string): TableChange {
   return { table, kind: "resync", inserted: [], updated: [], deleted: [], fromThisProcess: false };
