@@ -75,6 +75,25 @@ test("a listener hears each commit once: inserts, updates and deletes, with thei
   assert.is(heard.length, 4, "nothing after unsubscribe");
 });
 
+test("each listener's rowids are its own: one that changes its arrays changes nobody else's", async () => {
+  await using router = memoryRouter();
+  const bots = router.getConnection("bots", "write");
+  await bots.exec(SCHEMA);
+  const first: TableChange[] = [];
+  const second: TableChange[] = [];
+  router.watch("bots", (change) => {
+    (change.inserted as number[]).push(99);
+    (change.inserted as number[]).reverse();
+    first.push(change);
+  });
+  router.watch("bots", (change) => void second.push(change));
+  await bots.run("INSERT INTO bots (name) VALUES ('a'), ('b')");
+  await bots.run("INSERT INTO bots (name) VALUES ('c')");
+  await until(() => first.length >= 2 && second.length >= 2, "two changes each");
+  assert.equal(first.map((c) => c.inserted), [[99, 2, 1], [99, 3]]);
+  assert.equal(second.map((c) => c.inserted), [[1, 2], [3]]);
+});
+
 test("DELETE without WHERE is heard row by row (SQLite's truncate optimisation calls no hook)", async () => {
   await using router = memoryRouter();
   const conn = router.getConnection("bots", "write");
