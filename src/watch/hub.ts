@@ -228,7 +228,9 @@ export class WatchHub {
   /** A commit made here is durable. */
   committed(rows: CommitRows | undefined): void {
     if (!rows || rows.size === 0) return;
-    for (const sink of this.#sinks) sink.commit(rows, true);
+    // The rows were grouped for this commit: a lone sink may keep their arrays.
+    const owned = this.#sinks.size === 1;
+    for (const sink of this.#sinks) sink.commit(rows, true, owned);
   }
 
   /** Other processes' commits were applied: each sink hears their notes, in order. */

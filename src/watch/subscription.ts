@@ -54,8 +54,11 @@ export type WatchScope = "local" | "global" | "all";
 export interface CommitSink {
   /** Whether it tells rows apart by owner (a scope other than `"all"`). */
   readonly scoped?: boolean;
-  /** A commit, with the rows it changed. */
-  commit(rows: CommitRows, fromThisProcess: boolean): void;
+  /**
+   * A commit, with the rows it changed; `owned` when no other sink hears
+   * these rows (its events may keep their arrays instead of copying them).
+   */
+  commit(rows: CommitRows, fromThisProcess: boolean, owned?: boolean): void;
   /** Commits whose rows cannot be told. */
   resync(): void;
 }
@@ -99,7 +102,7 @@ export class Subscription implements CommitSink {
    * groups it hears is settled here, in the commit; their rowids are copied
    * into the listener's event in the listener's task ({@linkcode #drain}).
    */
-  commit(rows: CommitRows, fromThisProcess: boolean): void {
+  commit(rows: CommitRows, fromThisProcess: boolean, owned = false): void {
     if (this.#closed) return;
     const groups = rows.get(this.#table) ?? this.#find(rows);
     if (!groups) return;
@@ -107,14 +110,19 @@ export class Subscription implements CommitSink {
       this.#allows(group) &&
       group.inserted.length + group.updated.length + group.deleted.length > 0
     );
-    if (heard.length > 0) this.#push({ groups: heard, fromThisProcess });
+    if (heard.length > 0) this.#push({ groups: heard, fromThisProcess, owned });
   }
 
-  /** The event of `groups` (a commit's rows this subscription hears): each list copied, ascending. */
-  #change({ groups, fromThisProcess }: HeardRows): TableChange {
-    const inserted = groups[0].inserted.slice();
-    const updated = groups[0].updated.slice();
-    const deleted = groups[0].deleted.slice();
+  /**
+   * The event of `groups` (a commit's rows this subscription hears), each
+   * list ascending: copied, unless the arrays are this subscription's alone.
+   */
+  #change({ groups, fromThisProcess, owned }: HeardRows): TableChange {
+    const take = (list: readonly number[]) =>
+      owned && groups.length === 1 ? list as number[] : list.slice();
+    const inserted = take(groups[0].inserted);
+    const updated = take(groups[0].updated);
+    const deleted = take(groups[0].deleted);
     for (let i = 1; i < groups.length; i++) {
       for (const rowid of groups[i].inserted) inserted.push(rowid);
       for (const rowid of groups[i].updated) updated.push(rowid);
@@ -196,6 +204,8 @@ const nextTask: (callback: () => void) => void = (() => {
 interface HeardRows {
   readonly groups: readonly OwnedRows[];
   readonly fromThisProcess: boolean;
+  /** Whether the groups' arrays are this subscription's alone (no copy needed). */
+  readonly owned: boolean;
 }
 
 function resyncOf(table: string): TableChange {
