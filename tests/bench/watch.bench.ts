@@ -61,7 +61,7 @@ import { WatcherRegistry } from "../../src/storage/file/watchers.ts";
 
 const SCHEMA = "CREATE TABLE IF NOT EXISTS bots (id INTEGER PRIMARY KEY, name TEXT, " +
   "seq INTEGER, source_menace_id TEXT)";
-const ROUNDS = Number(process.env.WATCH_BENCH_ROUNDS ?? 41);
+const ROUNDS = Number(process.env.WATCH_BENCH_ROUNDS ?? 150);
 const COMMITS_PER_ROUND = 30;
 const BULK_ROWS = 1000;
 const BULK_PER_ROUND = 3;
