@@ -15,9 +15,14 @@
 //
 // Each file starts with `// @bun`, so that Bun runs it without transpiling it (step 5).
 //
+// For Bun, also `dist/bun/` (step 6): the core and its lazy chunks as one CommonJS file
+// with JavaScriptCore bytecode, which the Bun that built it loads without parsing, and
+// the entries of package.json's "bun" conditions over it.
+//
 //   node config/bundle.mjs    (after tsc; `npm run build` runs both)
 import { build } from "esbuild";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -135,4 +140,133 @@ for (
   ]
 ) {
   writeFileSync(file, `${BUN_PRAGMA}\n${readFileSync(file, "utf8")}`);
+}
+
+// 6. Bun: the core as CommonJS compiled to JavaScriptCore bytecode (`bun build --bytecode`; Bun
+// makes bytecode for CommonJS only, outside `--compile`). Parsing the 360 KB ES core was most of
+// what a first query cost in Bun beyond sql.js itself (BENCHMARKS.md, issue 15). Bytecode holds
+// only for the Bun version that made it, so `dist/bun/mod.js`, the entry of package.json's "bun"
+// condition, loads it under that version and the ES core under any other (or with
+// DB_ROUTER_BUN_BYTECODE=off). The subpaths that import the entry (kysely, drizzle) get copies
+// in `dist/bun/src/` that import Bun's entry instead, so that one process holds one core.
+const BUN_DIR = join(DIST, "bun");
+const STAGE = join(DIST, ".bun-stage");
+rmSync(BUN_DIR, { recursive: true, force: true });
+rmSync(STAGE, { recursive: true, force: true });
+mkdirSync(STAGE, { recursive: true });
+const bun = join(ROOT, "node_modules", ".bin", process.platform === "win32" ? "bun.exe" : "bun");
+const bunVersion = execFileSync(bun, ["--version"], { encoding: "utf8" }).trim();
+// CommonJS has no `import.meta`: the core's two uses (where sql.js is) in their CommonJS form.
+const COMMONJS_FORMS = [
+  [
+    'import.meta.resolve("sql.js")',
+    'require("node:url").pathToFileURL(require.resolve("sql.js")).href',
+  ],
+  ["createRequire(import.meta.url)", "createRequire(__filename)"],
+];
+for (const name of readdirSync(CHUNKS)) {
+  let code = readFileSync(join(CHUNKS, name), "utf8");
+  if (name === CORE) {
+    for (const [from, to] of COMMONJS_FORMS) {
+      if (code.split(from).length !== 2) throw new Error(`core: expected one ${from}`);
+      code = code.replace(from, to);
+    }
+  }
+  if (code.includes("import.meta")) {
+    throw new Error(`${name}: an import.meta with no CommonJS form in config/bundle.mjs`);
+  }
+  writeFileSync(join(STAGE, name), code);
+}
+execFileSync(bun, [
+  "build",
+  "--bytecode",
+  "--format=cjs",
+  "--target=bun",
+  "--external=sql.js",
+  "--external=async-mutex",
+  `--outdir=${BUN_DIR}`,
+  "--entry-naming=[name].cjs",
+  join(STAGE, CORE),
+], { stdio: ["ignore", "ignore", "inherit"] });
+rmSync(STAGE, { recursive: true, force: true });
+for (const file of ["core.cjs", "core.cjs.jsc"]) {
+  if (!existsSync(join(BUN_DIR, file))) throw new Error(`bun build wrote no dist/bun/${file}`);
+}
+// Named exports of a CommonJS module are copies: a binding that changes (`export let`) is kept
+// live by the core's own notice (see src/router/global.ts).
+const LIVE = ["GLOBAL_ROUTER"];
+const publicNames = outputs[entry].exports;
+for (const name of LIVE) {
+  if (!publicNames.includes(name)) throw new Error(`${name} is no longer exported: update LIVE`);
+}
+// No `// @bun` on this one: Bun's transpiler gives an ES module its `require` (the file is 2 KB).
+writeFileSync(
+  join(BUN_DIR, "mod.js"),
+  `// db-router in Bun (package.json's "bun" condition): the core compiled to bytecode by Bun
+// ${bunVersion} (./core.cjs and ./core.cjs.jsc) under that version; the ES core otherwise, or with
+// DB_ROUTER_BUN_BYTECODE=off. Built by config/bundle.mjs.
+const BYTECODE_BUN = ${JSON.stringify(bunVersion)};
+// Named through a constant, so that a bundler (bun build, --compile) does not follow it: Bun's
+// CommonJS output is a function that only Bun's loader calls, so a bundle takes the ES core.
+const BYTECODE_CORE = "./core.cjs";
+function bytecodeCore() {
+  if (globalThis.Bun?.version !== BYTECODE_BUN) return undefined;
+  if (globalThis.process?.env?.DB_ROUTER_BUN_BYTECODE === "off") return undefined;
+  try {
+    const core = require(BYTECODE_CORE);
+    return typeof core?.DBRouter === "function" ? core : undefined;
+  } catch {
+    return undefined; // not beside this file (a bundle): the ES core
+  }
+}
+const core = bytecodeCore() ?? require("../chunks/${CORE}");
+export const {
+${publicNames.filter((name) => !LIVE.includes(name)).map((name) => `  ${name},`).join("\n")}
+} = core;
+${LIVE.map((name) => `export let ${name} = core.${name};`).join("\n")}
+globalThis[Symbol.for("db-router.globalRouterChanged")] = (router) => {
+  GLOBAL_ROUTER = router;
+};
+`,
+);
+// The subpaths that import the package's entry, copied for Bun: an import of `dist/mod.js` becomes
+// one of `dist/bun/mod.js`; every other relative import keeps its target in `dist/src/`.
+const SRC = join(DIST, "src");
+const BUN_SRC = join(BUN_DIR, "src");
+// Static imports and re-exports at the start of a line (not the examples in doc comments).
+const relativeImport = /^((?:import|export)\b[^;]*?\bfrom\s*)"(\.{1,2}\/[^"]+)"/gm;
+const importsOf = (file) =>
+  [...readFileSync(file, "utf8").matchAll(relativeImport)].map((m) => resolve(dirname(file), m[2]));
+const needsCopy = new Map();
+const copied = (file) => {
+  if (needsCopy.has(file)) return needsCopy.get(file);
+  needsCopy.set(file, false); // an import cycle: settled by the others
+  const result = importsOf(file).some((target) =>
+    target === join(DIST, "mod.js") || (target.startsWith(SRC) && copied(target))
+  );
+  needsCopy.set(file, result);
+  return result;
+};
+for (const entryFile of [join(SRC, "kysely", "mod.js"), join(SRC, "drizzle", "mod.js")]) {
+  if (!copied(entryFile)) throw new Error(`${entryFile} does not import the entry: no Bun copy`);
+}
+for (const [file, copy] of needsCopy) {
+  if (!copy) continue;
+  const target = join(BUN_SRC, relative(SRC, file));
+  const code = readFileSync(file, "utf8").replace(relativeImport, (_whole, head, specifier) => {
+    const to = resolve(dirname(file), specifier);
+    const mapped = to === join(DIST, "mod.js")
+      ? join(BUN_DIR, "mod.js")
+      : needsCopy.get(to)
+      ? join(BUN_SRC, relative(SRC, to))
+      : to;
+    let path = relative(dirname(target), mapped);
+    if (!path.startsWith(".")) path = `./${path}`;
+    return `${head}"${path}"`;
+  });
+  if (/\bimport\s*\(\s*["'`]\./.test(code.replace(/\/\*[\s\S]*?\*\//g, ""))) {
+    throw new Error(`${file}: a relative import() that the Bun copy does not map`);
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, code);
 }

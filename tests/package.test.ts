@@ -163,9 +163,14 @@ test("installed from the tarball: the optional peers are not installed, nor LogT
     assert.ok(subpath in manifest.exports, `exports["${subpath}"]`);
   }
   for (const [subpath, target] of Object.entries(manifest.exports)) {
-    const file = typeof target === "string" ? target : (target as { default: string }).default;
-    assert.ok(existsSync(join(modules, "db-router", file)), `${subpath} -> ${file}`);
+    // Every condition's file: types, Bun's entry ("bun"), and the default.
+    const files = typeof target === "string" ? [target] : Object.values(target as object);
+    for (const file of files) {
+      assert.ok(existsSync(join(modules, "db-router", file)), `${subpath} -> ${file}`);
+    }
   }
+  // Bun's bytecode travels with its CommonJS file.
+  assert.ok(existsSync(join(modules, "db-router", "dist", "bun", "core.cjs.jsc")));
 });
 
 test(`installed from the tarball: the README's first example runs in ${runtime}`, () => {

@@ -9,7 +9,15 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { suite } from "uvu";
@@ -169,3 +177,101 @@ test("the package's first read runs with only mod.js and chunks/core.js", async 
 });
 
 test.run();
+
+test("Bun's entry: the bytecode core under the Bun that built it, else the ES core; one core for the entry, kysely and drizzle", () => {
+  const bunDir = join(DIST, "bun");
+  const shim = readFileSync(join(bunDir, "mod.js"), "utf8");
+  const bunVersion = execFileSync(join(ROOT, "node_modules", ".bin", "bun"), ["--version"], {
+    encoding: "utf8",
+  }).trim();
+  assert.ok(
+    shim.includes(`const BYTECODE_BUN = ${JSON.stringify(bunVersion)};`),
+    "built by this Bun",
+  );
+  assert.ok(readFileSync(join(bunDir, "core.cjs"), "utf8").startsWith("// @bun @bytecode"));
+  assert.ok(statSync(join(bunDir, "core.cjs.jsc")).size > 100_000, "the bytecode");
+  // Every public export of the ES entry, by name.
+  const names = (text: string) =>
+    [...text.matchAll(/^\s+(\w+),$/gm)].map((m) => m[1]).concat(
+      [...text.matchAll(/^export let (\w+) =/gm)].map((m) => m[1]),
+    ).sort();
+  assert.equal(names(shim), names(readFileSync(join(DIST, "mod.js"), "utf8")));
+  if (RUNTIME !== "bun") return; // the children below are Bun's; once is enough
+  const folder = temporaryFolder(`split-bun-${RUNTIME}-`);
+  // Inside the checkout, so that kysely and drizzle-orm resolve from its node_modules.
+  const dir = join(ROOT, "tests", "artifacts", `split-bun-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const url = (path: string) => JSON.stringify(pathToFileURL(join(bunDir, path)).href);
+  const script = join(dir, "bun_entry.mjs");
+  writeFileSync(
+    script,
+    `import { createRequire } from "node:module";
+const entry = await import(${url("mod.js")});
+const { RouterDialect } = await import(${url("src/kysely/mod.js")});
+const { drizzle } = await import(${url("src/drizzle/mod.js")});
+const { Kysely } = await import("kysely");
+const loaded = Object.keys(createRequire(import.meta.url).cache);
+const router = entry.initDbRouter("alpha", "alpha.db", "shared/global.db", {
+  storage: entry.memoryStorage(),
+});
+const liveAfterInit = entry.GLOBAL_ROUTER === router;
+await router.getConnection("bots", "write").exec("CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT)");
+entry.SHARED_TABLES.add("bun_extra");
+await router.getConnection("bun_extra", "write").exec("CREATE TABLE bun_extra (x)");
+const db = new Kysely({ dialect: new RouterDialect({ router }) });
+await db.insertInto("bots").values({ name: "k" }).execute();
+const extra = await db.selectFrom("bun_extra").selectAll().execute();
+const denied = await db.selectFrom("capital_ledger").selectAll().execute().catch((e) => e);
+const rows = await drizzle(router).all("select name from bots");
+await router.close();
+console.log(JSON.stringify({
+  bytecode: loaded.some((path) => path.endsWith("/dist/bun/core.cjs")),
+  liveAfterInit,
+  liveAfterClose: entry.GLOBAL_ROUTER === undefined,
+  extra,
+  sameError: denied instanceof entry.RouterError,
+  rows,
+}));
+`,
+  );
+  try {
+    for (const bytecode of [true, false]) {
+      const out = execFileSync(join(ROOT, "node_modules", ".bin", "bun"), [script], {
+        cwd: folder.dir,
+        encoding: "utf8",
+        env: { ...process.env, DB_ROUTER_BUN_BYTECODE: bytecode ? "" : "off" },
+      });
+      assert.equal(JSON.parse(out.trim().split("\n").pop()!), {
+        bytecode,
+        liveAfterInit: true,
+        liveAfterClose: true,
+        extra: [],
+        sameError: true,
+        rows: [["k"]],
+      }, `DB_ROUTER_BUN_BYTECODE=${bytecode ? "" : "off"}`);
+    }
+    // A Bun application bundled with `bun build` (or --compile) takes the ES core: Bun's CommonJS
+    // build is a function only its loader calls, and the entry names it so that bundlers skip it.
+    const app = join(dir, "app.mjs");
+    writeFileSync(
+      app,
+      `import { initDbRouter, memoryStorage } from ${JSON.stringify(join(bunDir, "mod.js"))};
+const router = initDbRouter("alpha", "a.db", "shared/g.db", { storage: memoryStorage() });
+await router.getConnection("bots", "write").exec("CREATE TABLE bots (id INTEGER PRIMARY KEY)");
+console.log(JSON.stringify(await router.getConnection("bots").all("SELECT 7 AS x")));
+await router.close();
+`,
+    );
+    const bun = join(ROOT, "node_modules", ".bin", "bun");
+    execFileSync(bun, ["build", "--target=bun", app, `--outdir=${join(dir, "out")}`], {
+      stdio: "pipe",
+    });
+    const bundled = join(dir, "out", "app.js");
+    assert.not.ok(readFileSync(bundled, "utf8").includes("@bun-cjs"), "the CommonJS core bundled");
+    const out = execFileSync(bun, [bundled], { cwd: folder.dir, encoding: "utf8" });
+    assert.equal(JSON.parse(out.trim().split("\n").pop()!), [{ x: 7 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    folder.remove();
+  }
+});

@@ -21,8 +21,22 @@ import { DBRouter, routerClosedListeners } from "./router.ts";
  */
 export let GLOBAL_ROUTER: DBRouter | undefined;
 
+/**
+ * Where an entry that re-exports {@linkcode GLOBAL_ROUTER} without a live
+ * binding hears its changes: Bun's entry, over the core's CommonJS build
+ * (`config/bundle.mjs`), whose named exports are copies. A function set on
+ * `globalThis` under this symbol is called with each new value.
+ */
+const GLOBAL_ROUTER_CHANGED = Symbol.for("db-router.globalRouterChanged");
+
+function setGlobalRouter(router: DBRouter | undefined): void {
+  GLOBAL_ROUTER = router;
+  const hear = (globalThis as Record<symbol, unknown>)[GLOBAL_ROUTER_CHANGED];
+  if (typeof hear === "function") hear(router);
+}
+
 routerClosedListeners.add((router) => {
-  if (GLOBAL_ROUTER === router) GLOBAL_ROUTER = undefined;
+  if (GLOBAL_ROUTER === router) setGlobalRouter(undefined);
 });
 
 /**
@@ -44,7 +58,7 @@ export function initDbRouter(
   options?: DBRouterOptions,
 ): DBRouter {
   const router = new DBRouter(menaceId, localDbPath, sharedDbPath, options);
-  GLOBAL_ROUTER = router;
+  setGlobalRouter(router);
   return router;
 }
 
