@@ -34,6 +34,7 @@ import { RUNTIME, temporaryFolder } from "../_support/storage_fixtures.ts";
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10);
 const CHILD = join(ROOT, "tests/_support/startup_child.mjs");
 const DIST = join(ROOT, "dist/mod.js");
+const BUN_ENTRY = join(ROOT, "dist/bun/mod.js");
 
 interface Sample {
   entered: number;
@@ -93,15 +94,34 @@ try {
     ]);
   }
   if (existsSync(DIST)) {
+    // In Bun the package's entry is dist/bun/mod.js (package.json's "bun" condition): the core as
+    // bytecode under the Bun that built it; under any other Bun version, the ES core.
+    const entry = RUNTIME === "bun" ? BUN_ENTRY : DIST;
     cases.push([
-      "router from dist/mod.js (the package)",
-      command(RUNTIME, false, ["router", pathToFileURL(DIST).href, folder.dir]),
+      RUNTIME === "bun"
+        ? "router from dist/bun/mod.js (the package)"
+        : "router from dist/mod.js (the package)",
+      command(RUNTIME, false, ["router", pathToFileURL(entry).href, folder.dir]),
     ]);
     // The page-capture probe runs at the first write: this case pays it (an insert, then the read).
     cases.push([
       "same, first query a write",
-      command(RUNTIME, false, ["router-write", pathToFileURL(DIST).href, folder.dir]),
+      command(RUNTIME, false, ["router-write", pathToFileURL(entry).href, folder.dir]),
     ]);
+    if (RUNTIME === "bun") {
+      cases.push([
+        "same, another Bun version (DB_ROUTER_BUN_BYTECODE=off)",
+        [
+          "env",
+          "DB_ROUTER_BUN_BYTECODE=off",
+          ...command(RUNTIME, false, ["router", pathToFileURL(entry).href, folder.dir]),
+        ],
+      ]);
+      cases.push([
+        "router from dist/mod.js (the ES build)",
+        command(RUNTIME, false, ["router", pathToFileURL(DIST).href, folder.dir]),
+      ]);
+    }
   }
   // Another build of the package (say, main's), timed in the same rounds for a before/after ratio.
   const compare = process.env.BENCH_COMPARE_DIST;
