@@ -23,7 +23,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -260,7 +260,7 @@ for (const [file, copy] of needsCopy) {
       : needsCopy.get(to)
       ? join(BUN_SRC, relative(SRC, to))
       : to;
-    let path = relative(dirname(target), mapped);
+    let path = relative(dirname(target), mapped).split(sep).join("/");
     if (!path.startsWith(".")) path = `./${path}`;
     return `${head}"${path}"`;
   });
