@@ -148,6 +148,36 @@ for (const [name, load] of builds) {
   });
 }
 
+for (const [name, load] of builds) {
+  test(`${name}: a bulk statement's rows are taken whole (one kind, one table, ascending); others are left for take()`, async () => {
+    const sql = await load();
+    const db = open(sql);
+    db.exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) " +
+        "INSERT INTO bots (name) SELECT 'r' FROM n",
+    );
+    const recorder = new ChangeRecorder();
+    assert.ok(recorder.attach(db, sql));
+    recorder.mark(true);
+    db.exec("UPDATE bots SET name = 'u' WHERE id > 100");
+    const uniform = recorder.takeUniform();
+    assert.equal(
+      uniform && { table: uniform.table, kind: uniform.kind, rowids: [...uniform.rowids] },
+      { table: "bots", kind: 1, rowids: [...Array(200)].map((_, i) => i + 101) },
+    );
+    assert.is(recorder.take(db, false), undefined, "taken once");
+    // Two kinds: not uniform, and nothing taken, so take() still has every row.
+    recorder.mark(true);
+    db.exec("UPDATE bots SET name = 'v' WHERE id = 5");
+    db.exec("INSERT INTO bots (name) VALUES ('new')");
+    assert.is(recorder.takeUniform(), undefined);
+    assert.equal(plain(recorder.take(db, false)), { bots: { null: [[301], [5], []] } });
+    recorder.detach(db);
+    recorder.dispose();
+    db.close();
+  });
+}
+
 test("one run of rowids with several owners, or none, is told by owner", async () => {
   const sql = await loadSqlJs();
   const db = open(sql);
