@@ -224,9 +224,9 @@ export const {
 ${publicNames.filter((name) => !LIVE.includes(name)).map((name) => `  ${name},`).join("\n")}
 } = core;
 ${LIVE.map((name) => `export let ${name} = core.${name};`).join("\n")}
-globalThis[Symbol.for("db-router.globalRouterChanged")] = (router) => {
-  GLOBAL_ROUTER = router;
-};
+(globalThis[Symbol.for("db-router.globalRouterChanged")] ??= new Set()).add((router, Router) => {
+  if (Router === core.DBRouter) GLOBAL_ROUTER = router;
+});
 `,
 );
 // The subpaths that import the package's entry, copied for Bun: an import of `dist/mod.js` becomes
@@ -269,4 +269,13 @@ for (const [file, copy] of needsCopy) {
   }
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, code);
+}
+// No copy may lead back to the ES entry through a module left in `dist/src/` (a second core).
+for (const [file, copy] of needsCopy) {
+  if (!copy) continue;
+  for (const target of importsOf(join(BUN_SRC, relative(SRC, file)))) {
+    if (target.startsWith(SRC) && importsOf(target).includes(join(DIST, "mod.js"))) {
+      throw new Error(`${file}: its Bun copy imports ${target}, which imports dist/mod.js`);
+    }
+  }
 }

@@ -215,6 +215,14 @@ const router = entry.initDbRouter("alpha", "alpha.db", "shared/global.db", {
   storage: entry.memoryStorage(),
 });
 const liveAfterInit = entry.GLOBAL_ROUTER === router;
+// Another copy of the core in the same process (the ES one, when the entry took the bytecode):
+// its global router is its own.
+const es = await import(${JSON.stringify(pathToFileURL(CORE).href)});
+const other = es.DBRouter === entry.DBRouter ? undefined : es.initDbRouter("beta", "beta.db", "shared/beta.db", {
+  storage: es.memoryStorage(),
+});
+const ownAfterOther = entry.GLOBAL_ROUTER === router && (!other || es.GLOBAL_ROUTER === other);
+await other?.close();
 await router.getConnection("bots", "write").exec("CREATE TABLE bots (id INTEGER PRIMARY KEY, name TEXT)");
 entry.SHARED_TABLES.add("bun_extra");
 await router.getConnection("bun_extra", "write").exec("CREATE TABLE bun_extra (x)");
@@ -227,6 +235,7 @@ await router.close();
 console.log(JSON.stringify({
   bytecode: loaded.some((path) => path.endsWith("/dist/bun/core.cjs")),
   liveAfterInit,
+  ownAfterOther,
   liveAfterClose: entry.GLOBAL_ROUTER === undefined,
   extra,
   sameError: denied instanceof entry.RouterError,
@@ -244,6 +253,7 @@ console.log(JSON.stringify({
       assert.equal(JSON.parse(out.trim().split("\n").pop()!), {
         bytecode,
         liveAfterInit: true,
+        ownAfterOther: true,
         liveAfterClose: true,
         extra: [],
         sameError: true,

@@ -22,17 +22,22 @@ import { DBRouter, routerClosedListeners } from "./router.ts";
 export let GLOBAL_ROUTER: DBRouter | undefined;
 
 /**
- * Where an entry that re-exports {@linkcode GLOBAL_ROUTER} without a live
- * binding hears its changes: Bun's entry, over the core's CommonJS build
- * (`config/bundle.mjs`), whose named exports are copies. A function set on
- * `globalThis` under this symbol is called with each new value.
+ * Where entries that re-export {@linkcode GLOBAL_ROUTER} without a live
+ * binding hear its changes: Bun's entry, over the core's CommonJS build
+ * (`config/bundle.mjs`), whose named exports are copies. A `Set` of
+ * functions on `globalThis` under this symbol; each is called with the new
+ * value and this core's `DBRouter`, so that an entry listens to its own core
+ * only (a process may hold another copy of db-router).
  */
 const GLOBAL_ROUTER_CHANGED = Symbol.for("db-router.globalRouterChanged");
 
 function setGlobalRouter(router: DBRouter | undefined): void {
   GLOBAL_ROUTER = router;
-  const hear = (globalThis as Record<symbol, unknown>)[GLOBAL_ROUTER_CHANGED];
-  if (typeof hear === "function") hear(router);
+  const listeners = (globalThis as Record<symbol, unknown>)[GLOBAL_ROUTER_CHANGED];
+  if (!(listeners instanceof Set)) return;
+  for (const hear of listeners) {
+    if (typeof hear === "function") hear(router, DBRouter);
+  }
 }
 
 routerClosedListeners.add((router) => {
