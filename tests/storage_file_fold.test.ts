@@ -9,7 +9,7 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -172,10 +172,17 @@ test("a router that read every commit catches up with another's folds in place, 
   assert.ok(after.inPlace >= before.inPlace + 12, `${after.inPlace - before.inPlace} in place`);
 });
 
-test("a crash after any base write of a fold leaves the last commit, and the next writer finishes the fold", async () => {
-  const path = newPath();
+/**
+ * A 300-page file made by the shell, commits in the log that grow it, change
+ * pages across it and shrink it again, then a fold that stops (as if killed)
+ * at its `failAt`-th write of the base or truncation. Returns the last image.
+ */
+async function crashMidFold(
+  path: string,
+  failAt: number,
+  beforeFold: () => Promise<void> = async () => {},
+): Promise<Uint8Array> {
   const original = shellDatabase(path, 300);
-  // Commits that grow the file, change pages across it, and shrink it again.
   const images: Uint8Array[] = [original];
   let image = original;
   for (const page of [3, 150, 290]) images.push(image = changed(image, page, page & 0xff));
@@ -183,31 +190,39 @@ test("a crash after any base write of a fold leaves the last commit, and the nex
   grown.set(image);
   grown.fill(7, image.length + 4096, image.length + 8192);
   images.push(image = grown);
-  images.push(image = image.slice(0, image.length - 30 * 4096));
-  const reference = readFileSync(path);
+  // A shrink changes a page too (SQLite's header records the page count): a commit of a
+  // page count alone would write the file whole, with no log to fold.
+  images.push(image = changed(image.slice(0, image.length - 30 * 4096), 1, 0x5a));
+  const setup = await fileStorageFor(RUNTIME, { foldIdleMs: false }).open(path);
+  const release = await setup.lock();
+  await setup.load();
+  for (let i = 1; i < images.length; i++) {
+    await setup.commit(commitOf(images[i - 1], images[i], 4096));
+  }
+  await release();
+  await setup.close();
+  await beforeFold();
+  const crashing = crashAfter(fileSystemFor(RUNTIME), path, failAt);
+  const db = await fileStorage(crashing, "crashing", { foldIdleMs: false }).open(path);
+  const held = await db.lock();
+  try {
+    await db.load();
+    const error = await db.compact().then(() => undefined, (error) => error);
+    assert.is(error !== undefined, crashing.writes >= failAt, `a crash at ${failAt}: ${error}`);
+    assert.ok(crashing.writes > 0, `the fold at ${failAt} wrote to the base`);
+  } finally {
+    await held();
+  }
+  return image;
+}
+
+test("a crash after any base write of a fold leaves the last commit, and the next writer finishes the fold", async () => {
   for (let failAt = 1; failAt <= 8; failAt++) {
-    writeFileSync(path, reference);
-    rmSync(`${path}-dbrlog`, { force: true });
-    const setup = await fileStorageFor(RUNTIME, { foldIdleMs: false }).open(path);
-    const release = await setup.lock();
-    await setup.load();
-    for (let i = 1; i < images.length; i++) {
-      await setup.commit(commitOf(images[i - 1], images[i], 4096));
-    }
-    await release();
-    // A fold that stops (as if killed) at its `failAt`-th write of the base or truncation.
-    const crashing = crashAfter(fileSystemFor(RUNTIME), path, failAt);
-    const db = await fileStorage(crashing, "crashing", { foldIdleMs: false }).open(path);
-    const held = await db.lock();
-    try {
-      await db.load();
-      const error = await db.compact().then(() => undefined, (error) => error);
-      assert.is(error !== undefined, crashing.writes >= failAt, `a crash at ${failAt}: ${error}`);
-    } finally {
-      await held();
-    }
-    const reader = await fileStorageFor(RUNTIME).open(path);
+    const path = newPath();
+    const image = await crashMidFold(path, failAt);
+    const reader = await fileStorageFor(RUNTIME, { foldIdleMs: false }).open(path);
     assertSame((await reader.load()).image, image, `read after a crash at write ${failAt}`);
+    await reader.close();
     const finisher = await fileStorageFor(RUNTIME, { foldIdleMs: false }).open(path);
     const again = await finisher.lock();
     try {
