@@ -55,8 +55,8 @@ async function syncToTheEnd(): Promise<void> {
 /**
  * Each name, with how many rows carry it, as the `sqlite3` shell reads the
  * file once a fold has brought it up to date. A sync killed mid-fold leaves
- * the file part-written until the next writer finishes the fold (README,
- * "Folds"): other programs read the file only after a fold, so this folds
+ * the file part-written until a router finishes the fold (README, "Folds"):
+ * other programs read the file only after a fold, so this folds
  * first, under the routers' write lock, as `db-router fold` does.
  */
 async function namesInTable(): Promise<Map<string, number>> {

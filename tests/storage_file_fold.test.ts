@@ -18,6 +18,7 @@ import { RouterError } from "../src/errors.ts";
 import { fileStorage } from "../src/storage/file/adapter.ts";
 import { checksum } from "../src/storage/file/checksum.ts";
 import type { FileSystem } from "../src/storage/file/file_system.ts";
+import type { StoredDatabase } from "../src/storage/types.ts";
 import { changeCounter, mtimeKey } from "../src/storage/file/foreign.ts";
 import {
   decodeLogHeader,
@@ -234,6 +235,67 @@ test("a crash after any base write of a fold leaves the last commit, and the nex
     } finally {
       await again();
     }
+  }
+});
+
+/** Resolves once `path` holds `image`, or fails after 20 s naming where it still differs. */
+async function untilFileIs(path: string, image: Uint8Array, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let bytes = new Uint8Array(readFileSync(path));
+  while (!sameBytes(bytes, image) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    bytes = new Uint8Array(readFileSync(path));
+  }
+  assertSame(bytes, image, what);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+test("a process that only reads finishes a fold left by a crash once the log is idle, so PATH is whole again", async () => {
+  for (const failAt of [1, 2, 3]) {
+    const path = newPath();
+    const image = await crashMidFold(path, failAt);
+    assert.not.ok(sameBytes(new Uint8Array(readFileSync(path)), image), "PATH is not yet current");
+    const reader = await fileStorageFor(RUNTIME, { foldIdleMs: 50 }).open(path);
+    try {
+      assertSame((await reader.load()).image, image, `read after a crash at write ${failAt}`);
+      await untilFileIs(path, image, `PATH finished by a reader after a crash at write ${failAt}`);
+    } finally {
+      await reader.close();
+    }
+  }
+});
+
+test("a reader that hears of a fold left by a crash through its catch-up finishes it too", async () => {
+  const path = newPath();
+  let reader: StoredDatabase | undefined;
+  let version = "";
+  const image = await crashMidFold(path, 4, async () => {
+    reader = await fileStorageFor(RUNTIME, { foldIdleMs: 50 }).open(path);
+    version = (await reader.load()).version;
+  });
+  try {
+    const changes = await reader!.changesSince(version);
+    assert.ok(changes, "the catch-up follows the log past the fold's marker");
+    await untilFileIs(path, image, "PATH finished by a reader that caught up");
+  } finally {
+    await reader!.close();
+  }
+});
+
+test("with folds on idle off, a reader leaves a fold left by a crash to the next writer", async () => {
+  const path = newPath();
+  const image = await crashMidFold(path, 3);
+  const before = new Uint8Array(readFileSync(path));
+  const reader = await fileStorageFor(RUNTIME, { foldIdleMs: false }).open(path);
+  try {
+    assertSame((await reader.load()).image, image, "read after the crash");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assertSame(new Uint8Array(readFileSync(path)), before, "PATH untouched by a reader");
+  } finally {
+    await reader.close();
   }
 });
 

@@ -49,9 +49,11 @@ export interface FileStorageOptions {
   /**
    * Milliseconds after a process's last commit to the page log, with no commit
    * by any process since, after which it folds the log into the base file, so
-   * that other SQLite programs reading the file see every commit. `false`
-   * folds only past `compactThresholdBytes`, at `close()` and by
-   * `db-router fold`. A fold writes the whole file once.
+   * that other SQLite programs reading the file see every commit. A process
+   * that reads a fold left unfinished by a crashed one finishes it after the
+   * same quiet time, without committing. `false` folds only past
+   * `compactThresholdBytes`, at `close()` and by `db-router fold` (and leaves
+   * an unfinished fold to the next writer). A fold writes what the log changed.
    * @default 5000
    */
   foldIdleMs?: number | false;

@@ -176,6 +176,7 @@ export class FileDatabase implements StoredDatabase {
     const snapshot = await readSnapshot(this.#fs, this.#files);
     this.#drifted = false;
     this.#remember(snapshot.state);
+    this.#finishFoldIfLeft(snapshot.state);
     return { image: snapshot.image, version: snapshot.state.stamp };
   }
 
@@ -187,6 +188,7 @@ export class FileDatabase implements StoredDatabase {
     const changes = await readChangesSince(this.#fs, this.#files, state);
     if (!changes) return undefined;
     this.#remember(changes.state);
+    this.#finishFoldIfLeft(changes.state);
     if (this.#lock) this.#stampUnderLock = changes.state.stamp;
     return {
       version: changes.state.stamp,
@@ -723,6 +725,17 @@ export class FileDatabase implements StoredDatabase {
         }
       });
     });
+  }
+
+  /**
+   * A log read with a fold marker is a fold under way, or one whose process
+   * died: `PATH` may be part-written until someone finishes it. The next
+   * writer would, but a process that only reads never writes: it folds once
+   * the log has been idle for `foldIdleMs`, which a live folder's fold ends
+   * first (then there is nothing left to do).
+   */
+  #finishFoldIfLeft(state: LogState): void {
+    if (state.marker && !this.#lock) this.#scheduleIdleFold();
   }
 
   /** Folds when the log has been idle for `idleMs`; resolves whether nothing is left to do. */
